@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.core.models import AwareDateTime, BigId, TimestampMixin, str_enum
+from marketplace.extensions import db
+
+
+class Role(StrEnum):
+    buyer = "buyer"  # browses and buys to help
+    seller_staff = "seller_staff"  # works for one seller (bound to it)
+    liaison = "liaison"  # acts for households without internet
+    office = "office"  # a rural revitalisation office, bound to one region subtree
+    unit_admin = "unit_admin"  # manages a unit (budget unit, enterprise, union)
+    platform_admin = "platform_admin"  # certifies sellers and products, manages regions and users
+
+
+ROLE_LABELS = {
+    Role.buyer: "买家",
+    Role.seller_staff: "经营主体员工",
+    Role.liaison: "帮扶联络人",
+    Role.office: "帮扶办",
+    Role.unit_admin: "单位管理员",
+    Role.platform_admin: "平台管理员",
+}
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    mobile: Mapped[str | None] = mapped_column(String(11), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    grants: Mapped[list[RoleGrant]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin",
+        order_by="RoleGrant.id")
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return self.active
+
+    @property
+    def login_name(self) -> str:
+        return self.email or self.mobile or f"user-{self.id}"
+
+    def has_role(self, role: Role | str) -> bool:
+        return any(g.role == role for g in self.grants)
+
+    @property
+    def roles(self) -> list[str]:
+        return sorted({str(g.role) for g in self.grants})
+
+    def seller_ids(self) -> set[int]:
+        return {g.seller_id for g in self.grants if g.role == Role.seller_staff and g.seller_id}
+
+    def office_region_ids(self) -> set[int]:
+        return {g.region_id for g in self.grants if g.role == Role.office and g.region_id}
+
+
+class RoleGrant(db.Model):
+    """One role held by a user; seller staff name their seller, offices their region."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "seller_id", "region_id", name="uq_role_grants_scope"),
+        Index("ix_role_grants_seller", "seller_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id", ondelete="CASCADE"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=None)
+
+    user: Mapped[User] = relationship(back_populates="grants")
+    seller = relationship("Seller", lazy="joined")
+    region = relationship("Region", lazy="joined")
+
+    def __init__(self, **kw):
+        from marketplace.core.time import utcnow
+        kw.setdefault("created_at", utcnow())
+        super().__init__(**kw)

@@ -1,0 +1,131 @@
+"""Accounts: registration, authentication, roles, API tokens. No request objects in here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from marketplace.accounts.models import Role, RoleGrant, User
+from marketplace.core.errors import Duplicate, NotFound, Unauthorized, ValidationFailed
+from marketplace.core.time import utcnow
+from marketplace.core.validators import classify_login, password_problem
+from marketplace.extensions import db
+
+TOKEN_SALT = "api-token"
+
+
+@dataclass
+class Registration:
+    login: str
+    password: str
+    display_name: str
+
+
+def load_user(user_id: str) -> User | None:
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def find_by_login(session: Session, login: str) -> User | None:
+    kind = classify_login(login)
+    if kind is None:
+        return None
+    column = User.email if kind[0] == "email" else User.mobile
+    return session.scalar(select(User).where(column == kind[1]))
+
+
+def register_user(session: Session, data: Registration, roles: tuple[Role, ...] = (Role.buyer,),
+                  ) -> User:
+    kind = classify_login(data.login)
+    if kind is None:
+        raise ValidationFailed("请输入有效的邮箱地址或 11 位手机号", field="login")
+    problem = password_problem(data.password)
+    if problem:
+        raise ValidationFailed(problem, field="password")
+    name = (data.display_name or "").strip()
+    if not name:
+        raise ValidationFailed("请填写昵称", field="display_name")
+    if len(name) > 64:
+        raise ValidationFailed("昵称不能超过 64 个字", field="display_name")
+    if find_by_login(session, data.login) is not None:
+        raise Duplicate("该邮箱或手机号已注册，请直接登录", field="login")
+    user = User(display_name=name, password_hash=generate_password_hash(data.password))
+    setattr(user, kind[0], kind[1])
+    user.grants = [RoleGrant(role=r) for r in roles]
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Duplicate("该邮箱或手机号已注册，请直接登录", field="login") from None
+    return user
+
+
+def authenticate(session: Session, login: str, password: str) -> User:
+    user = find_by_login(session, login)
+    if user is None or not check_password_hash(user.password_hash, password or ""):
+        raise Unauthorized("账号或密码不正确")
+    if not user.active:
+        raise Unauthorized("该账号已停用，请联系平台管理员")
+    user.last_login_at = utcnow()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise ValidationFailed(problem, field="password")
+    user.password_hash = generate_password_hash(password)
+
+
+def grant_role(session: Session, user: User, role: Role, *, seller_id: int | None = None,
+               region_id: int | None = None) -> RoleGrant:
+    if role == Role.seller_staff and not seller_id:
+        raise ValidationFailed("经营主体员工必须绑定一个经营主体", field="seller_id")
+    if role == Role.office and not region_id:
+        raise ValidationFailed("帮扶办账号必须绑定一个行政区域", field="region_id")
+    for g in user.grants:
+        if g.role == role and g.seller_id == seller_id and g.region_id == region_id:
+            return g
+    grant = RoleGrant(role=role, seller_id=seller_id if role == Role.seller_staff else None,
+                      region_id=region_id if role == Role.office else None)
+    user.grants.append(grant)
+    session.flush()
+    return grant
+
+
+def revoke_grant(session: Session, user: User, grant_id: int) -> None:
+    grant = next((g for g in user.grants if g.id == grant_id), None)
+    if grant is None:
+        raise NotFound("未找到该角色")
+    user.grants.remove(grant)
+    session.flush()
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
+
+
+def issue_token(user: User, secret_key: str) -> str:
+    """A signed token naming the user and a fingerprint of the password hash (a new password
+    invalidates old tokens)."""
+    return _serializer(secret_key).dumps({"uid": user.id, "pw": user.password_hash[-12:]})
+
+
+def user_from_token(session: Session, token: str, secret_key: str, max_age: int) -> User:
+    try:
+        data = _serializer(secret_key).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise Unauthorized("令牌已过期，请重新获取") from None
+    except BadSignature:
+        raise Unauthorized("令牌无效") from None
+    user = session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if user is None or not user.active or user.password_hash[-12:] != data.get("pw"):
+        raise Unauthorized("令牌无效")
+    return user

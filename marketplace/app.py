@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, g, request, session
+
+from marketplace import config as cfg
+from marketplace.core import db as dbsetup
+from marketplace.extensions import babel, csrf, db, login_manager, migrate
+
+PROJECT_ROOT = cfg.PROJECT_ROOT
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application. `config` overrides defaults and MARKETPLACE_* variables."""
+    settings = cfg.default_config()
+    settings.update(cfg.environment_overrides())
+    settings.update(config or {})
+    settings = cfg.finalize(settings)
+
+    instance_path = os.environ.get("MARKETPLACE_INSTANCE_PATH", str(PROJECT_ROOT / "instance"))
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=False,
+                template_folder=str(PROJECT_ROOT / "templates"),
+                static_folder=str(PROJECT_ROOT / "static"))
+    app.config.update(settings)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    dbsetup.configure_sqlite(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    opts = dict(dbsetup.sqlite_engine_options(uri))
+    opts.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = opts
+    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+
+    from marketplace.core import i18n
+    i18n.ensure_compiled(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.register(app)
+
+    @app.before_request
+    def _write_intent():
+        g._write_token = dbsetup.set_write_intent(request.method not in ("GET", "HEAD",
+                                                                          "OPTIONS"))
+
+    @app.teardown_request
+    def _reset_intent(exc=None):
+        token = g.pop("_write_token", None)
+        if token is not None:
+            dbsetup.reset_write_intent(token)
+
+    from marketplace.accounts.services import load_user
+    login_manager.user_loader(load_user)
+
+    from marketplace.core import errorhandlers, templating
+    templating.register(app)
+    errorhandlers.register(app)
+    _register_blueprints(app)
+
+    from marketplace import cli
+    cli.register(app)
+
+    if app.config["MARKETPLACE_MODE"] != "test":
+        logging.basicConfig(level=logging.INFO)
+    _ = session  # session is configured by Flask defaults (signed cookie)
+    return app
+
+
+def _import_models() -> None:
+    from marketplace.accounts import models as _a  # noqa: F401
+    from marketplace.catalog import models as _c  # noqa: F401
+    from marketplace.households import models as _h  # noqa: F401
+    from marketplace.regions import models as _r  # noqa: F401
+    from marketplace.sellers import models as _s  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.admin.views import bp as admin_bp
+    from marketplace.api import bp as api_bp
+    from marketplace.households.views import bp as households_bp
+    from marketplace.media.views import bp as media_bp
+    from marketplace.sellers.views import bp as seller_bp
+    from marketplace.storefront.views import bp as storefront_bp
+
+    for bp in (storefront_bp, accounts_bp, seller_bp, admin_bp, households_bp, media_bp):
+        app.register_blueprint(bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies

@@ -1,0 +1,79 @@
+"""Product images: decoded and re-encoded with Pillow (never stored as uploaded), resized."""
+from __future__ import annotations
+
+import io
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from marketplace.core.errors import ValidationFailed
+
+ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
+MAX_PIXELS = 40_000_000  # refuse decompression bombs well before Pillow's own limit
+
+
+@dataclass
+class StoredImage:
+    filename: str
+    thumb_filename: str
+    width: int
+    height: int
+
+
+def _flatten(img: Image.Image) -> Image.Image:
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        img = img.convert("RGBA")
+        background = Image.new("RGB", img.size, (255, 255, 255))
+        background.paste(img, mask=img.getchannel("A"))
+        return background
+    return img.convert("RGB")
+
+
+def decode(data: bytes, *, max_bytes: int, label: str = "图片") -> Image.Image:
+    if not data:
+        raise ValidationFailed(f"{label}是空文件", field="images")
+    if len(data) > max_bytes:
+        raise ValidationFailed(f"{label}超过 {max_bytes // (1024 * 1024)} MB，请压缩后再上传",
+                               field="images")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            fmt = probe.format
+            if fmt not in ALLOWED_FORMATS:
+                raise ValidationFailed(f"{label}格式不支持：只接受 JPEG、PNG 或 WebP",
+                                       field="images")
+            if probe.width * probe.height > MAX_PIXELS:
+                raise ValidationFailed(f"{label}像素过大", field="images")
+            probe.verify()
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except ValidationFailed:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationFailed(f"{label}不是有效的图片文件（只接受 JPEG、PNG 或 WebP）",
+                               field="images") from None
+    return img
+
+
+def store(data: bytes, folder: str | Path, *, max_bytes: int, max_side: int, thumb_side: int,
+          label: str = "图片") -> StoredImage:
+    img = decode(data, max_bytes=max_bytes, label=label)
+    img = ImageOps.exif_transpose(img)
+    img = _flatten(img)
+    img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    thumb = img.copy()
+    thumb.thumbnail((thumb_side, thumb_side), Image.Resampling.LANCZOS)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = secrets.token_hex(12)
+    name, thumb_name = f"{stem}.jpg", f"{stem}_t.jpg"
+    img.save(folder / name, "JPEG", quality=85, optimize=True, progressive=True)
+    thumb.save(folder / thumb_name, "JPEG", quality=80, optimize=True)
+    return StoredImage(name, thumb_name, img.width, img.height)
+
+
+def remove_files(folder: str | Path, *names: str) -> None:
+    for name in names:
+        if name and "/" not in name and ".." not in name:
+            (Path(folder) / name).unlink(missing_ok=True)

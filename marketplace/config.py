@@ -1,0 +1,102 @@
+"""Configuration: defaults, environment overrides (MARKETPLACE_*), demo and test presets."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSECURE_KEYS = {"", "dev", "change-me", "demo-insecure-key", "test-insecure-key"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely (for example, no real secret key in production)."""
+
+
+def _env_bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_config() -> dict:
+    instance = Path(os.environ.get("MARKETPLACE_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+    return {
+        "MARKETPLACE_MODE": "production",  # production | demo | test
+        "SECRET_KEY": "",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'marketplace.sqlite3'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "UPLOAD_FOLDER": str(instance / "uploads"),
+        "MAX_IMAGE_BYTES": 5 * 1024 * 1024,
+        "MAX_IMAGES_PER_PRODUCT": 5,
+        # five images of 5 MB plus the form fields; past this the request is refused with 413
+        "MAX_CONTENT_LENGTH": 27 * 1024 * 1024,
+        "IMAGE_MAX_SIDE": 1200,
+        "IMAGE_THUMB_SIDE": 400,
+        "PER_PAGE": 24,
+        "API_TOKEN_MAX_AGE": 7 * 24 * 3600,
+        "SQLITE_BUSY_TIMEOUT_MS": 15000,
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ["zh", "en"],
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        # keyed hash of household ID numbers: derived from the secret key unless set
+        "HOUSEHOLD_ID_HASH_KEY": "",
+    }
+
+
+def environment_overrides(environ=os.environ) -> dict:
+    """Read MARKETPLACE_* variables. Only set variables override the defaults."""
+    out: dict = {}
+    mapping = {
+        "MARKETPLACE_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+        "MARKETPLACE_SECRET_KEY": "SECRET_KEY",
+        "MARKETPLACE_UPLOAD_FOLDER": "UPLOAD_FOLDER",
+        "MARKETPLACE_MODE": "MARKETPLACE_MODE",
+        "MARKETPLACE_HOUSEHOLD_ID_HASH_KEY": "HOUSEHOLD_ID_HASH_KEY",
+    }
+    for env_name, key in mapping.items():
+        if environ.get(env_name):
+            out[key] = environ[env_name]
+    if environ.get("MARKETPLACE_PER_PAGE"):
+        out["PER_PAGE"] = int(environ["MARKETPLACE_PER_PAGE"])
+    if environ.get("MARKETPLACE_SECURE_COOKIES") is not None:
+        secure = _env_bool(environ.get("MARKETPLACE_SECURE_COOKIES"))
+        out["SESSION_COOKIE_SECURE"] = secure
+        out["REMEMBER_COOKIE_SECURE"] = secure
+    return out
+
+
+def test_config(tmp_path: Path, database_url: str | None = None) -> dict:
+    return {
+        "MARKETPLACE_MODE": "test",
+        "TESTING": True,
+        "SECRET_KEY": "test-insecure-key",
+        "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "SERVER_NAME": None,
+    }
+
+
+def finalize(config: dict) -> dict:
+    """Fill derived values and refuse unsafe production settings."""
+    mode = config.get("MARKETPLACE_MODE", "production")
+    if mode not in {"production", "demo", "test"}:
+        raise ConfigError(f"MARKETPLACE_MODE must be production, demo or test, not {mode!r}")
+    if not config.get("SECRET_KEY"):
+        if mode == "demo":
+            config["SECRET_KEY"] = "demo-insecure-key"
+        elif mode == "test":
+            config["SECRET_KEY"] = "test-insecure-key"
+    key = config.get("SECRET_KEY", "")
+    if mode == "production" and (key in INSECURE_KEYS or len(key) < 24):
+        raise ConfigError(
+            "Refusing to start: set MARKETPLACE_SECRET_KEY to a random value of at least 24 "
+            "characters (for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
+            "or run with MARKETPLACE_MODE=demo for the demo."
+        )
+    if not config.get("HOUSEHOLD_ID_HASH_KEY"):
+        config["HOUSEHOLD_ID_HASH_KEY"] = "household-id:" + key
+    return config

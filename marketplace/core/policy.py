@@ -1,0 +1,123 @@
+"""Every permission check lives here: role decorators for views and object rules for services.
+
+Objects another user may not see answer 404 (NotFound), not 403, so that their existence is not
+revealed; a whole area the user's roles do not reach answers 403.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import request
+from flask_login import current_user
+
+from marketplace.accounts.models import Role, User
+from marketplace.core.errors import Forbidden, NotFound, Unauthorized
+
+
+def is_admin(user: User | None) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False)
+                and user.has_role(Role.platform_admin))
+
+
+def require_user(user) -> User:
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise Unauthorized("请先登录")
+    return user
+
+
+def require_any_role(user, *roles: Role) -> User:
+    user = require_user(user)
+    if is_admin(user) or any(user.has_role(r) for r in roles):
+        return user
+    raise Forbidden("您没有访问此页面的权限")
+
+
+def roles_required(*roles: Role):
+    """View decorator: the signed-in user must hold one of `roles` (platform admins pass)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from flask_login import current_app
+                return current_app.login_manager.unauthorized()
+            require_any_role(current_user, *roles)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            from flask_login import current_app
+            return current_app.login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+# ---- sellers and products -------------------------------------------------------------------
+
+def staff_of(user, seller_id: int) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False)
+                and seller_id in user.seller_ids())
+
+
+def check_manage_seller(user, seller) -> None:
+    """Seller staff manage their own seller; admins any. Others: 404."""
+    if seller is None or not (is_admin(user) or staff_of(user, seller.id)):
+        raise NotFound("未找到该经营主体")
+
+
+def check_manage_product(user, product) -> None:
+    if product is None or not (is_admin(user) or staff_of(user, product.seller_id)):
+        raise NotFound("未找到该商品")
+
+
+def check_admin(user) -> None:
+    require_user(user)
+    if not is_admin(user):
+        raise Forbidden("仅平台管理员可以执行此操作")
+
+
+# ---- regions and households -----------------------------------------------------------------
+
+def office_paths(user) -> list[str]:
+    """The region paths an office user covers (each a subtree)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return [g.region.path for g in user.grants if g.role == Role.office and g.region is not None]
+
+
+def office_covers(user, region) -> bool:
+    return region is not None and any(region.path.startswith(p) for p in office_paths(user))
+
+
+def check_register_household(user, village) -> None:
+    """Liaisons (for themselves), offices over the village and admins register households."""
+    user = require_user(user)
+    if is_admin(user) or office_covers(user, village) or user.has_role(Role.liaison):
+        return
+    if user.has_role(Role.office):
+        raise Forbidden("该村不在您所在帮扶办的管辖范围内")
+    raise Forbidden("只有帮扶联络人、帮扶办或平台管理员可以登记帮扶对象")
+
+
+def can_view_household(user, household) -> bool:
+    if household is None or user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return (is_admin(user) or household.liaison_id == user.id
+            or office_covers(user, household.village))
+
+
+def check_view_household(user, household) -> None:
+    if not can_view_household(user, household):
+        raise NotFound("未找到该帮扶对象")
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")

@@ -1,0 +1,124 @@
+"""Households: registration with ID-number checks, and the views liaisons and offices get."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Role, User
+from marketplace.core import policy
+from marketplace.core.errors import Duplicate, NotFound, ValidationFailed
+from marketplace.core.validators import id_number_hash, normalize_id_number
+from marketplace.households.models import Household, HouseholdStatus
+from marketplace.regions.models import Region, RegionLevel
+from marketplace.regions.services import subtree_condition
+
+
+@dataclass
+class HouseholdInput:
+    village_code: str
+    head_name: str
+    id_number: str
+    size: int
+    status: str
+    liaison_id: int | None = None
+
+
+def hash_key() -> str:
+    return current_app.config["HOUSEHOLD_ID_HASH_KEY"]
+
+
+def new_code() -> str:
+    return "H" + secrets.token_hex(5).upper()
+
+
+def register_household(session: Session, actor: User, data: HouseholdInput,
+                       *, key: str | None = None) -> Household:
+    errors: dict[str, list[str]] = {}
+    village = session.scalar(select(Region).where(Region.code == (data.village_code or "").strip()))
+    if village is None or village.level != RegionLevel.village:
+        errors["village_code"] = ["请选择帮扶对象所在的村"]
+    name = (data.head_name or "").strip()
+    if not (2 <= len(name) <= 16):
+        errors["head_name"] = ["户主姓名应为 2 到 16 个字"]
+    id_number = normalize_id_number(data.id_number)
+    if id_number is None:
+        errors["id_number"] = ["身份证号码无效：请检查位数、出生日期和末位校验码"]
+    try:
+        size = int(data.size)
+        if not 1 <= size <= 30:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["size"] = ["家庭人口应为 1 到 30 之间的整数"]
+        size = 0
+    try:
+        status = HouseholdStatus(data.status)
+    except ValueError:
+        errors["status"] = ["请选择帮扶对象类别"]
+        status = None
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ValidationFailed(first, errors=errors)
+    policy.check_register_household(actor, village)
+
+    liaison_id = data.liaison_id
+    if not (policy.is_admin(actor) or policy.office_covers(actor, village)):
+        liaison_id = actor.id  # a liaison registers households for themselves
+    if liaison_id:
+        liaison = session.get(User, liaison_id)
+        if liaison is None or not liaison.has_role(Role.liaison):
+            raise ValidationFailed("所选帮扶联络人不存在", field="liaison_id")
+
+    digest = id_number_hash(id_number, key or hash_key())
+    if session.scalar(select(Household.id).where(Household.id_hash == digest)) is not None:
+        raise Duplicate("该身份证号码已登记为帮扶对象户主，不能重复登记", field="id_number")
+    household = Household(code=new_code(), village=village, head_name=name, id_hash=digest,
+                          id_last4=id_number[-4:], size=size, status=status,
+                          liaison_id=liaison_id, registered_by_id=actor.id)
+    session.add(household)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Duplicate("该身份证号码已登记为帮扶对象户主，不能重复登记",
+                        field="id_number") from None
+    return household
+
+
+def matches_id_number(household: Household, id_number: str, key: str | None = None) -> bool:
+    normalized = normalize_id_number(id_number)
+    return bool(normalized) and id_number_hash(normalized, key or hash_key()) == household.id_hash
+
+
+def get_by_code(session: Session, code: str) -> Household:
+    household = session.scalar(select(Household).where(Household.code == (code or "").strip()))
+    if household is None:
+        raise NotFound("未找到该帮扶对象")
+    return household
+
+
+def visible_households(session: Session, actor: User, *, region: Region | None = None,
+                       page: int = 1, per_page: int = 50) -> tuple[list[Household], int]:
+    """Households the actor may see: their own (liaison), their subtree (office), all (admin)."""
+    stmt = select(Household).join(Household.village)
+    if not policy.is_admin(actor):
+        conds = [Household.liaison_id == actor.id]
+        conds += [Region.path.like(p + "%") for p in policy.office_paths(actor)]
+        from sqlalchemy import or_
+        stmt = stmt.where(or_(*conds))
+    if region is not None:
+        stmt = stmt.where(subtree_condition(Region.path, region))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.scalars(stmt.order_by(Region.code, Household.id)
+                           .offset((page - 1) * per_page).limit(per_page))
+    return list(rows), total or 0
+
+
+def liaisons(session: Session) -> list[User]:
+    from marketplace.accounts.models import RoleGrant
+    return list(session.scalars(select(User).join(RoleGrant).where(
+        RoleGrant.role == Role.liaison).order_by(User.id)).unique())

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("seller", __name__, url_prefix="/seller")
