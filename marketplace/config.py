@@ -44,6 +44,7 @@ def default_config() -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         # keyed hash of household ID numbers: derived from the secret key unless set
         "HOUSEHOLD_ID_HASH_KEY": "",
+        "PASSWORD_HASH_METHOD": "scrypt",
     }
 
 
@@ -77,6 +78,8 @@ def test_config(tmp_path: Path, database_url: str | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "SERVER_NAME": None,
+        # fast hashing keeps the suite quick; production keeps scrypt
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
 
 

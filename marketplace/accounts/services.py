@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,14 @@ from marketplace.core.validators import classify_login, password_problem
 from marketplace.extensions import db
 
 TOKEN_SALT = "api-token"
+
+
+def hash_password(password: str) -> str:
+    try:
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    except RuntimeError:
+        method = "scrypt"
+    return generate_password_hash(password, method=method)
 
 
 @dataclass
@@ -55,7 +64,7 @@ def register_user(session: Session, data: Registration, roles: tuple[Role, ...] 
         raise ValidationFailed("昵称不能超过 64 个字", field="display_name")
     if find_by_login(session, data.login) is not None:
         raise Duplicate("该邮箱或手机号已注册，请直接登录", field="login")
-    user = User(display_name=name, password_hash=generate_password_hash(data.password))
+    user = User(display_name=name, password_hash=hash_password(data.password))
     setattr(user, kind[0], kind[1])
     user.grants = [RoleGrant(role=r) for r in roles]
     session.add(user)
@@ -81,7 +90,7 @@ def set_password(user: User, password: str) -> None:
     problem = password_problem(password)
     if problem:
         raise ValidationFailed(problem, field="password")
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
 
 
 def grant_role(session: Session, user: User, role: Role, *, seller_id: int | None = None,

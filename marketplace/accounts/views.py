@@ -1,3 +1,88 @@
-from flask import Blueprint
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.security import check_password_hash
+
+from marketplace.accounts import services
+from marketplace.accounts.forms import LoginForm, PasswordForm, RegisterForm
+from marketplace.accounts.models import ROLE_LABELS
+from marketplace.core.errors import DomainError
+from marketplace.core.forms import apply_error
+from marketplace.core.policy import login_required
+from marketplace.extensions import db
 
 bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("storefront.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(db.session, form.login.data, form.password.data)
+        except DomainError as err:
+            apply_error(form, err)
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            flash(_("欢迎回来，%(name)s", name=user.display_name), "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("storefront.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        data = services.Registration(form.login.data, form.password.data, form.display_name.data)
+        try:
+            user = services.register_user(db.session, data)
+        except DomainError as err:
+            db.session.rollback()
+            apply_error(form, err)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("注册成功，欢迎加入消费帮扶！"), "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/register.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("您已退出登录"), "success")
+    return redirect(url_for("storefront.home"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not check_password_hash(current_user.password_hash, form.current.data):
+            form.current.errors.append(_("当前密码不正确"))
+        else:
+            try:
+                services.set_password(current_user, form.password.data)
+            except DomainError as err:
+                apply_error(form, err)
+            else:
+                db.session.commit()
+                flash(_("密码已修改"), "success")
+                return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form, role_labels=ROLE_LABELS)

@@ -1,0 +1,5 @@
+pytest_plugins = [
+    "tests.fixtures.databases",
+    "tests.fixtures.app",
+    "tests.fixtures.factories",
+]
