@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 CURRENCY = "CNY"
 MAX_PRICE_FEN = 9_999_999  # ¥99,999.99: past that a unit price is a typing slip, not produce
-_YUAN_RE = re.compile(r"^(?P<yuan>\d{1,9})(?:\.(?P<fen>\d{1,2}))?$")
+_YUAN_RE = re.compile(r"^(?P<yuan>[0-9]{1,12})(?:\.(?P<fen>[0-9]{1,2}))?$")
 
 
 class MoneyFormatError(ValueError):
@@ -17,7 +18,9 @@ def parse_yuan(text: str | None) -> int:
     """'12.5' -> 1250 fen. Accepts ¥/￥ and thousands separators; never goes through float."""
     if text is None:
         raise MoneyFormatError("empty")
-    cleaned = str(text).strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
+    # NFKC turns full-width digits and dots typed on phone keyboards (１２．５) into ASCII
+    cleaned = unicodedata.normalize("NFKC", str(text)).strip()
+    cleaned = cleaned.replace(",", "").replace("，", "").lstrip("¥￥").strip()
     if cleaned.startswith("-"):
         raise MoneyFormatError("negative")
     match = _YUAN_RE.match(cleaned)

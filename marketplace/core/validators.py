@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
+from datetime import date
 
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -52,15 +54,36 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+PROVINCE_PREFIXES = {
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
+    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
+    "65", "71", "81", "82", "83",
+}
+
+
 def normalize_id_number(text: str) -> str | None:
-    """An 18-character resident ID number with a valid checksum and birth date, else None."""
-    value = (text or "").strip().upper().replace(" ", "")
-    if len(value) != 18:
+    """An 18-character resident ID number with a valid check character, a real birth date and a
+    province prefix, else None.
+
+    python-stdnum's own validate() also requires the county code to have existed in the holder's
+    birth year; that rejects real numbers of people born before their county got its current
+    code (洞口县 430525 dates from 1986, many household heads were born earlier), so only the
+    checksum and the date are taken from it.
+    """
+    value = unicodedata.normalize("NFKC", text or "").strip().upper().replace(" ", "")
+    if len(value) != 18 or not value[:17].isascii() or not value[:17].isdigit():
+        return None
+    if value[:2] not in PROVINCE_PREFIXES:
         return None
     try:
-        return ric.validate(value)
-    except StdnumError:
+        if ric.calc_check_digit(value) != value[-1]:
+            return None
+        birth = ric.get_birth_date(value)
+    except (StdnumError, ValueError):
         return None
+    if birth.year < 1900 or birth > date.today():
+        return None
+    return value
 
 
 def id_number_hash(id_number: str, key: str) -> str:
