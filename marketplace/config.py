@@ -103,3 +103,6 @@ def finalize(config: dict) -> dict:
     if not config.get("HOUSEHOLD_ID_HASH_KEY"):
         config["HOUSEHOLD_ID_HASH_KEY"] = "household-id:" + key
     return config
+
+
+test_config.__test__ = False  # a helper, not a test, when imported into test modules

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 
 from marketplace.accounts.models import Role, User
@@ -39,7 +39,6 @@ def roles_required(*roles: Role):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from flask_login import current_app
                 return current_app.login_manager.unauthorized()
             require_any_role(current_user, *roles)
             return view(*args, **kwargs)
@@ -53,7 +52,6 @@ def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            from flask_login import current_app
             return current_app.login_manager.unauthorized()
         return view(*args, **kwargs)
 
