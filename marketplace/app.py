@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.ensure_compiled(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.register(app)
+    i18n.register_cli(app)
 
     @app.before_request
     def _write_intent():

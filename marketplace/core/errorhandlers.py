@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from marketplace.core.errors import DomainError
+from marketplace.core.i18n import translate_message
 from marketplace.extensions import db
 
 log = logging.getLogger(__name__)
@@ -52,11 +53,12 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
         db.session.rollback()
+        message = translate_message(err.message)
         if _is_api():
-            return json_error(err.status, str(err.code), err.message, err.details)
+            return json_error(err.status, str(err.code), message, err.details)
         if err.status == 401:
             return app.login_manager.unauthorized()
-        return _page(err.status, err.message)
+        return _page(err.status, message)
 
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from marketplace.core.errors import DomainError
+from marketplace.core.i18n import translate_message
 
 # service field names that a form calls differently
 FIELD_ALIASES = {"origin": "origin_code", "category": "category"}
@@ -16,7 +17,7 @@ def apply_error(form, err: DomainError) -> None:
     for name, messages in errors.items():
         field = getattr(form, FIELD_ALIASES.get(name, name), None) or getattr(form, name, None)
         if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors or []) + list(messages)
+            field.errors = list(field.errors or []) + [translate_message(m) for m in messages]
             placed = True
     if not placed:
-        form.form_errors.append(err.message)
+        form.form_errors.append(translate_message(err.message))
