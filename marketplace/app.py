@@ -37,6 +37,8 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
 
     _import_models()
+    from marketplace.catalog.images import install_session_hooks
+    install_session_hooks()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)

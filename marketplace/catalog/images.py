@@ -77,3 +77,37 @@ def remove_files(folder: str | Path, *names: str) -> None:
     for name in names:
         if name and "/" not in name and ".." not in name:
             (Path(folder) / name).unlink(missing_ok=True)
+
+
+# ---- files follow the transaction -----------------------------------------------------------
+# New files are removed if the transaction that recorded them rolls back; files of removed images
+# are deleted only once the removal is committed. So neither a failed request nor a later error
+# leaves the database and the upload folder disagreeing.
+
+def track_new(session, folder: str | Path, *names: str) -> None:
+    session.info.setdefault("new_files", []).extend((str(folder), n) for n in names)
+
+
+def delete_after_commit(session, folder: str | Path, *names: str) -> None:
+    session.info.setdefault("doomed_files", []).extend((str(folder), n) for n in names)
+
+
+def _after_commit(session) -> None:
+    for folder, name in session.info.pop("doomed_files", []):
+        remove_files(folder, name)
+    session.info.pop("new_files", None)
+
+
+def _after_rollback(session) -> None:
+    for folder, name in session.info.pop("new_files", []):
+        remove_files(folder, name)
+    session.info.pop("doomed_files", None)
+
+
+def install_session_hooks() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)

@@ -156,7 +156,7 @@ def _clean(session: Session, data: ProductInput, *, partial: bool, price_in_fen:
     if not errors:
         cert_no = out.get("certificate_no")
         until = out.get("certificate_valid_until")
-        if cert_no and "certificate_valid_until" in out and until is None and not partial:
+        if cert_no and "certificate_valid_until" in out and until is None:
             errors["certificate_valid_until"] = ["填写认定证书号时必须填写有效期"]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
@@ -227,12 +227,20 @@ def add_images(session: Session, actor: User, product: Product,
         raise
     start = max((i.position for i in product.images), default=0) + 1
     created = []
-    for offset, s in enumerate(stored):
-        img = ProductImage(position=start + offset, filename=s.filename,
-                           thumb_filename=s.thumb_filename, width=s.width, height=s.height)
-        product.images.append(img)
-        created.append(img)
-    session.flush()
+    try:
+        for offset, s in enumerate(stored):
+            img = ProductImage(position=start + offset, filename=s.filename,
+                               thumb_filename=s.thumb_filename, width=s.width, height=s.height)
+            product.images.append(img)
+            created.append(img)
+        session.flush()
+    except Exception:
+        # the rows did not make it: do not leave their files behind
+        for s in stored:
+            image_store.remove_files(folder, s.filename, s.thumb_filename)
+        raise
+    for s in stored:  # and if the transaction is rolled back later, the files go with it
+        image_store.track_new(session, folder, s.filename, s.thumb_filename)
     return created
 
 
@@ -243,7 +251,8 @@ def remove_image(session: Session, actor: User, product: Product, image_id: int)
         raise ValidationFailed("未找到该图片", field="images")
     product.images.remove(image)
     session.flush()
-    image_store.remove_files(_config("UPLOAD_FOLDER"), image.filename, image.thumb_filename)
+    image_store.delete_after_commit(session, _config("UPLOAD_FOLDER"), image.filename,
+                                    image.thumb_filename)
 
 
 # ---- review workflow -------------------------------------------------------------------------

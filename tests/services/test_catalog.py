@@ -194,3 +194,21 @@ def test_bad_filter_values_are_reported(session):
          "region": "湖南"}, per_page_default=24, money_in_fen=False)
     assert set(problems) == {"page", "per_page", "sort", "min_price", "region"}
     assert f.page == 1 and f.per_page == 24
+
+
+def test_files_follow_the_transaction(session, app, shop):
+    seller, staff = shop
+    product = make_product(session, seller)
+    session.commit()
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    services.add_images(session, staff, product, [services.UploadedImage("a.png", image_bytes())])
+    assert len(list(folder.iterdir())) == 2
+    session.rollback()  # e.g. a later step of the request failed
+    assert list(folder.iterdir()) == []
+    services.add_images(session, staff, product, [services.UploadedImage("a.png", image_bytes())])
+    session.commit()
+    image = product.images[0]
+    services.remove_image(session, staff, product, image.id)
+    assert len(list(folder.iterdir())) == 2  # still there until the removal is committed
+    session.commit()
+    assert list(folder.iterdir()) == []
