@@ -99,6 +99,15 @@ def grant_role(session: Session, user: User, role: Role, *, seller_id: int | Non
         raise ValidationFailed("经营主体员工必须绑定一个经营主体", field="seller_id")
     if role == Role.office and not region_id:
         raise ValidationFailed("帮扶办账号必须绑定一个行政区域", field="region_id")
+    # an unknown id would otherwise surface as a foreign-key error (a 500) at flush
+    if role == Role.seller_staff:
+        from marketplace.sellers.models import Seller
+        if session.get(Seller, seller_id) is None:
+            raise ValidationFailed("未找到该经营主体", field="seller_id")
+    if role == Role.office:
+        from marketplace.regions.models import Region
+        if session.get(Region, region_id) is None:
+            raise ValidationFailed("未找到该行政区域", field="region_id")
     for g in user.grants:
         if g.role == role and g.seller_id == seller_id and g.region_id == region_id:
             return g

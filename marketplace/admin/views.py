@@ -1,3 +1,359 @@
-from flask import Blueprint
+"""Platform-admin console (/admin): seller and product review queues, users and roles, regions.
+
+Every route is behind roles_required(Role.platform_admin) (a blueprint-wide guard): anonymous
+visitors go to the log-in page, signed-in users without the role get 403. The services check
+again (policy.check_admin) where they change state.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import ROLE_LABELS, Role, User
+from marketplace.admin.forms import (ApproveForm, GrantForm, RegionAddForm, RegionImportForm,
+                                     RegionRenameForm, RejectForm, SuspendForm)
+from marketplace.catalog import services as catalog
+from marketplace.core.errors import DomainError, NotFound, ValidationFailed
+from marketplace.core.forms import apply_error
+from marketplace.core.policy import roles_required
+from marketplace.extensions import db
+from marketplace.regions import services as regions
+from marketplace.regions.models import LEVEL_LABELS, Region
+from marketplace.sellers import services as sellers
+from marketplace.sellers.models import SELLER_STATUS_LABELS, Seller, SellerStatus
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+USERS_SHOWN = 50
+
+
+@bp.before_request
+@roles_required(Role.platform_admin)
+def _platform_admins_only():
+    return None
+
+
+def _back(default: str):
+    target = request.form.get("next") or ""
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(default)
+
+
+def _reraise_access(err: DomainError) -> None:
+    if err.status in (401, 403, 404):
+        raise err
+
+
+# ---- overview ---------------------------------------------------------------------------------
+
+@bp.route("")
+def index():
+    seller_counts = {str(k): v for k, v in sellers.count_by_status(db.session).items()}
+    pending_products = len(catalog.review_queue(db.session))
+    return render_template("admin/index.html", seller_counts=seller_counts,
+                           pending_products=pending_products, labels=SELLER_STATUS_LABELS)
+
+
+# ---- sellers ----------------------------------------------------------------------------------
+
+def _seller_status() -> SellerStatus:
+    try:
+        return SellerStatus(request.args.get("status") or SellerStatus.pending)
+    except ValueError:
+        return SellerStatus.pending
+
+
+def _render_sellers(status: SellerStatus, row_errors: dict | None = None, code: int = 200):
+    items = sellers.queue(db.session, status)
+    ids = {s.applicant_id for s in items if s.applicant_id}
+    applicants = ({u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+                  if ids else {})
+    counts = {str(k): v for k, v in sellers.count_by_status(db.session).items()}
+    return render_template("admin/sellers.html", items=items, status=status,
+                           applicants=applicants, counts=counts, labels=SELLER_STATUS_LABELS,
+                           statuses=list(SellerStatus), row_errors=row_errors or {}), code
+
+
+@bp.route("/sellers")
+def sellers_queue():
+    return _render_sellers(_seller_status())
+
+
+@bp.route("/sellers/<int:seller_id>/verify", methods=["POST"])
+def seller_verify(seller_id: int):
+    seller = sellers.get_managed(db.session, current_user, seller_id)
+    try:
+        sellers.verify(db.session, current_user, seller)
+        name = seller.name
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        _reraise_access(err)
+        return _render_sellers(_seller_status(), {seller_id: [err.message]}, err.status)
+    flash(_("已认证：%(name)s", name=name), "success")
+    return _back(url_for("admin.sellers_queue"))
+
+
+@bp.route("/sellers/<int:seller_id>/suspend", methods=["POST"])
+def seller_suspend(seller_id: int):
+    seller = sellers.get_managed(db.session, current_user, seller_id)
+    form = SuspendForm()
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed(next(iter(form.errors.values()))[0], field="note")
+        sellers.suspend(db.session, current_user, seller, form.note.data or "")
+        name = seller.name
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        _reraise_access(err)
+        return _render_sellers(_seller_status(), {seller_id: [err.message]}, err.status)
+    flash(_("已暂停：%(name)s", name=name), "success")
+    return _back(url_for("admin.sellers_queue"))
+
+
+# ---- products ---------------------------------------------------------------------------------
+
+def _render_products(row_errors: dict | None = None, code: int = 200):
+    items = catalog.review_queue(db.session)
+    return render_template("admin/products.html", items=items,
+                           row_errors=row_errors or {}), code
+
+
+@bp.route("/products")
+def products_queue():
+    return _render_products()
+
+
+@bp.route("/products/<int:product_id>/approve", methods=["POST"])
+def product_approve(product_id: int):
+    product = catalog.get_managed(db.session, current_user, product_id)
+    form = ApproveForm()
+    try:
+        catalog.approve(db.session, current_user, product,
+                        certificate_checked=bool(form.certificate_checked.data))
+        name = product.name
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        _reraise_access(err)
+        return _render_products({product_id: [err.message]}, err.status)
+    flash(_("已通过审核并上架：%(name)s", name=name), "success")
+    return redirect(url_for("admin.products_queue"))
+
+
+@bp.route("/products/<int:product_id>/reject", methods=["POST"])
+def product_reject(product_id: int):
+    product = catalog.get_managed(db.session, current_user, product_id)
+    form = RejectForm()
+    try:
+        if not form.validate_on_submit():
+            raise ValidationFailed(next(iter(form.errors.values()))[0], field="reason")
+        catalog.reject(db.session, current_user, product, form.reason.data or "")
+        name = product.name
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        _reraise_access(err)
+        return _render_products({product_id: [err.message]}, err.status)
+    flash(_("已驳回：%(name)s", name=name), "success")
+    return redirect(url_for("admin.products_queue"))
+
+
+# ---- users and roles --------------------------------------------------------------------------
+
+def _search_users(q: str) -> list[User]:
+    stmt = select(User).order_by(User.id.desc()).limit(USERS_SHOWN)
+    if q:
+        needle = q.lower()
+        stmt = stmt.where(or_(func.lower(User.email).contains(needle, autoescape=True),
+                              User.mobile.contains(needle, autoescape=True),
+                              User.display_name.contains(q, autoescape=True)))
+    return list(db.session.scalars(stmt))
+
+
+def _grant_form(user_id: int, **kw) -> GrantForm:
+    return GrantForm(prefix=f"u{user_id}", **kw)  # one form per listed user: distinct ids
+
+
+def _render_users(forms: dict | None = None, code: int = 200):
+    q = (request.args.get("q") or "").strip()[:254]
+    items = _search_users(q)
+    seller_choices = [("", _("选择经营主体"))] + [
+        (str(s.id), s.name) for s in db.session.scalars(select(Seller).order_by(Seller.name))]
+    forms = dict(forms or {})
+    for user in items:
+        if user.id not in forms:
+            forms[user.id] = _grant_form(user.id, formdata=None)
+        forms[user.id].seller_id.choices = seller_choices
+    return render_template("admin/users.html", items=items, q=q, forms=forms,
+                           role_labels=ROLE_LABELS, shown=USERS_SHOWN), code
+
+
+@bp.route("/users")
+def users():
+    return _render_users()
+
+
+def _grant_scope(form: GrantForm, role: Role) -> dict:
+    """Turn the seller select and the region code into ids; unknown ones are input errors."""
+    if role == Role.seller_staff:
+        raw = (form.seller_id.data or "").strip()
+        seller = db.session.get(Seller, int(raw)) if raw.isdigit() else None
+        if seller is None:
+            raise ValidationFailed(_("请选择经营主体"), field="seller_id")
+        return {"seller_id": seller.id}
+    if role == Role.office:
+        region = regions.find_by_code(db.session, form.region_code.data or "")
+        if region is None:
+            raise ValidationFailed(_("请输入系统中已有的行政区划代码"), field="region_code")
+        return {"region_id": region.id}
+    return {}
+
+
+@bp.route("/users/<int:user_id>/grant", methods=["POST"])
+def user_grant(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("未找到该用户"))
+    form = _grant_form(user_id)
+    if form.validate_on_submit():
+        try:
+            try:
+                role = Role(form.role.data)
+            except ValueError:
+                raise ValidationFailed(_("请选择角色"), field="role") from None
+            accounts.grant_role(db.session, user, role, **_grant_scope(form, role))
+            label = user.login_name
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            _reraise_access(err)
+            apply_error(form, err)
+        else:
+            flash(_("已为 %(user)s 添加角色", user=label), "success")
+            return _back(url_for("admin.users"))
+    return _render_users({user_id: form}, 400)
+
+
+@bp.route("/users/<int:user_id>/grants/<int:grant_id>/revoke", methods=["POST"])
+def user_revoke(user_id: int, grant_id: int):
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("未找到该用户"))
+    accounts.revoke_grant(db.session, user, grant_id)  # an unknown grant answers 404
+    label = user.login_name
+    db.session.commit()
+    flash(_("已撤销 %(user)s 的一个角色", user=label), "success")
+    return _back(url_for("admin.users"))
+
+
+# ---- regions ----------------------------------------------------------------------------------
+
+def _render_regions(region, *, add_form=None, rename_form=None, import_form=None,
+                    import_lines=None, code: int = 200):
+    ancestors = []
+    if region is not None:
+        codes = region.path_codes[:-1]
+        if codes:
+            found = {r.code: r for r in db.session.scalars(
+                select(Region).where(Region.code.in_(codes)))}
+            ancestors = [found[c] for c in codes if c in found]
+    rename_form = rename_form or RegionRenameForm(formdata=None, prefix="rename",
+                                                  name=region.name if region else "")
+    return render_template(
+        "admin/regions.html", region=region, ancestors=ancestors,
+        children=regions.children(db.session, region), level_labels=LEVEL_LABELS,
+        add_form=add_form or RegionAddForm(formdata=None),
+        rename_form=rename_form, import_form=import_form or RegionImportForm(formdata=None),
+        import_lines=import_lines or []), code
+
+
+def _region_or_404(code: str | None):
+    return regions.get_by_code(db.session, code) if code else None
+
+
+@bp.route("/regions")
+@bp.route("/regions/<code>")
+def regions_page(code: str | None = None):
+    return _render_regions(_region_or_404(code))
+
+
+@bp.route("/regions/add", methods=["POST"])
+@bp.route("/regions/<code>/add", methods=["POST"])
+def region_add(code: str | None = None):
+    parent = _region_or_404(code)
+    form = RegionAddForm()
+    if form.validate_on_submit():
+        try:
+            child = regions.add_region(db.session, (form.code.data or "").strip(),
+                                       (form.name.data or "").strip(),
+                                       parent.code if parent else None)
+            label = child.name
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            _reraise_access(err)
+            apply_error(form, err)
+        else:
+            flash(_("已添加：%(name)s", name=label), "success")
+            return redirect(url_for("admin.regions_page", code=code) if code
+                            else url_for("admin.regions_page"))
+    parent = _region_or_404(code)
+    return _render_regions(parent, add_form=form, code=400)
+
+
+@bp.route("/regions/<code>/rename", methods=["POST"])
+def region_rename(code: str):
+    region = _region_or_404(code)
+    form = RegionRenameForm(prefix="rename")
+    if form.validate_on_submit():
+        try:
+            regions.rename(db.session, region, form.name.data or "")
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            _reraise_access(err)
+            apply_error(form, err)
+        else:
+            flash(_("已更名"), "success")
+            return redirect(url_for("admin.regions_page", code=code))
+    return _render_regions(_region_or_404(code), rename_form=form, code=400)
+
+
+def _decode_csv(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GB18030/GBK
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationFailed(_("无法识别文件编码：请保存为 UTF-8 编码的 CSV"), field="file")
+
+
+@bp.route("/regions/import", methods=["POST"])
+def region_import():
+    form = RegionImportForm()
+    lines: list[str] = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            if upload is None or not getattr(upload, "filename", ""):
+                raise ValidationFailed(_("请选择 CSV 文件"), field="file")
+            report = regions.import_csv_text(db.session, _decode_csv(upload.read()))
+            db.session.commit()
+        except regions.RegionImportError as err:
+            db.session.rollback()
+            form.file.errors = [err.message]
+            lines = list(err.lines)
+        except DomainError as err:
+            db.session.rollback()
+            _reraise_access(err)
+            apply_error(form, err)
+        else:
+            flash(_("导入完成：新增 %(c)s 个，更名 %(r)s 个，未变 %(u)s 个",
+                    c=report.created, r=report.renamed, u=report.unchanged), "success")
+            return redirect(url_for("admin.regions_page"))
+    return _render_regions(None, import_form=form, import_lines=lines, code=400)

@@ -1,3 +1,343 @@
-from flask import Blueprint
+"""Seller console (/seller): application, the seller's products and images, cooperative members.
+
+Views stay thin: form -> service -> DomainError back onto the form -> commit -> redirect. The
+seller a page works on is ?seller=<id> (checked by policy through sellers.services.get_managed),
+else the first seller the user staffs. Another seller's product answers 404.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from marketplace.accounts.models import Role
+from marketplace.catalog import images as image_store
+from marketplace.catalog import services as catalog
+from marketplace.catalog.models import PRODUCT_STATUS_LABELS, ProductStatus
+from marketplace.core.errors import DomainError
+from marketplace.core.forms import apply_error
+from marketplace.core.money import fen_to_yuan_text
+from marketplace.core.policy import login_required, roles_required
+from marketplace.extensions import db
+from marketplace.regions import services as regions
+from marketplace.regions.models import RegionLevel
+from marketplace.sellers import services as sellers
+from marketplace.sellers.forms import PRODUCT_FIELDS, ApplyForm, MemberForm, ProductForm
+from marketplace.sellers.models import SellerKind
 
 bp = Blueprint("seller", __name__, url_prefix="/seller")
+
+# statuses from which staff may send a product (back) to review; decides which buttons show
+SUBMITTABLE = (ProductStatus.draft, ProductStatus.rejected, ProductStatus.delisted)
+DELISTABLE = (ProductStatus.listed, ProductStatus.pending)
+TAB_ORDER = (ProductStatus.draft, ProductStatus.pending, ProductStatus.listed,
+             ProductStatus.rejected, ProductStatus.delisted)
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+def _my_sellers():
+    return [sellers.get_managed(db.session, current_user, sid)
+            for sid in sorted(current_user.seller_ids())]
+
+
+def _pick_seller(mine):
+    """?seller=<id> (policy-checked: 404 for another seller) or the user's first seller."""
+    wanted = request.args.get("seller", type=int)
+    if wanted:
+        return sellers.get_managed(db.session, current_user, wanted)
+    return mine[0] if mine else None
+
+
+def _console_seller():
+    mine = _my_sellers()
+    seller = _pick_seller(mine)
+    if seller is None:
+        abort(404)
+    if seller not in mine:
+        mine = [*mine, seller]  # a platform admin looking at a seller they do not staff
+    return mine, seller
+
+
+def _status_or_400(form) -> int:
+    return 400 if (form.errors or form.form_errors) else 200
+
+
+def _region_choices():
+    found = (regions.regions_at_level(db.session, RegionLevel.county)
+             + regions.regions_at_level(db.session, RegionLevel.township))
+    found.sort(key=lambda r: r.code)
+    return [("", _("请选择所在县或乡镇"))] + [
+        (r.code, " · ".join(r.path_names[2:]) or r.name) for r in found]
+
+
+def _village_choices():
+    """Villages grouped by their township (optgroups), each group labelled by its place."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for v in regions.villages_under(db.session, None):
+        parent = " · ".join(v.path_names[2:-1]) or v.name_path
+        groups.setdefault(parent, []).append((v.code, v.name))
+    return {"": [("", _("请选择产地村"))], **groups}
+
+
+def _fill_product_choices(form: ProductForm) -> None:
+    form.category.choices = [("", _("请选择分类"))] + [
+        (c.slug, f"{c.icon} {c.name_for(str(get_locale() or 'zh'))}".strip())
+        for c in catalog.categories(db.session)]
+    form.origin_code.choices = _village_choices()
+
+
+def _product_input(form: ProductForm) -> catalog.ProductInput:
+    return catalog.ProductInput(**{name: getattr(form, name).data for name in PRODUCT_FIELDS},
+                                provided=set(PRODUCT_FIELDS))
+
+
+def _initial(product) -> dict:
+    return {
+        "name": product.name, "category": product.category.slug, "spec": product.spec,
+        "description": product.description, "price": fen_to_yuan_text(product.price_fen),
+        "stock": str(product.stock), "origin_code": product.origin.code,
+        "certificate_no": product.certificate_no,
+        "certificate_valid_until": (product.certificate_valid_until.isoformat()
+                                    if product.certificate_valid_until else ""),
+    }
+
+
+def _uploads() -> list[catalog.UploadedImage]:
+    return [catalog.UploadedImage(f.filename or "", f.read())
+            for f in request.files.getlist("images") if f and f.filename]
+
+
+class _NewFiles:
+    """Image files written during this request: removed again unless the transaction commits.
+
+    The service removes what it wrote when storing fails; this covers a failure after it
+    returned (a later step or the commit itself), so that nothing is left half-made.
+    """
+
+    def __init__(self):
+        self.images = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            folder = current_app.config["UPLOAD_FOLDER"]
+            for img in self.images:
+                image_store.remove_files(folder, img.filename, img.thumb_filename)
+        return False
+
+
+def _wants_submit() -> bool:
+    return request.form.get("action") == "submit"
+
+
+# ---- application and overview -----------------------------------------------------------------
+
+@bp.route("/apply", methods=["GET", "POST"])
+@login_required
+def apply():
+    form = ApplyForm()
+    form.region_code.choices = _region_choices()
+    if form.validate_on_submit():
+        data = sellers.SellerApplication(
+            kind=form.kind.data, name=form.name.data, region_code=form.region_code.data,
+            contact_name=form.contact_name.data, contact_mobile=form.contact_mobile.data,
+            description=form.description.data or "", credit_code=form.credit_code.data or "",
+            household_code=form.household_code.data or "",
+            household_id_number=form.household_id_number.data or "")
+        try:
+            seller = sellers.apply(db.session, current_user, data)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            apply_error(form, err)
+        else:
+            flash(_("入驻申请已提交，等待平台审核。审核期间可以先录入商品草稿。"), "success")
+            return redirect(url_for("seller.index", seller=seller.id))
+    return render_template("seller/apply.html", form=form), _status_or_400(form)
+
+
+@bp.route("", methods=["GET"])
+@login_required
+def index():
+    mine = _my_sellers()
+    if not mine and not request.args.get("seller"):
+        flash(_("您还没有经营主体，请先提交入驻申请。"), "warning")
+        return redirect(url_for("seller.apply"))
+    mine, seller = _console_seller()
+    counts = {str(k): v for k, v in catalog.status_counts(db.session, seller).items()}
+    return render_template("seller/index.html", sellers=mine, seller=seller, counts=counts,
+                           tabs=TAB_ORDER, labels=PRODUCT_STATUS_LABELS)
+
+
+# ---- products ---------------------------------------------------------------------------------
+
+@bp.route("/products")
+@roles_required(Role.seller_staff)
+def products():
+    mine, seller = _console_seller()
+    status = request.args.get("status") or ""
+    if status not in {s.value for s in ProductStatus}:
+        status = ""
+    items = catalog.seller_products(db.session, seller, status or None)
+    counts = {str(k): v for k, v in catalog.status_counts(db.session, seller).items()}
+    return render_template("seller/products.html", sellers=mine, seller=seller, items=items,
+                           status=status, counts=counts, tabs=TAB_ORDER,
+                           labels=PRODUCT_STATUS_LABELS, submittable=SUBMITTABLE,
+                           delistable=DELISTABLE)
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@roles_required(Role.seller_staff)
+def product_new():
+    mine, seller = _console_seller()
+    form = ProductForm()
+    _fill_product_choices(form)
+    dropped = False
+    if form.validate_on_submit():
+        uploads = _uploads()
+        try:
+            with _NewFiles() as files:
+                product = catalog.create_product(db.session, current_user, seller,
+                                                 _product_input(form))
+                if uploads:
+                    files.images += catalog.add_images(db.session, current_user, product, uploads)
+                if _wants_submit():
+                    catalog.submit_for_review(db.session, current_user, product)
+                db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            apply_error(form, err)
+            dropped = bool(uploads)
+        else:
+            flash(_("商品已提交审核") if _wants_submit() else _("商品草稿已保存"), "success")
+            return redirect(url_for("seller.product_edit", product_id=product.id))
+    return render_template("seller/product_form.html", form=form, seller=seller, sellers=mine,
+                           product=None, images_dropped=dropped,
+                           max_images=current_app.config["MAX_IMAGES_PER_PRODUCT"],
+                           submittable=SUBMITTABLE, delistable=DELISTABLE), _status_or_400(form)
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.seller_staff)
+def product_edit(product_id: int):
+    product = catalog.get_managed(db.session, current_user, product_id)
+    form = ProductForm(data=None if request.method == "POST" else _initial(product))
+    _fill_product_choices(form)
+    dropped = False
+    if form.validate_on_submit():
+        uploads = _uploads()
+        try:
+            with _NewFiles() as files:
+                catalog.update_product(db.session, current_user, product, _product_input(form))
+                if uploads:
+                    files.images += catalog.add_images(db.session, current_user, product, uploads)
+                if _wants_submit():
+                    catalog.submit_for_review(db.session, current_user, product)
+                db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            apply_error(form, err)
+            dropped = bool(uploads)
+            product = catalog.get_managed(db.session, current_user, product_id)
+        else:
+            flash(_("商品已提交审核") if _wants_submit() else _("商品已保存"), "success")
+            return redirect(url_for("seller.product_edit", product_id=product.id))
+    return render_template("seller/product_form.html", form=form, seller=product.seller,
+                           sellers=None, product=product, images_dropped=dropped,
+                           max_images=current_app.config["MAX_IMAGES_PER_PRODUCT"],
+                           submittable=SUBMITTABLE, delistable=DELISTABLE), _status_or_400(form)
+
+
+def _product_action(product_id: int, action, done_message: str):
+    product = catalog.get_managed(db.session, current_user, product_id)
+    try:
+        action(product)
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        if err.status in (401, 403, 404):
+            raise
+        flash(err.message, "error")
+    else:
+        flash(done_message, "success")
+    target = request.form.get("next") or ""
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("seller.product_edit", product_id=product_id))
+
+
+@bp.route("/products/<int:product_id>/submit", methods=["POST"])
+@roles_required(Role.seller_staff)
+def product_submit(product_id: int):
+    return _product_action(
+        product_id, lambda p: catalog.submit_for_review(db.session, current_user, p),
+        _("商品已提交审核"))
+
+
+@bp.route("/products/<int:product_id>/delist", methods=["POST"])
+@roles_required(Role.seller_staff)
+def product_delist(product_id: int):
+    reason = (request.form.get("reason") or "")[:200]
+    return _product_action(
+        product_id, lambda p: catalog.delist(db.session, current_user, p, reason),
+        _("商品已下架"))
+
+
+@bp.route("/products/<int:product_id>/images/<int:image_id>/remove", methods=["POST"])
+@roles_required(Role.seller_staff)
+def image_remove(product_id: int, image_id: int):
+    return _product_action(
+        product_id, lambda p: catalog.remove_image(db.session, current_user, p, image_id),
+        _("图片已删除"))
+
+
+# ---- cooperative members ----------------------------------------------------------------------
+
+def _weight(text: str):
+    """The typed weight as an int when it is one; anything else goes to the service as is, which
+    answers with its own message."""
+    text = (text or "").strip()
+    return int(text) if text.isdigit() else text
+
+
+@bp.route("/members", methods=["GET", "POST"])
+@roles_required(Role.seller_staff)
+def members():
+    mine, seller = _console_seller()
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            member = sellers.set_member(db.session, current_user, seller,
+                                        form.household_code.data or "", _weight(form.weight.data))
+            label = member.household.masked_name
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            apply_error(form, err)
+        else:
+            flash(_("已保存成员户 %(name)s", name=label), "success")
+            return redirect(url_for("seller.members", seller=seller.id))
+    return render_template("seller/members.html", form=form, seller=seller, sellers=mine,
+                           is_cooperative=seller.kind == SellerKind.cooperative,
+                           ), _status_or_400(form)
+
+
+@bp.route("/members/<int:member_id>/remove", methods=["POST"])
+@roles_required(Role.seller_staff)
+def member_remove(member_id: int):
+    _mine, seller = _console_seller()
+    try:
+        sellers.remove_member(db.session, current_user, seller, member_id)
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        if err.status in (401, 403, 404):
+            raise
+        flash(err.message, "error")
+    else:
+        flash(_("已移除成员户"), "success")
+    return redirect(url_for("seller.members", seller=seller.id))
