@@ -1,3 +1,243 @@
-from flask import Blueprint
+"""Household pages: a liaison's own households, registration, and an office's region overview.
+
+Names: only a household's own liaison sees the head's full name; everyone else (offices,
+admins) sees it masked (张*明). The ID number is never shown after it was typed: pages show
+"****" and the last four characters, and a form that comes back with errors is emptied of it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import false, func, or_, select, true
+from sqlalchemy.orm import aliased, selectinload
+
+from marketplace.accounts.models import Role
+from marketplace.core import policy
+from marketplace.core.errors import DomainError, NotFound
+from marketplace.core.forms import apply_error
+from marketplace.core.policy import roles_required
+from marketplace.extensions import db
+from marketplace.households import services
+from marketplace.households.forms import HouseholdForm
+from marketplace.households.models import HOUSEHOLD_STATUS_LABELS, Household, HouseholdStatus
+from marketplace.regions.models import Region, RegionLevel
+from marketplace.regions.services import regions_at_level, villages_under
 
 bp = Blueprint("households", __name__)
+
+PER_PAGE = 50
+
+
+@dataclass
+class Pager:
+    """What macros.pagination needs."""
+
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _page_arg() -> int:
+    page = request.args.get("page", 1, type=int) or 1
+    return min(max(page, 1), 10_000)
+
+
+def shown_name(household: Household) -> str:
+    """The head's name as the signed-in user may see it."""
+    if household.liaison_id is not None and household.liaison_id == current_user.id:
+        return household.head_name
+    return household.masked_name
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"household_name": shown_name}
+
+
+# ---- liaison ----------------------------------------------------------------------------------
+
+@bp.route("/liaison")
+@roles_required(Role.liaison)
+def liaison_index():
+    page = _page_arg()
+    rows, total = services.visible_households(db.session, current_user, page=page,
+                                              per_page=PER_PAGE)
+    return render_template("liaison/index.html", households=rows,
+                           pager=Pager(page, PER_PAGE, total),
+                           can_register=True)
+
+
+# ---- registration -----------------------------------------------------------------------------
+
+def _office_regions(user) -> list[Region]:
+    return [g.region for g in user.grants if g.role == Role.office and g.region is not None]
+
+
+def _allowed_villages(user) -> list[Region]:
+    """Villages the user may register in: liaisons and admins any, offices their subtrees."""
+    if policy.is_admin(user) or user.has_role(Role.liaison):
+        return villages_under(db.session, None)
+    seen: dict[str, Region] = {}
+    for region in _office_regions(user):
+        for village in villages_under(db.session, region):
+            seen.setdefault(village.code, village)
+    return sorted(seen.values(), key=lambda r: r.code)
+
+
+def _chooses_liaison(user) -> bool:
+    return policy.is_admin(user) or user.has_role(Role.office)
+
+
+@bp.route("/households/new", methods=["GET", "POST"])
+@roles_required(Role.liaison, Role.office)
+def register():
+    form = HouseholdForm()
+    villages = _allowed_villages(current_user)
+    form.village_code.choices = [("", _("请选择"))] + [(v.code, v.short_place) for v in villages]
+    chooses_liaison = _chooses_liaison(current_user)
+    liaisons = services.liaisons(db.session) if chooses_liaison else []
+    form.liaison_id.choices = [("", _("请选择"))] + [
+        (str(u.id), f"{u.display_name}（{u.login_name}）") for u in liaisons]
+    if form.validate_on_submit() and _check_choices(form, villages,
+                                                    liaisons if chooses_liaison else None):
+        data = services.HouseholdInput(
+            village_code=form.village_code.data, head_name=form.head_name.data,
+            id_number=form.id_number.data, size=form.size.data, status=form.status.data,
+            liaison_id=int(form.liaison_id.data) if chooses_liaison else None)
+        try:
+            household = services.register_household(db.session, current_user, data)
+        except DomainError as err:
+            db.session.rollback()
+            apply_error(form, err)
+        else:
+            db.session.commit()
+            flash(_("已登记帮扶对象 %(code)s：户主 %(name)s，身份证号 ****%(last4)s",
+                    code=household.code, name=shown_name(household),
+                    last4=household.id_last4), "success")
+            return redirect(_after_register(household))
+    form.id_number.data = ""  # never echo an ID number back into a page
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("liaison/register.html", form=form,
+                           chooses_liaison=chooses_liaison), status
+
+
+def _check_choices(form: HouseholdForm, villages: list[Region], liaisons: list | None) -> bool:
+    """The chosen village and liaison are among those offered (liaisons None: not asked)."""
+    ok = True
+    code = form.village_code.data
+    if code and code not in {v.code for v in villages}:
+        known = db.session.scalar(select(Region.level).where(Region.code == code))
+        form.village_code.errors = list(form.village_code.errors) + [
+            _("该村不在您所在帮扶办的管辖范围内") if known == RegionLevel.village
+            else _("请选择帮扶对象所在的村")]
+        ok = False
+    if liaisons is not None:
+        if form.liaison_id.data not in {str(u.id) for u in liaisons}:
+            form.liaison_id.errors = list(form.liaison_id.errors) + [_("请选择帮扶联络人")]
+            ok = False
+    return ok
+
+
+def _after_register(household: Household) -> str:
+    if household.liaison_id == current_user.id:
+        return url_for("households.liaison_index")
+    if current_user.has_role(Role.office):
+        return url_for("households.office_index", village=household.village.code)
+    return url_for("households.liaison_index")
+
+
+# ---- office -----------------------------------------------------------------------------------
+
+def _scope(roots: list[Region] | None, column):
+    """A WHERE clause for the office's subtrees; None (an admin without an office) is all."""
+    if roots is None:
+        return true()
+    return or_(*[column.like(r.path + "%") for r in roots]) if roots else false()
+
+
+def _in_scope(roots: list[Region] | None, region: Region) -> bool:
+    return roots is None or any(region.path.startswith(r.path) for r in roots)
+
+
+def _filter_region(roots, code: str | None, level: RegionLevel) -> Region | None:
+    code = (code or "").strip()
+    if not code:
+        return None
+    region = db.session.scalar(select(Region).where(Region.code == code))
+    if region is None or region.level != level or not _in_scope(roots, region):
+        raise NotFound(_("该地区不存在，或不在您的管辖范围内"))
+    return region
+
+
+def _summary(roots) -> dict:
+    village = aliased(Region)
+    township = aliased(Region)
+    scope = _scope(roots, village.path)
+    by_status = dict(db.session.execute(
+        select(Household.status, func.count(Household.id))
+        .join(village, Household.village_id == village.id)
+        .where(scope).group_by(Household.status)).all())
+    rows = db.session.execute(
+        select(township.code, township.name, Household.status, func.count(Household.id))
+        .select_from(Household)
+        .join(village, Household.village_id == village.id)
+        .join(township, village.parent_id == township.id)
+        .where(scope)
+        .group_by(township.code, township.name, Household.status)
+        .order_by(township.code)).all()
+    townships: dict[str, dict] = {}
+    for code, name, status, count in rows:
+        entry = townships.setdefault(code, {"code": code, "name": name, "total": 0,
+                                            "by_status": {}})
+        entry["by_status"][str(status)] = count
+        entry["total"] += count
+    return {"by_status": {str(s): by_status.get(s, 0) for s in HouseholdStatus},
+            "total": sum(by_status.values()), "townships": list(townships.values())}
+
+
+def _office_list(roots, region: Region | None, page: int) -> tuple[list[Household], int]:
+    village = aliased(Region)
+    stmt = (select(Household).join(village, Household.village_id == village.id)
+            .where(_scope(roots, village.path)))
+    if region is not None:
+        stmt = stmt.where(village.path.like(region.path + "%"))
+    total = db.session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(Household.id).subquery())) or 0
+    rows = db.session.scalars(stmt.options(selectinload(Household.liaison))
+                              .order_by(village.code, Household.id)
+                              .offset((page - 1) * PER_PAGE).limit(PER_PAGE))
+    return list(rows), total
+
+
+@bp.route("/office")
+@roles_required(Role.office)
+def office_index():
+    roots = _office_regions(current_user)
+    if not roots and policy.is_admin(current_user):
+        roots = None  # a platform admin without an office sees every region
+    township = _filter_region(roots, request.args.get("township"), RegionLevel.township)
+    village = _filter_region(roots, request.args.get("village"), RegionLevel.village)
+    if township and village and not village.path.startswith(township.path):
+        village = None  # the township was changed without clearing the village: follow it
+    page = _page_arg()
+    rows, total = _office_list(roots, village or township, page)
+
+    township_options = []
+    for root in (roots if roots is not None else [None]):
+        township_options += regions_at_level(db.session, RegionLevel.township, under=root)
+    village_options = []
+    if township is not None:
+        village_options = villages_under(db.session, township)
+
+    return render_template(
+        "office/index.html", roots=roots, summary=_summary(roots), households=rows,
+        pager=Pager(page, PER_PAGE, total), township=township, village=village,
+        township_options=township_options, village_options=village_options,
+        status_labels=HOUSEHOLD_STATUS_LABELS)
