@@ -1,3 +1,32 @@
+"""The JSON API under /api/v1 (bearer tokens, JSON in and out); one module per resource."""
 from flask import Blueprint
 
+from marketplace.core.errorhandlers import json_error
+from marketplace.core.errors import ValidationFailed
+from marketplace.extensions import db
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(ValidationFailed)
+def _validation_failed(err: ValidationFailed):
+    """Like core.errorhandlers, but every 400 names its fields in details.fields, also when a
+    service raised the error with a single `field`."""
+    db.session.rollback()
+    details = dict(err.details)
+    if err.errors and "fields" not in details:
+        details["fields"] = err.errors
+    details.pop("field", None)
+    return json_error(err.status, str(err.code), err.message, details)
+
+
+@bp.after_request
+def _api_headers(response):
+    if response.status_code == 401 and "WWW-Authenticate" not in response.headers:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+from marketplace.api import (auth, categories, openapi, products,  # noqa: E402,F401
+                             seller_products)

@@ -1,0 +1,204 @@
+"""Shared pieces of the JSON API: bearer authentication, JSON bodies, serialisers.
+
+Errors are raised as DomainError subclasses; core.errorhandlers turns them into
+{"error": {"code", "message", "details"}} for every /api URL.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import wraps
+
+from flask import current_app, g, request, url_for
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.services import user_from_token
+from marketplace.catalog.models import Product
+from marketplace.core import policy
+from marketplace.core.errors import Unauthorized, ValidationFailed
+from marketplace.core.money import CURRENCY, money_json
+from marketplace.extensions import db
+from marketplace.sellers.models import CooperativeMember, SellerKind
+
+
+class InvalidJson(ValidationFailed):
+    """The body is not a JSON object (bad syntax, wrong content type, an array...)."""
+
+    code = "invalid_json"
+
+
+# ---- authentication ---------------------------------------------------------------------------
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def api_user() -> User:
+    """The user named by the bearer token; 401 when it is missing, bad or expired."""
+    if "api_user" in g:
+        return g.api_user
+    token = bearer_token()
+    if token is None:
+        raise Unauthorized("缺少访问令牌：请在 Authorization 头中发送 Bearer <token>")
+    user = user_from_token(db.session, token, current_app.config["SECRET_KEY"],
+                           current_app.config["API_TOKEN_MAX_AGE"])
+    g.api_user = user
+    return user
+
+
+def token_required(*roles: Role):
+    """Route decorator: a valid bearer token (401), and one of `roles` if given (403).
+    Platform admins pass every role check (policy.require_any_role)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = api_user()
+            if roles:
+                policy.require_any_role(user, *roles)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+# ---- JSON bodies ------------------------------------------------------------------------------
+
+def json_body() -> dict:
+    """The request body as a JSON object, or 400 invalid_json."""
+    if not request.is_json:
+        raise InvalidJson("请求体必须是 JSON（Content-Type: application/json）")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidJson("请求体必须是一个 JSON 对象")
+    return data
+
+
+def reject_unknown(data: dict, allowed: Iterable[str]) -> None:
+    allowed = set(allowed)
+    unknown = sorted(k for k in data if k not in allowed)
+    if unknown:
+        errors = {k: ["不支持的字段"] for k in unknown}
+        raise ValidationFailed(f"不支持的字段：{', '.join(unknown)}；可用字段："
+                               f"{', '.join(sorted(allowed))}", errors=errors)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+TYPE_CHECKS = {
+    "string": (lambda v: isinstance(v, str), "应为字符串"),
+    "integer": (_is_int, "应为整数"),
+    "boolean": (lambda v: isinstance(v, bool), "应为 true 或 false"),
+    "string_or_null": (lambda v: v is None or isinstance(v, str), "应为字符串或 null"),
+}
+
+
+def check_types(data: dict, schema: dict[str, str]) -> None:
+    """Every present field of `schema` has its JSON type; all problems in one 400."""
+    errors: dict[str, list[str]] = {}
+    for name, kind in schema.items():
+        if name in data:
+            check, message = TYPE_CHECKS[kind]
+            if not check(data[name]):
+                errors[name] = [message]
+    if errors:
+        first = next(iter(errors))
+        raise ValidationFailed(f"{first} {errors[first][0]}", errors=errors)
+
+
+def money_in(value, field: str = "price") -> int:
+    """A money value from a client: {"amount": <int fen>, "currency": "CNY"} or a bare int fen.
+    Floats, strings and booleans are refused: amounts are whole fen."""
+    if isinstance(value, dict):
+        extra = set(value) - {"amount", "currency"}
+        currency = value.get("currency", CURRENCY)
+        if extra or "amount" not in value:
+            raise ValidationFailed("金额应为 {\"amount\": <分>, \"currency\": \"CNY\"}",
+                                   field=field)
+        if currency != CURRENCY:
+            raise ValidationFailed("只支持人民币（CNY）", field=field)
+        value = value["amount"]
+    if not _is_int(value):
+        raise ValidationFailed("金额必须是以分为单位的整数（例如 1250 表示 12.50 元）",
+                               field=field)
+    return value
+
+
+# ---- serialisers ------------------------------------------------------------------------------
+
+def category_json(category) -> dict:
+    return {"slug": category.slug, "name": category.name_zh, "name_en": category.name_en}
+
+
+def seller_json(seller) -> dict:
+    return {"id": seller.id, "name": seller.name, "kind": str(seller.kind)}
+
+
+def region_json(region) -> dict:
+    return {"code": region.code, "name": region.name, "path_names": region.path_names}
+
+
+def product_item(product: Product) -> dict:
+    return {
+        "id": product.id,
+        "sku": product.sku,
+        "name": product.name,
+        "spec": product.spec,
+        "price": money_json(product.price_fen),
+        "stock": product.stock,
+        "category": category_json(product.category),
+        "seller": seller_json(product.seller),
+        "origin": region_json(product.origin),
+        "certified": product.certified,
+        "url": url_for("storefront.product", product_id=product.id, _external=True),
+    }
+
+
+def beneficiary_count(product: Product) -> int:
+    """Households the product's sales help: a household shop its one household, a cooperative
+    its member households; enterprises are attributed by supply lots (a later issue)."""
+    seller = product.seller
+    if seller.kind == SellerKind.household_shop:
+        return 1
+    if seller.kind == SellerKind.cooperative:
+        return db.session.scalar(select(func.count()).select_from(CooperativeMember).where(
+            CooperativeMember.seller_id == seller.id)) or 0
+    return 0
+
+
+def product_detail(product: Product) -> dict:
+    out = product_item(product)
+    out.update({
+        "description": product.description,
+        "images": [{
+            "url": url_for("media.image", name=img.filename, _external=True),
+            "thumb_url": url_for("media.image", name=img.thumb_filename, _external=True),
+            "width": img.width, "height": img.height,
+        } for img in product.images],
+        "beneficiary_count": beneficiary_count(product),
+        "certificate": ({"number": product.certificate_no,
+                         "valid_until": product.certificate_valid_until.isoformat()
+                         if product.certificate_valid_until else None}
+                        if product.certified else None),
+    })
+    return out
+
+
+def managed_product(product: Product) -> dict:
+    """What the product's own seller staff see: the detail plus its workflow state."""
+    out = product_detail(product)
+    out.update({
+        "status": str(product.status),
+        "review_note": product.review_note,
+        "certificate_no": product.certificate_no,
+        "certificate_valid_until": (product.certificate_valid_until.isoformat()
+                                    if product.certificate_valid_until else None),
+    })
+    return out

@@ -1,0 +1,276 @@
+"""GET /api/v1/openapi.json: the OpenAPI 3.1 document of this API.
+
+Written by hand so that it can say what each route means; tests/api/test_openapi.py walks the
+app's URL map and fails when a /api/v1 route or method is missing here.
+"""
+from __future__ import annotations
+
+from flask import jsonify
+
+from marketplace.api import bp
+from marketplace.catalog.queries import MAX_PAGE, MAX_PER_PAGE, Sort
+from marketplace.catalog.services import MAX_STOCK
+from marketplace.core.money import MAX_PRICE_FEN
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict:
+    return {str(s): {"$ref": f"#/components/responses/E{s}"} for s in statuses}
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+ERROR_TEXT = {
+    400: "Bad input: not JSON, wrong types, or invalid values (code validation_failed or "
+         "invalid_json; details.fields names each bad field or query argument).",
+    401: "Missing, invalid or expired bearer token, or wrong credentials.",
+    403: "Authenticated, but the caller's roles do not reach this area.",
+    404: "No such object, or one the caller may not see.",
+    405: "The path exists but not with this method.",
+    409: "Conflict: a duplicate, or a status change not allowed from the current status.",
+    422: "Well formed, but a business rule forbids it.",
+}
+
+PRODUCT_ID = {"name": "product_id", "in": "path", "required": True,
+              "schema": {"type": "integer", "minimum": 1}}
+SECURED = [{"bearerAuth": []}]
+
+
+def _schemas() -> dict:
+    money = {
+        "type": "object", "required": ["amount", "currency"], "additionalProperties": False,
+        "description": "An amount of money in integer fen (1/100 yuan). 1250 is ¥12.50.",
+        "properties": {"amount": {"type": "integer"},
+                       "currency": {"type": "string", "const": "CNY"}},
+    }
+    price_in = {
+        "description": "A price in integer fen: a Money object or a bare integer. Floats and "
+                       "strings are refused.",
+        "oneOf": [_ref("Money"),
+                  {"type": "integer", "minimum": 1, "maximum": MAX_PRICE_FEN}],
+    }
+    image = {"type": "object", "required": ["url", "thumb_url", "width", "height"],
+             "properties": {"url": {"type": "string", "format": "uri"},
+                            "thumb_url": {"type": "string", "format": "uri"},
+                            "width": {"type": "integer"}, "height": {"type": "integer"}}}
+    item_props = {
+        "id": {"type": "integer"},
+        "sku": {"type": "string"},
+        "name": {"type": "string"},
+        "spec": {"type": "string", "description": "e.g. 250g/罐"},
+        "price": _ref("Money"),
+        "stock": {"type": "integer", "minimum": 0},
+        "category": _ref("CategoryRef"),
+        "seller": _ref("SellerRef"),
+        "origin": _ref("Origin"),
+        "certified": {"type": "boolean",
+                      "description": "A checked, unexpired poverty-alleviation certificate."},
+        "url": {"type": "string", "format": "uri", "description": "The product's web page."},
+    }
+    detail_props = {
+        "description": {"type": "string"},
+        "images": {"type": "array", "items": image},
+        "beneficiary_count": {
+            "type": "integer", "minimum": 0,
+            "description": "Households the product helps: 1 for a household shop, the member "
+                           "households of a cooperative, 0 for an enterprise (for now)."},
+        "certificate": {"oneOf": [{"type": "null"}, {
+            "type": "object", "properties": {
+                "number": {"type": "string"},
+                "valid_until": {"type": ["string", "null"], "format": "date"}}}]},
+    }
+    managed_props = {
+        "status": {"type": "string",
+                   "enum": ["draft", "pending", "listed", "rejected", "delisted"]},
+        "review_note": {"type": "string", "description": "Why a reviewer rejected it."},
+        "certificate_no": {"type": "string"},
+        "certificate_valid_until": {"type": ["string", "null"], "format": "date"},
+    }
+    return {
+        "Money": money,
+        "PriceInput": price_in,
+        "Error": {
+            "type": "object", "required": ["error"],
+            "properties": {"error": {
+                "type": "object", "required": ["code", "message", "details"],
+                "properties": {
+                    "code": {"type": "string", "description": "snake_case, e.g. not_found, "
+                             "validation_failed, unauthorized, forbidden, duplicate"},
+                    "message": {"type": "string", "description": "Human text (Chinese)."},
+                    "details": {"type": "object", "description": "For bad input: "
+                                "{\"fields\": {\"<name>\": [\"<message>\", ...]}}."},
+                }}},
+        },
+        "CategoryRef": {"type": "object", "required": ["slug", "name"],
+                        "properties": {"slug": {"type": "string"}, "name": {"type": "string"},
+                                       "name_en": {"type": "string"}}},
+        "SellerRef": {"type": "object", "required": ["id", "name", "kind"],
+                      "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                     "kind": {"type": "string", "enum": [
+                                         "household_shop", "cooperative", "enterprise"]}}},
+        "Origin": {"type": "object", "required": ["code", "name", "path_names"],
+                   "description": "The village the product comes from (GB/T 2260 code).",
+                   "properties": {"code": {"type": "string"}, "name": {"type": "string"},
+                                  "path_names": {"type": "array",
+                                                 "items": {"type": "string"}}}},
+        "ProductItem": {"type": "object", "required": list(item_props),
+                        "properties": item_props},
+        "ProductDetail": {"allOf": [_ref("ProductItem"), {
+            "type": "object", "required": ["description", "images", "beneficiary_count"],
+            "properties": detail_props}]},
+        "ManagedProduct": {"allOf": [_ref("ProductDetail"), {
+            "type": "object", "required": ["status"], "properties": managed_props}]},
+        "ProductList": {"type": "object", "required": ["items", "total", "page", "per_page"],
+                        "properties": {"items": {"type": "array", "items": _ref("ProductItem")},
+                                       "total": {"type": "integer"},
+                                       "page": {"type": "integer"},
+                                       "per_page": {"type": "integer"}}},
+        "Category": {"allOf": [_ref("CategoryRef"), {
+            "type": "object", "required": ["product_count"],
+            "properties": {"icon": {"type": "string"},
+                           "product_count": {"type": "integer"}}}]},
+        "CategoryList": {"type": "object", "required": ["items"],
+                         "properties": {"items": {"type": "array", "items": _ref("Category")}}},
+        "TokenRequest": {"type": "object", "required": ["login", "password"],
+                         "properties": {"login": {"type": "string", "description":
+                                                  "E-mail address or mainland mobile number."},
+                                        "password": {"type": "string"}}},
+        "TokenResponse": {
+            "type": "object", "required": ["token", "user"],
+            "properties": {
+                "token": {"type": "string"}, "token_type": {"type": "string", "const": "Bearer"},
+                "expires_in": {"type": "integer", "description": "Seconds."},
+                "user": {"type": "object", "required": ["id", "roles"], "properties": {
+                    "id": {"type": "integer"},
+                    "roles": {"type": "array", "items": {"type": "string"}}}}}},
+        "ProductCreate": {
+            "type": "object", "additionalProperties": False,
+            "required": ["name", "category", "price", "stock", "origin_code"],
+            "properties": {
+                "seller_id": {"type": "integer", "description":
+                              "Required when the caller staffs several sellers."},
+                "name": {"type": "string", "minLength": 2, "maxLength": 100},
+                "category": {"type": "string", "description": "A category slug."},
+                "spec": {"type": "string", "maxLength": 64},
+                "description": {"type": "string", "maxLength": 5000},
+                "price": _ref("PriceInput"),
+                "stock": {"type": "integer", "minimum": 0, "maximum": MAX_STOCK},
+                "origin_code": {"type": "string", "description": "12-digit village code."},
+                "certificate_no": {"type": "string", "maxLength": 64},
+                "certificate_valid_until": {"type": ["string", "null"], "format": "date"},
+                "submit": {"type": "boolean", "default": False, "description":
+                           "true: submit for review at once (status pending); else draft."},
+            }},
+        "ProductPatch": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "price": _ref("PriceInput"),
+                "stock": {"type": "integer", "minimum": 0, "maximum": MAX_STOCK},
+                "description": {"type": "string", "maxLength": 5000},
+                "status": {"type": "string", "enum": ["pending", "delisted", "listed"],
+                           "description": "pending submits for review, delisted takes it off "
+                                          "sale; listed is for platform admins."},
+            }},
+    }
+
+
+def document() -> dict:
+    list_params = [
+        _query("q", {"type": "string", "maxLength": 200}, "Words in name, description or "
+               "seller name (substring match)."),
+        _query("category", {"type": "string"}, "Category slug."),
+        _query("region", {"type": "string", "pattern": "^[0-9]+$"},
+               "Region code; matches the whole subtree (a county finds its villages)."),
+        _query("seller", {"type": "integer"}, "Seller id."),
+        _query("min_price", {"type": "integer", "minimum": 0}, "Lowest price, in fen."),
+        _query("max_price", {"type": "integer", "minimum": 0}, "Highest price, in fen."),
+        _query("in_stock", {"type": "boolean"}, "Only products with stock (1/true)."),
+        _query("sort", {"type": "string", "enum": [s.value for s in Sort],
+                        "default": "relevance"}, "Order of the results."),
+        _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+               "Page number."),
+        _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
+                            "default": 24}, "Items per page."),
+    ]
+    paths = {
+        "/api/v1/auth/token": {"post": {
+            "tags": ["auth"], "operationId": "issueToken", "summary": "Get a bearer token",
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("TokenRequest")}}},
+            "responses": {"200": _json(_ref("TokenResponse"), "A token and who it names."),
+                          **_errors(400, 401)}}},
+        "/api/v1/products": {"get": {
+            "tags": ["catalogue"], "operationId": "listProducts",
+            "summary": "Listed products of verified sellers, filtered, sorted and paged",
+            "parameters": list_params,
+            "responses": {"200": _json(_ref("ProductList"), "One page of products."),
+                          **_errors(400)}}},
+        "/api/v1/products/{product_id}": {"get": {
+            "tags": ["catalogue"], "operationId": "getProduct", "summary": "One product",
+            "parameters": [PRODUCT_ID],
+            "responses": {"200": _json(_ref("ProductDetail"), "The product."),
+                          **_errors(404)}}},
+        "/api/v1/categories": {"get": {
+            "tags": ["catalogue"], "operationId": "listCategories",
+            "summary": "Categories with their numbers of visible products",
+            "responses": {"200": _json(_ref("CategoryList"), "Every category.")}}},
+        "/api/v1/seller/products": {"post": {
+            "tags": ["seller"], "operationId": "createProduct", "security": SECURED,
+            "summary": "Create a product (draft, or pending review with submit: true)",
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("ProductCreate")}}},
+            "responses": {"201": _json(_ref("ManagedProduct"), "The new product."),
+                          **_errors(400, 401, 403, 404, 409, 422)}}},
+        "/api/v1/seller/products/{product_id}": {"patch": {
+            "tags": ["seller"], "operationId": "updateProduct", "security": SECURED,
+            "summary": "Change price, stock, description or status of one's own product",
+            "description": "A description change of a listed product sends it back for "
+                           "review; price and stock changes do not. Another seller's product "
+                           "answers 404.",
+            "parameters": [PRODUCT_ID],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("ProductPatch")}}},
+            "responses": {"200": _json(_ref("ManagedProduct"), "The product after the change."),
+                          **_errors(400, 401, 403, 404, 409, 422)}}},
+        "/api/v1/openapi.json": {"get": {
+            "tags": ["meta"], "operationId": "openapi", "summary": "This document",
+            "responses": {"200": {"description": "The OpenAPI document.",
+                                  "content": {"application/json": {
+                                      "schema": {"type": "object"}}}}}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "帮扶集市 API (consumption-based poverty alleviation marketplace)",
+            "version": "1.0.0",
+            "description": "JSON in and out, UTF-8. Money is integer fen "
+                           "({\"amount\": 1250, \"currency\": \"CNY\"} is ¥12.50). Errors are "
+                           "{\"error\": {\"code\", \"message\", \"details\"}}. Authenticate "
+                           "with POST /api/v1/auth/token, then send "
+                           "\"Authorization: Bearer <token>\".",
+        },
+        "tags": [{"name": "auth"}, {"name": "catalogue"}, {"name": "seller"}, {"name": "meta"}],
+        "paths": paths,
+        "components": {
+            "schemas": _schemas(),
+            "responses": {f"E{s}": _json(_ref("Error"), text) for s, text in ERROR_TEXT.items()},
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "A token from POST /api/v1/auth/token."}},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(document())

@@ -1,0 +1,32 @@
+"""GET /api/v1/products and /api/v1/products/{id}: what shoppers see (listed, verified)."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from marketplace.api import bp
+from marketplace.api.common import product_detail, product_item
+from marketplace.catalog import queries
+from marketplace.core.errors import ValidationFailed
+from marketplace.extensions import db
+
+
+@bp.get("/products")
+def list_products():
+    filters, problems = queries.parse_filters(request.args, per_page_default=24,
+                                              money_in_fen=True)
+    for key in ("page", "per_page"):  # parse_filters reads a non-numeric page as page 1
+        raw = request.args.get(key)
+        if raw and not raw.strip().isdigit() and key not in problems:
+            problems[key] = "页码应为正整数" if key == "page" else "每页数量应为正整数"
+    if problems:
+        errors = {k: [v] for k, v in problems.items()}
+        first = next(iter(problems))
+        raise ValidationFailed(f"{first}: {problems[first]}", errors=errors)
+    page = queries.browse(db.session, filters)
+    return jsonify({"items": [product_item(p) for p in page.items], "total": page.total,
+                    "page": page.page, "per_page": page.per_page})
+
+
+@bp.get("/products/<int:product_id>")
+def get_product(product_id: int):
+    return jsonify(product_detail(queries.get_visible(db.session, product_id)))
