@@ -1,2 +1,159 @@
-def register(app):
-    pass
+"""Flask commands: `flask regions import`, `flask seed demo`, `flask users create-admin|grant`.
+
+Run them as `flask --app marketplace:create_app <group> <command>`. `flask db upgrade` and the
+other migration commands come from Flask-Migrate. Progress goes to standard error, results to
+standard output; a failure exits non-zero and writes nothing.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from marketplace.accounts.models import ROLE_LABELS, Role
+from marketplace.core.errors import DomainError
+from marketplace.extensions import db
+
+regions_cli = AppGroup("regions", help="行政区划 (regions): import the GB/T 2260 tree from CSV.")
+seed_cli = AppGroup("seed", help="演示数据 (demo data).")
+users_cli = AppGroup("users", help="用户与角色 (users and roles).")
+
+
+def register(app: Flask) -> None:
+    for group in (regions_cli, seed_cli, users_cli):
+        app.cli.add_command(group)
+
+
+def _fail(message: str, lines: list[str] | None = None, code: int = 1):
+    db.session.rollback()
+    click.echo(message, err=True)
+    for line in lines or []:
+        click.echo(f"  {line}", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def _bar(label: str, total: int) -> Iterator:
+    """A progress bar on standard error; on a non-terminal it prints the label once."""
+    with click.progressbar(length=max(total, 0), label=f"{label} ({total})", show_pos=True,
+                           file=sys.stderr) as bar:
+        yield lambda n=1: bar.update(n)
+
+
+# ---- regions ----------------------------------------------------------------------------------
+
+@regions_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_regions(file: Path) -> None:
+    """Import FILE.csv (columns code,name,parent_code): all lines or none.
+
+    Every bad line is reported with its line number. Existing codes are renamed when their name
+    changed and left alone otherwise, so importing the same file twice changes nothing.
+    """
+    from marketplace.regions.services import (RegionImportError, import_rows, read_region_csv,
+                                              validate_rows)
+    try:
+        text = file.read_text("utf-8-sig")
+    except UnicodeDecodeError:
+        _fail("区划文件有错误，未导入任何数据", ["第 1 行：文件不是 UTF-8 编码"])
+    try:
+        rows = read_region_csv(text)
+        errors = validate_rows(db.session, rows)
+        if errors:
+            raise RegionImportError(errors)
+        with _bar("导入行政区划", len(rows)) as step:
+            report = import_rows(db.session, rows, progress=step)
+    except RegionImportError as err:
+        _fail(err.message, err.lines)
+    db.session.commit()
+    click.echo(f"导入完成：新建 {report.created}，改名 {report.renamed}，未变 {report.unchanged}"
+               f"（共 {len(rows)} 行）")
+
+
+# ---- demo data --------------------------------------------------------------------------------
+
+@seed_cli.command("demo")
+@click.option("--image-size", type=click.IntRange(32, 1200), default=640, show_default=True,
+              help="Side of the generated product pictures, in pixels.")
+def seed_demo_command(image_size: int) -> None:
+    """Load the demo data of seed/: regions, households, sellers, products, demo accounts.
+
+    Idempotent: whatever exists already is skipped (已存在，跳过), so it is safe to run again.
+    Refused in production mode, because the demo accounts share a published password.
+    """
+    from marketplace.seed import SeedDataError, seed_demo
+    mode = current_app.config["MARKETPLACE_MODE"]
+    if mode not in ("demo", "test"):
+        _fail(f"演示数据只能在 demo 或 test 模式下加载（当前 MARKETPLACE_MODE={mode}）。"
+              "演示账号的密码是公开的，不能进入生产环境。")
+    try:
+        report = seed_demo(db.session, image_size=image_size, progress=_bar)
+    except (DomainError, SeedDataError) as err:
+        _fail(f"演示数据加载失败，未写入任何数据：{getattr(err, 'message', err)}")
+    db.session.commit()
+    click.echo("演示数据：")
+    for label, tally in report.tallies.items():
+        click.echo(f"  {label}：新建 {tally.created}，已存在，跳过 {tally.skipped}")
+    click.echo("")
+    click.echo(f"演示账号（密码均为 {report.password}）：")
+    width = max(len(a.login) for a in report.accounts) if report.accounts else 0
+    for account in report.accounts:
+        click.echo(f"  {account.login.ljust(width)}  {account.note}")
+
+
+# ---- users ------------------------------------------------------------------------------------
+
+@users_cli.command("create-admin")
+@click.argument("login")
+@click.option("--password", help="Password (asked for when not given).")
+@click.option("--name", default="平台管理员", show_default=True, help="Display name.")
+def create_admin(login: str, password: str | None, name: str) -> None:
+    """Create a platform admin LOGIN (e-mail or mobile), or make an existing user one."""
+    from marketplace.accounts.services import (Registration, find_by_login, grant_role,
+                                               register_user)
+    try:
+        user = find_by_login(db.session, login)
+        if user is None:
+            if password is None:
+                password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
+            user = register_user(db.session, Registration(login, password, name),
+                                 roles=(Role.platform_admin,))
+            message = f"已创建平台管理员 {user.login_name}"
+        else:
+            if password is not None:
+                click.echo("该用户已存在：保留原密码，只授予平台管理员角色。", err=True)
+            grant_role(db.session, user, Role.platform_admin)
+            message = f"{user.login_name} 现在是平台管理员"
+    except DomainError as err:
+        _fail(err.message)
+    db.session.commit()
+    click.echo(message)
+
+
+@users_cli.command("grant")
+@click.argument("login")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.option("--seller", "seller_id", type=int, help="Seller id (for seller_staff).")
+@click.option("--region", "region_code", help="Region code (for office).")
+def grant(login: str, role: str, seller_id: int | None, region_code: str | None) -> None:
+    """Give user LOGIN the role ROLE (seller_staff needs --seller, office needs --region)."""
+    from marketplace.accounts.services import find_by_login, grant_role
+    from marketplace.regions.services import get_by_code
+    from marketplace.sellers.models import Seller
+    try:
+        user = find_by_login(db.session, login)
+        if user is None:
+            _fail(f"未找到用户 {login}")
+        if seller_id is not None and db.session.get(Seller, seller_id) is None:
+            _fail(f"未找到经营主体 {seller_id}")
+        region_id = get_by_code(db.session, region_code).id if region_code else None
+        grant_role(db.session, user, Role(role), seller_id=seller_id, region_id=region_id)
+    except DomainError as err:
+        _fail(err.message)
+    db.session.commit()
+    click.echo(f"{user.login_name}：{ROLE_LABELS[Role(role)]}（{', '.join(user.roles)}）")

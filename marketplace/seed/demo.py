@@ -1,0 +1,343 @@
+"""Load the demo data of seed/ (regions, accounts, households, sellers, products with pictures).
+
+Idempotent: every row has a stable key (region code, login, household code, seller name, product
+SKU); whatever already exists is skipped and counted as such, so a second run changes nothing.
+Rows go through the real services where they validate (regions import, registration, members,
+products, images, review), and households are inserted in bulk with the same checks.
+"""
+from __future__ import annotations
+
+import random
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.services import Registration, find_by_login, grant_role, register_user
+from marketplace.catalog import images as image_store
+from marketplace.catalog import services as catalog
+from marketplace.catalog.models import Product, ProductStatus
+from marketplace.config import PROJECT_ROOT
+from marketplace.core.time import today_china, utcnow
+from marketplace.core.validators import (id_number_hash, normalize_credit_code, normalize_id_number,
+                                         normalize_mobile)
+from marketplace.households.models import Household, HouseholdStatus
+from marketplace.regions.models import Region
+from marketplace.regions.services import get_by_code, import_rows, read_region_csv
+from marketplace.seed import artwork
+from marketplace.seed.people import household_code, plan_households
+from marketplace.sellers import services as sellers
+from marketplace.sellers.models import Seller, SellerKind, SellerStatus
+
+SEED_DIR = PROJECT_ROOT / "seed"
+DEFAULT_IMAGE_SIZE = 640
+DEFAULT_CERTIFICATE_DAYS = 540
+
+Progress = Callable[[int], None]
+ProgressFactory = Callable[[str, int], AbstractContextManager[Progress]]
+
+
+@contextmanager
+def no_progress(label: str, total: int) -> Iterator[Progress]:
+    yield lambda n=1: None
+
+
+class SeedDataError(RuntimeError):
+    """The files in seed/ are inconsistent (a bug in the demo data, not in user input)."""
+
+
+@dataclass
+class Tally:
+    created: int = 0
+    skipped: int = 0  # already there: left as it is
+
+
+@dataclass
+class DemoAccount:
+    login: str
+    roles: list[str]
+    note: str
+
+
+@dataclass
+class SeedReport:
+    password: str = ""
+    tallies: dict[str, Tally] = field(default_factory=dict)
+    accounts: list[DemoAccount] = field(default_factory=list)
+    new_files: list[str] = field(default_factory=list)
+
+    def tally(self, label: str) -> Tally:
+        return self.tallies.setdefault(label, Tally())
+
+
+@dataclass
+class DemoData:
+    regions_csv: str
+    accounts: dict
+    households: dict
+    sellers: list[dict]
+    products: list[dict]
+
+
+def load_data(data_dir: Path | None = None) -> DemoData:
+    folder = Path(data_dir or SEED_DIR)
+
+    def toml(name: str) -> dict:
+        with open(folder / name, "rb") as fh:
+            return tomllib.load(fh)
+
+    return DemoData(regions_csv=(folder / "regions.csv").read_text("utf-8-sig"),
+                    accounts=toml("accounts.toml"), households=toml("households.toml"),
+                    sellers=toml("sellers.toml")["sellers"],
+                    products=toml("products.toml")["products"])
+
+
+def seed_demo(session: Session, *, data_dir: Path | None = None,
+              image_size: int = DEFAULT_IMAGE_SIZE,
+              progress: ProgressFactory = no_progress) -> SeedReport:
+    """Load everything into `session` (flushed, not committed). On failure, the picture files
+    written so far are removed again; the caller rolls the session back."""
+    data = load_data(data_dir)
+    report = SeedReport(password=data.accounts["password"])
+    loader = _Loader(session, data, report, image_size, progress)
+    try:
+        loader.run()
+    except BaseException:
+        folder = current_app.config["UPLOAD_FOLDER"]
+        image_store.remove_files(folder, *report.new_files)
+        raise
+    return report
+
+
+class _Loader:
+    def __init__(self, session: Session, data: DemoData, report: SeedReport, image_size: int,
+                 progress: ProgressFactory):
+        self.session, self.data, self.report = session, data, report
+        self.image_size, self.progress = image_size, progress
+        self.users: dict[str, User] = {}
+        self.sellers: dict[str, Seller] = {}
+
+    def run(self) -> None:
+        self.regions()
+        self.accounts()
+        self.households()
+        self.seller_rows()
+        self.staff()
+        self.products()
+        self.session.flush()
+
+    @property
+    def admin(self) -> User:
+        for spec in self.data.accounts["accounts"]:
+            if "platform_admin" in spec["roles"]:
+                return self.users[spec["login"]]
+        raise SeedDataError("accounts.toml needs a platform_admin account")
+
+    # ---- regions: through the CSV import (validated, all or nothing) -------------------------
+    def regions(self) -> None:
+        rows = read_region_csv(self.data.regions_csv)
+        existing = set(self.session.scalars(select(Region.code).where(
+            Region.code.in_([r.code for r in rows]))))
+        new_rows = [r for r in rows if r.code not in existing]
+        tally = self.report.tally("地区")
+        tally.skipped += len(rows) - len(new_rows)
+        with self.progress("地区", len(rows)) as step:
+            step(len(rows) - len(new_rows))
+            if new_rows:
+                tally.created += import_rows(self.session, new_rows, progress=step).created
+
+    # ---- accounts: through registration (login and password checks) --------------------------
+    def accounts(self) -> None:
+        password = self.data.accounts["password"]
+        tally = self.report.tally("账号")
+        specs = self.data.accounts["accounts"]
+        with self.progress("账号", len(specs)) as step:
+            for spec in specs:
+                login = spec["login"]
+                user = find_by_login(self.session, login)
+                if user is None:
+                    plain = [Role(r) for r in spec["roles"]
+                             if r not in (Role.seller_staff, Role.office)]
+                    user = register_user(self.session, Registration(login, password, spec["name"]),
+                                         roles=tuple(plain))
+                    if Role.office in spec["roles"]:
+                        region = get_by_code(self.session, spec["region"])
+                        grant_role(self.session, user, Role.office, region_id=region.id)
+                    tally.created += 1
+                else:
+                    tally.skipped += 1
+                self.users[login] = user
+                if spec.get("show"):
+                    self.report.accounts.append(DemoAccount(login, list(spec["roles"]),
+                                                            spec.get("note", "")))
+                step(1)
+
+    # ---- households: bulk insert, each ID number validated and hashed -------------------------
+    def households(self) -> None:
+        villages = [r.code for r in read_region_csv(self.data.regions_csv) if len(r.code) == 12]
+        plans = plan_households(villages, self.data.households)
+        key = current_app.config["HOUSEHOLD_ID_HASH_KEY"]
+        existing = set(self.session.scalars(select(Household.code).where(
+            Household.code.in_([p.code for p in plans]))))
+        todo = [p for p in plans if p.code not in existing]
+        hashes = {p.code: id_number_hash(p.id_number, key) for p in todo}
+        taken = set(self.session.scalars(select(Household.id_hash).where(
+            Household.id_hash.in_(list(hashes.values()))))) if hashes else set()
+        village_ids = dict(self.session.execute(select(Region.code, Region.id).where(
+            Region.code.in_(villages))).all())
+        tally = self.report.tally("帮扶对象")
+        tally.skipped += len(plans) - len(todo)
+        with self.progress("帮扶对象", len(plans)) as step:
+            step(len(plans) - len(todo))
+            for plan in todo:
+                if normalize_id_number(plan.id_number) != plan.id_number:
+                    raise SeedDataError(f"invalid demo ID number for {plan.code}")
+                if hashes[plan.code] in taken:  # registered by hand with the same number
+                    tally.skipped += 1
+                    step(1)
+                    continue
+                liaison = self.users[plan.liaison_login]
+                self.session.add(Household(
+                    code=plan.code, village_id=village_ids[plan.village_code],
+                    head_name=plan.head_name, id_hash=hashes[plan.code],
+                    id_last4=plan.id_number[-4:], size=plan.size,
+                    status=HouseholdStatus(plan.status), liaison_id=liaison.id,
+                    registered_by_id=liaison.id))
+                tally.created += 1
+                step(1)
+            self.session.flush()
+
+    # ---- sellers and cooperative members -------------------------------------------------------
+    def seller_rows(self) -> None:
+        tally, members = self.report.tally("经营主体"), self.report.tally("合作社成员")
+        with self.progress("经营主体", len(self.data.sellers)) as step:
+            for spec in self.data.sellers:
+                seller = self.session.scalar(select(Seller).where(Seller.name == spec["name"]))
+                if seller is None:
+                    seller = self._new_seller(spec)
+                    tally.created += 1
+                    if spec.get("members"):
+                        members.created += self._members(seller, spec)
+                else:
+                    tally.skipped += 1
+                    members.skipped += len(seller.members)
+                self.sellers[spec["key"]] = seller
+                step(1)
+
+    def _new_seller(self, spec: dict) -> Seller:
+        kind = SellerKind(spec["kind"])
+        credit_code = None
+        household = None
+        if kind == SellerKind.household_shop:
+            ref = spec["household"]
+            code = household_code(ref["village"], int(ref["seq"]))
+            household = self.session.scalar(select(Household).where(Household.code == code))
+            if household is None:
+                raise SeedDataError(f"{spec['name']}: household {code} is not in the demo data")
+        else:
+            credit_code = normalize_credit_code(spec["credit_code"])
+            if credit_code is None:
+                raise SeedDataError(f"{spec['name']}: invalid credit code {spec['credit_code']}")
+        mobile = normalize_mobile(spec["contact_mobile"])
+        if mobile is None:
+            raise SeedDataError(f"{spec['name']}: invalid mobile {spec['contact_mobile']}")
+        status = SellerStatus(spec.get("status", "verified"))
+        applicant = self.users.get(spec.get("applicant", ""))
+        seller = Seller(kind=kind, name=spec["name"], credit_code=credit_code, household=household,
+                        region=get_by_code(self.session, spec["region"]),
+                        contact_name=spec["contact_name"], contact_mobile=mobile,
+                        description=spec.get("description", "").strip(), status=status,
+                        verified_at=utcnow() if status == SellerStatus.verified else None,
+                        applicant_id=applicant.id if applicant else None)
+        self.session.add(seller)
+        self.session.flush()
+        return seller
+
+    def _members(self, seller: Seller, spec: dict) -> int:
+        rule = spec["members"]
+        prefixes = tuple("D" + v for v in rule["villages"])
+        codes = sorted(c for c in self.session.scalars(select(Household.code).where(
+            Household.code.like("D%"))) if c.startswith(prefixes))
+        rng = random.Random(spec["key"])
+        chosen = sorted(rng.sample(codes, min(int(rule["count"]), len(codes))))
+        for code in chosen:
+            weight = rng.randint(int(rule.get("weight_min", 1)), int(rule.get("weight_max", 1)))
+            sellers.set_member(self.session, self.admin, seller, code, weight)
+        return len(chosen)
+
+    # ---- seller staff: demo accounts, and the liaisons of household shops ---------------------
+    def staff(self) -> None:
+        tally = self.report.tally("店员授权")
+        wanted: list[tuple[User, Seller]] = []
+        for spec in self.data.accounts["accounts"]:
+            if spec.get("seller"):
+                wanted.append((self.users[spec["login"]], self.sellers[spec["seller"]]))
+        for seller in self.sellers.values():
+            if seller.kind == SellerKind.household_shop and seller.household.liaison_id:
+                wanted.append((self.session.get(User, seller.household.liaison_id), seller))
+        for user, seller in wanted:
+            if seller.id in user.seller_ids():
+                tally.skipped += 1
+            else:
+                grant_role(self.session, user, Role.seller_staff, seller_id=seller.id)
+                tally.created += 1
+
+    # ---- products: created, pictured and reviewed through the catalogue services --------------
+    def products(self) -> None:
+        specs = self.data.products
+        tally, pictures = self.report.tally("商品"), self.report.tally("商品图片")
+        existing = set(self.session.scalars(select(Product.sku).where(
+            Product.sku.in_([p["sku"] for p in specs]))))
+        now = utcnow()
+        with self.progress("商品及图片", len(specs)) as step:
+            for index, spec in enumerate(specs):
+                if spec["sku"] in existing:
+                    tally.skipped += 1
+                    pictures.skipped += int(spec.get("images", 1))
+                else:
+                    # older entries of the file were listed earlier: "newest" shows the file's end
+                    listed_at = now - timedelta(hours=3 * (len(specs) - index))
+                    pictures.created += self._product(spec, listed_at)
+                    tally.created += 1
+                step(1)
+
+    def _product(self, spec: dict, listed_at) -> int:
+        admin = self.admin
+        seller = self.sellers[spec["seller"]]
+        certificate = spec.get("certificate", "")
+        until = (today_china() + timedelta(days=int(spec.get("certificate_days",
+                                                             DEFAULT_CERTIFICATE_DAYS)))
+                 if certificate else None)
+        product = catalog.create_product(self.session, admin, seller, catalog.ProductInput(
+            name=spec["name"], category=spec["category"], spec=spec.get("spec", ""),
+            description=spec.get("description", "").strip(), price=spec["price"],
+            stock=spec["stock"], origin_code=spec["origin"], certificate_no=certificate,
+            certificate_valid_until=until))
+        product.sku = spec["sku"]
+        region = self.session.get(Region, product.origin_id)
+        uploads = []
+        for n in range(int(spec.get("images", 1))):
+            caption = spec["name"] if n == 0 else f"产地：{region.short_place}"
+            uploads.append(catalog.UploadedImage(f"{spec['sku']}-{n + 1}.jpg", artwork.render(
+                spec["name"], spec["category"], art=spec.get("art"), caption=caption,
+                size=self.image_size, seed=spec["sku"], variant=n)))
+        images = catalog.add_images(self.session, admin, product, uploads) if uploads else []
+        for image in images:
+            self.report.new_files += [image.filename, image.thumb_filename]
+        status = ProductStatus(spec.get("status", "listed"))
+        if status in (ProductStatus.pending, ProductStatus.listed):
+            catalog.submit_for_review(self.session, admin, product)
+            product.submitted_at = listed_at - timedelta(hours=1)
+        if status == ProductStatus.listed:
+            catalog.approve(self.session, admin, product, certificate_checked=bool(certificate))
+            product.listed_at = listed_at
+            product.featured = bool(spec.get("featured"))
+        self.session.flush()
+        return len(images)

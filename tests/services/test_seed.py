@@ -1,0 +1,157 @@
+"""`flask seed demo` on an empty database, twice: everything is there, the second run changes
+nothing, the demo accounts log in. One run per engine (it loads a few hundred rows)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import Role
+from marketplace.accounts.services import authenticate
+from marketplace.catalog.models import Category, Product, ProductImage, ProductStatus
+from marketplace.catalog.queries import CatalogFilters, browse
+from marketplace.core.validators import mask_name, normalize_credit_code
+from marketplace.extensions import db
+from marketplace.households.models import Household, HouseholdStatus
+from marketplace.regions.models import Region, RegionLevel
+from marketplace.seed import load_data
+from marketplace.sellers.models import CooperativeMember, Seller, SellerKind, SellerStatus
+
+DEMO_LOGINS = ["admin@demo.test", "seller@demo.test", "buyer@demo.test", "buyer2@demo.test",
+               "office@demo.test", "liaison@demo.test", "unit@demo.test"]
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def all_counts() -> dict[str, object]:
+    """Rows per table, and the latest change of the tables that keep one."""
+    out: dict[str, object] = {}
+    for table in db.metadata.sorted_tables:
+        out[table.name] = db.session.scalar(select(func.count()).select_from(table))
+        if "updated_at" in table.c:
+            out[table.name + ".updated_at"] = db.session.scalar(select(func.max(table.c.updated_at)))
+    return out
+
+
+def test_seed_demo_twice(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed", "demo", "--image-size", "48"])
+    assert first.exit_code == 0, first.output
+    assert "演示账号" in first.output and "demo12345" in first.output
+    for login in DEMO_LOGINS:
+        assert login in first.output
+
+    with app.app_context():
+        levels = dict(db.session.execute(
+            select(Region.level, func.count()).group_by(Region.level)).all())
+        assert levels[RegionLevel.county] >= 5
+        assert levels[RegionLevel.township] >= 15
+        assert levels[RegionLevel.village] >= 40
+        for code, name in [("430525", "洞口县"), ("431224", "溆浦县"), ("431230", "通道侗族自治县"),
+                           ("431281", "洪江市"), ("510923", "大英县")]:
+            assert db.session.scalar(select(Region.name).where(Region.code == code)) == name
+        for village in ["洪溪村", "曹家溪村", "洞雷村", "兰泥村"]:
+            assert count(Region, Region.name == village, Region.level == RegionLevel.village) == 1
+
+        assert count(Household) >= 300
+        statuses = dict(db.session.execute(
+            select(Household.status, func.count()).group_by(Household.status)).all())
+        assert set(statuses) == set(HouseholdStatus)
+        sizes = set(db.session.scalars(select(Household.size).distinct()))
+        assert sizes <= set(range(1, 8)) and len(sizes) == 7
+        assert count(Household, Household.liaison_id.is_(None)) == 0
+        household = db.session.scalar(select(Household).order_by(Household.code))
+        assert len(household.id_hash) == 64 and len(household.id_last4) == 4
+        assert household.masked_name == mask_name(household.head_name)
+
+        assert count(Seller) >= 12
+        assert count(Seller, Seller.status == SellerStatus.verified) >= 12
+        assert count(Seller, Seller.status == SellerStatus.pending) >= 1
+        for seller in db.session.scalars(select(Seller)):
+            if seller.kind == SellerKind.household_shop:
+                assert seller.household is not None and seller.credit_code is None
+            else:
+                assert normalize_credit_code(seller.credit_code) == seller.credit_code
+            if seller.kind == SellerKind.cooperative:
+                assert seller.members, seller.name
+        gulou = db.session.scalar(select(Seller).where(Seller.name == "湖南古楼雪峰云雾茶有限公司"))
+        assert gulou.kind == SellerKind.enterprise and gulou.status == SellerStatus.verified
+        assert count(CooperativeMember) > 0
+
+        listed = list(db.session.scalars(select(Product).where(
+            Product.status == ProductStatus.listed)))
+        assert len(listed) >= 60
+        assert count(Product, Product.status == ProductStatus.pending) >= 2
+        slugs = set(db.session.scalars(select(Category.slug).join(Product).where(
+            Product.status == ProductStatus.listed)))
+        assert slugs == {"tea", "fruit", "jujube", "rice-grain", "oil", "dried", "poultry-eggs",
+                         "herbs", "crafts"}
+        assert any(p.stock == 0 for p in listed)
+        assert any(p.featured for p in listed)
+        assert any(p.certified for p in listed)
+        assert all(p.origin.level == RegionLevel.village for p in listed)
+        folder = Path(app.config["UPLOAD_FOLDER"])
+        for product in listed:
+            assert 1 <= len(product.images) <= 2, product.sku
+            for image in product.images:
+                assert (folder / image.filename).is_file()
+                assert (folder / image.thumb_filename).is_file()
+        # shoppers see them: listed products of verified sellers
+        page = browse(db.session, CatalogFilters(per_page=100))
+        assert page.total == len(listed)
+
+        for login in DEMO_LOGINS:
+            assert authenticate(db.session, login, "demo12345").login_name == login
+        seller_user = authenticate(db.session, "seller@demo.test", "demo12345")
+        assert gulou.id in seller_user.seller_ids()
+        office = authenticate(db.session, "office@demo.test", "demo12345")
+        assert [g.region.code for g in office.grants if g.role == Role.office] == ["430525"]
+        assert authenticate(db.session, "admin@demo.test", "demo12345").has_role(
+            Role.platform_admin)
+        assert authenticate(db.session, "unit@demo.test", "demo12345").has_role(Role.unit_admin)
+        liaison = authenticate(db.session, "liaison@demo.test", "demo12345")
+        assert count(Household, Household.liaison_id == liaison.id) >= 50
+        db.session.rollback()  # authenticate() stamped last_login_at; keep the rows as seeded
+        before = all_counts()
+        files_before = sorted(p.name for p in folder.iterdir())
+
+    second = runner.invoke(args=["seed", "demo", "--image-size", "48"])
+    assert second.exit_code == 0, second.output
+    assert "已存在，跳过" in second.output
+    assert "新建 0" in second.output and "新建 1" not in second.output
+    with app.app_context():
+        assert all_counts() == before
+        assert sorted(p.name for p in folder.iterdir()) == files_before
+
+
+def test_seed_data_files_agree_with_each_other():
+    """The data files reference each other by key: every reference resolves."""
+    data = load_data()
+    codes = {line.split(",")[0] for line in data.regions_csv.splitlines()[1:] if line}
+    sellers = {s["key"]: s for s in data.sellers}
+    assert len(sellers) == len(data.sellers)
+    for seller in data.sellers:
+        assert seller["region"] in codes
+        for village in seller.get("members", {}).get("villages", []):
+            assert village in codes and len(village) == 12
+    skus = [p["sku"] for p in data.products]
+    assert len(skus) == len(set(skus))
+    for product in data.products:
+        assert product["seller"] in sellers
+        assert product["origin"] in codes and len(product["origin"]) == 12
+    for account in data.accounts["accounts"]:
+        if account.get("seller"):
+            assert account["seller"] in sellers
+        if account.get("region"):
+            assert account["region"] in codes
+
+
+def test_seed_refused_in_production_mode(app, monkeypatch):
+    app.config["MARKETPLACE_MODE"] = "production"
+    result = app.test_cli_runner().invoke(args=["seed", "demo"])
+    assert result.exit_code != 0
+    assert "demo" in result.output
+    with app.app_context():
+        assert count(Region) == 0
