@@ -18,6 +18,7 @@ from marketplace.admin.forms import (ApproveForm, GrantForm, RegionAddForm, Regi
 from marketplace.catalog import services as catalog
 from marketplace.core.errors import DomainError, NotFound, ValidationFailed
 from marketplace.core.forms import apply_error
+from marketplace.core.i18n import translate_message
 from marketplace.core.policy import roles_required
 from marketplace.extensions import db
 from marketplace.regions import services as regions
@@ -92,7 +93,8 @@ def seller_verify(seller_id: int):
     except DomainError as err:
         db.session.rollback()
         _reraise_access(err)
-        return _render_sellers(_seller_status(), {seller_id: [err.message]}, err.status)
+        return _render_sellers(_seller_status(), {seller_id: [translate_message(err.message)]},
+                               err.status)
     flash(_("已认证：%(name)s", name=name), "success")
     return _back(url_for("admin.sellers_queue"))
 
@@ -110,7 +112,8 @@ def seller_suspend(seller_id: int):
     except DomainError as err:
         db.session.rollback()
         _reraise_access(err)
-        return _render_sellers(_seller_status(), {seller_id: [err.message]}, err.status)
+        return _render_sellers(_seller_status(), {seller_id: [translate_message(err.message)]},
+                               err.status)
     flash(_("已暂停：%(name)s", name=name), "success")
     return _back(url_for("admin.sellers_queue"))
 
@@ -140,7 +143,7 @@ def product_approve(product_id: int):
     except DomainError as err:
         db.session.rollback()
         _reraise_access(err)
-        return _render_products({product_id: [err.message]}, err.status)
+        return _render_products({product_id: [translate_message(err.message)]}, err.status)
     flash(_("已通过审核并上架：%(name)s", name=name), "success")
     return redirect(url_for("admin.products_queue"))
 
@@ -158,7 +161,7 @@ def product_reject(product_id: int):
     except DomainError as err:
         db.session.rollback()
         _reraise_access(err)
-        return _render_products({product_id: [err.message]}, err.status)
+        return _render_products({product_id: [translate_message(err.message)]}, err.status)
     flash(_("已驳回：%(name)s", name=name), "success")
     return redirect(url_for("admin.products_queue"))
 
@@ -346,8 +349,8 @@ def region_import():
             db.session.commit()
         except regions.RegionImportError as err:
             db.session.rollback()
-            form.file.errors = [err.message]
-            lines = list(err.lines)
+            form.file.errors = [translate_message(err.message)]
+            lines = [translate_message(line) for line in err.lines]
         except DomainError as err:
             db.session.rollback()
             _reraise_access(err)

@@ -3,6 +3,7 @@ from flask import Blueprint
 
 from marketplace.core.errorhandlers import json_error
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.i18n import translate_message
 from marketplace.extensions import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -15,9 +16,10 @@ def _validation_failed(err: ValidationFailed):
     db.session.rollback()
     details = dict(err.details)
     if err.errors and "fields" not in details:
-        details["fields"] = err.errors
+        details["fields"] = {name: [translate_message(m) for m in messages]
+                             for name, messages in err.errors.items()}
     details.pop("field", None)
-    return json_error(err.status, str(err.code), err.message, details)
+    return json_error(err.status, str(err.code), translate_message(err.message), details)
 
 
 @bp.after_request

@@ -9,6 +9,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.i18n import Msg
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 MAX_PIXELS = 40_000_000  # refuse decompression bombs well before Pillow's own limit
@@ -31,33 +32,33 @@ def _flatten(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def decode(data: bytes, *, max_bytes: int, label: str = "图片") -> Image.Image:
+def decode(data: bytes, *, max_bytes: int, label: str = Msg("图片")) -> Image.Image:
     if not data:
-        raise ValidationFailed(f"{label}是空文件", field="images")
+        raise ValidationFailed(Msg("%(label)s是空文件", label=label), field="images")
     if len(data) > max_bytes:
-        raise ValidationFailed(f"{label}超过 {max_bytes // (1024 * 1024)} MB，请压缩后再上传",
-                               field="images")
+        raise ValidationFailed(Msg("%(label)s超过 %(mb)s MB，请压缩后再上传", label=label,
+                                   mb=max_bytes // (1024 * 1024)), field="images")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             fmt = probe.format
             if fmt not in ALLOWED_FORMATS:
-                raise ValidationFailed(f"{label}格式不支持：只接受 JPEG、PNG 或 WebP",
-                                       field="images")
+                raise ValidationFailed(Msg("%(label)s格式不支持：只接受 JPEG、PNG 或 WebP",
+                                           label=label), field="images")
             if probe.width * probe.height > MAX_PIXELS:
-                raise ValidationFailed(f"{label}像素过大", field="images")
+                raise ValidationFailed(Msg("%(label)s像素过大", label=label), field="images")
             probe.verify()
         img = Image.open(io.BytesIO(data))
         img.load()
     except ValidationFailed:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationFailed(f"{label}不是有效的图片文件（只接受 JPEG、PNG 或 WebP）",
-                               field="images") from None
+        raise ValidationFailed(Msg("%(label)s不是有效的图片文件（只接受 JPEG、PNG 或 WebP）",
+                                   label=label), field="images") from None
     return img
 
 
 def store(data: bytes, folder: str | Path, *, max_bytes: int, max_side: int, thumb_side: int,
-          label: str = "图片") -> StoredImage:
+          label: str = Msg("图片")) -> StoredImage:
     img = decode(data, max_bytes=max_bytes, label=label)
     img = ImageOps.exif_transpose(img)
     img = _flatten(img)

@@ -14,6 +14,7 @@ from marketplace.catalog import images as image_store
 from marketplace.catalog.models import Category, Product, ProductImage, ProductStatus
 from marketplace.core import policy
 from marketplace.core.errors import IllegalTransition, ValidationFailed
+from marketplace.core.i18n import Msg
 from marketplace.core.money import MAX_PRICE_FEN, MoneyFormatError, parse_yuan
 from marketplace.core.time import utcnow
 from marketplace.regions.models import Region, RegionLevel
@@ -211,7 +212,7 @@ def add_images(session: Session, actor: User, product: Product,
     limit = _config("MAX_IMAGES_PER_PRODUCT", 5)
     uploads = [u for u in uploads if u.data or u.filename]
     if len(product.images) + len(uploads) > limit:
-        raise ValidationFailed(f"每个商品最多 {limit} 张图片", field="images")
+        raise ValidationFailed(Msg("每个商品最多 %(limit)s 张图片", limit=limit), field="images")
     folder = _config("UPLOAD_FOLDER")
     stored: list[image_store.StoredImage] = []
     try:
@@ -220,7 +221,8 @@ def add_images(session: Session, actor: User, product: Product,
                 upload.data, folder, max_bytes=_config("MAX_IMAGE_BYTES", 5 * 1024 * 1024),
                 max_side=_config("IMAGE_MAX_SIDE", 1200),
                 thumb_side=_config("IMAGE_THUMB_SIDE", 400),
-                label=f"第 {index} 张图片（{upload.filename or '未命名'}）"))
+                label=Msg("第 %(index)s 张图片（%(name)s）", index=index,
+                          name=upload.filename or Msg("未命名"))))
     except Exception:
         for s in stored:
             image_store.remove_files(folder, s.filename, s.thumb_filename)
@@ -260,7 +262,8 @@ def remove_image(session: Session, actor: User, product: Product, image_id: int)
 def submit_for_review(session: Session, actor: User, product: Product) -> None:
     policy.check_manage_product(actor, product)
     if product.status not in (ProductStatus.draft, ProductStatus.rejected, ProductStatus.delisted):
-        raise IllegalTransition(f"“{product.status_label}”状态的商品不能提交审核")
+        raise IllegalTransition(Msg("“%(status)s”状态的商品不能提交审核",
+                                     status=Msg(product.status_label)))
     product.status = ProductStatus.pending
     product.submitted_at = utcnow()
     product.review_note = ""
@@ -311,7 +314,7 @@ def change_status(session: Session, actor: User, product: Product, status: str) 
     elif target == ProductStatus.listed:
         approve(session, actor, product, certificate_checked=product.certificate_checked)
     else:
-        raise IllegalTransition(f"不能把商品改为“{target}”状态")
+        raise IllegalTransition(Msg("不能把商品改为“%(status)s”状态", status=str(target)))
 
 
 def get_managed(session: Session, actor: User, product_id: int) -> Product:

@@ -1,6 +1,8 @@
 """Chinese by default, English on request; catalogues compiled from .po on start when stale."""
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
@@ -52,13 +54,83 @@ def register(app: Flask) -> None:
         return {"current_locale": loc, "html_lang": "zh-CN" if loc == "zh" else loc}
 
 
+class Msg(str):
+    """A Chinese message with named placeholders already filled in, that keeps its template and
+    values so that it can still be shown in the user's language: services raise
+    `ValidationFailed(Msg("每个商品最多 %(limit)s 张图片", limit=5))` instead of an f-string (a
+    formatted string has no catalogue entry). It is a plain str everywhere else. Values that are
+    Msg themselves are translated too."""
+
+    template: str
+    values: dict
+
+    def __new__(cls, template: str, **values):
+        self = super().__new__(cls, template % values if values else template)
+        self.template = template
+        self.values = values
+        return self
+
+
 def translate_message(message: str) -> str:
     """A domain error's Chinese message in the user's language, when the catalogue has it."""
     from flask_babel import gettext
     try:
+        if isinstance(message, Msg):
+            values = {k: translate_message(v) if isinstance(v, Msg) else v
+                      for k, v in message.values.items()}
+            return gettext(message.template, **values) if values else gettext(message.template)
         return gettext(message) if message else message
     except Exception:  # outside a request, or a message with a stray % sign
         return message
+
+
+# Chinese characters (CJK ideographs); punctuation alone is not text to translate
+IDEOGRAPH = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+# Python files whose Chinese string literals are not text shown to users of the site: terminal
+# output of the flask commands, demo data, the OpenAPI document. Only their _()/lazy_gettext/Msg
+# calls are extracted. Every other Chinese string literal in marketplace/ is user-facing text
+# (label tables, DomainError messages, messages collected into error dicts, Msg templates) that
+# is translated when shown (templates' _(label), translate_message) and so is extracted.
+KEYWORD_ONLY_FILES = ("marketplace/cli.py", "marketplace/seed/**.py", "marketplace/api/openapi.py")
+
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
+            "lazy_ngettext": (1, 2), "Msg": (1,)}
+
+
+def chinese_literals(source: str):
+    """(lineno, text) of every string literal with Chinese characters in a module, leaving out
+    docstrings. Parts of f-strings are answered as (lineno, None): they cannot be translated."""
+    import ast
+
+    tree = ast.parse(source)
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                skip.add(id(body[0].value))
+        elif isinstance(node, ast.JoinedStr):
+            skip.update(id(v) for v in node.values)
+            if any(isinstance(v, ast.Constant) and IDEOGRAPH.search(str(v.value))
+                   for v in node.values):
+                yield node.lineno, None
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                and id(node) not in skip and IDEOGRAPH.search(node.value)):
+            yield node.lineno, node.value
+
+
+def extract_python_all_chinese(fileobj, keywords, comment_tags, options):
+    """Babel's Python extractor plus every other Chinese string literal of the module (see
+    KEYWORD_ONLY_FILES)."""
+    from babel.messages.extract import extract_python
+
+    source = fileobj.read()
+    yield from extract_python(io.BytesIO(source), keywords, comment_tags, options)
+    for lineno, text in chinese_literals(source.decode(options.get("encoding") or "utf-8")):
+        if text is not None:
+            yield lineno, None, text, []
 
 
 def extract_catalog(project_root: Path):
@@ -67,16 +139,11 @@ def extract_catalog(project_root: Path):
     from babel.messages.extract import extract_from_dir
 
     catalog = Catalog(locale=None, charset="utf-8")
-    method_map = [("marketplace/**.py", "python"), ("templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
-                "_l": None}
-    # domain errors carry Chinese messages that are translated when shown (core.forms,
-    # core.errorhandlers); collect their literal first arguments too
-    for name in ("DomainError", "ValidationFailed", "NotFound", "Forbidden", "Unauthorized",
-                 "Conflict", "Duplicate", "RuleBroken", "IllegalTransition"):
-        keywords[name] = (1,)
+    method_map = [(pattern, "python") for pattern in KEYWORD_ONLY_FILES]
+    method_map += [("marketplace/**.py", extract_python_all_chinese),
+                   ("templates/**.html", "jinja2")]
     for filename, lineno, message, comments, context in extract_from_dir(
-            str(project_root), method_map=method_map, keywords=keywords,
+            str(project_root), method_map=method_map, keywords=KEYWORDS,
             options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}}):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog

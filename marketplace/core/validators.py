@@ -10,6 +10,8 @@ from datetime import date
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from marketplace.core.i18n import Msg
+
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 MIN_PASSWORD_LENGTH = 8
@@ -44,7 +46,7 @@ def classify_login(text: str) -> tuple[str, str] | None:
 def password_problem(password: str) -> str | None:
     """Why a password is too weak (Chinese message), or None when it is acceptable."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        return f"密码至少需要 {MIN_PASSWORD_LENGTH} 位"
+        return Msg("密码至少需要 %(n)s 位", n=MIN_PASSWORD_LENGTH)
     if len(password) > 128:
         return "密码不能超过 128 位"
     if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.core.errors import NotFound, ValidationFailed
+from marketplace.core.i18n import Msg
 from marketplace.regions.models import LEVEL_BY_LENGTH, LEVEL_CODE_LENGTH, LEVEL_ORDER, Region
 
 PARENT_LENGTH = {2: 0, 4: 2, 6: 4, 9: 6, 12: 9}
@@ -33,7 +34,8 @@ class ImportReport:
 
 class RegionImportError(ValidationFailed):
     def __init__(self, errors: list[str]):
-        super().__init__(f"区划文件有 {len(errors)} 处错误，未导入任何数据", details={"lines": errors})
+        super().__init__(Msg("区划文件有 %(n)s 处错误，未导入任何数据", n=len(errors)),
+                         details={"lines": errors})
         self.lines = errors
 
 
@@ -43,9 +45,9 @@ def read_region_csv(text: str) -> list[RegionRow]:
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
-        raise RegionImportError(["第 1 行：文件为空"]) from None
+        raise RegionImportError([_line(1, Msg("文件为空"))]) from None
     if header[:3] != ["code", "name", "parent_code"]:
-        raise RegionImportError(["第 1 行：表头必须是 code,name,parent_code"])
+        raise RegionImportError([_line(1, Msg("表头必须是 code,name,parent_code"))])
     rows = []
     for line_no, cells in enumerate(reader, start=2):
         if not cells or all(not c.strip() for c in cells):
@@ -55,35 +57,43 @@ def read_region_csv(text: str) -> list[RegionRow]:
     return rows
 
 
+def _line(line: int, problem: Msg) -> Msg:
+    """A problem of one line of the file, shown as '第 3 行：…'."""
+    return Msg("第 %(line)s 行：%(problem)s", line=line, problem=problem)
+
+
 def validate_rows(session: Session, rows: list[RegionRow]) -> list[str]:
     """Every problem, each naming its line. Parents may come from the file or the database."""
     errors: list[str] = []
     in_file: dict[str, RegionRow] = {}
     for row in rows:
-        where = f"第 {row.line} 行"
         if not row.code.isdigit() or len(row.code) not in LEVEL_BY_LENGTH:
-            errors.append(f"{where}：代码 {row.code!r} 必须是 2、4、6、9 或 12 位数字")
+            errors.append(_line(row.line, Msg("代码 %(code)s 必须是 2、4、6、9 或 12 位数字",
+                                              code=repr(row.code))))
             continue
         if not row.name or len(row.name) > 64:
-            errors.append(f"{where}：名称不能为空，且不超过 64 个字")
+            errors.append(_line(row.line, Msg("名称不能为空，且不超过 64 个字")))
         if row.code in in_file:
-            errors.append(f"{where}：代码 {row.code} 与第 {in_file[row.code].line} 行重复")
+            errors.append(_line(row.line, Msg("代码 %(code)s 与第 %(other)s 行重复",
+                                              code=row.code, other=in_file[row.code].line)))
             continue
         in_file[row.code] = row
         want = PARENT_LENGTH[len(row.code)]
         if want == 0:
             if row.parent_code:
-                errors.append(f"{where}：省级代码 {row.code} 不应有上级")
+                errors.append(_line(row.line, Msg("省级代码 %(code)s 不应有上级", code=row.code)))
         elif len(row.parent_code) != want or not row.code.startswith(row.parent_code):
-            errors.append(f"{where}：代码 {row.code} 的上级必须是它的前 {want} 位"
-                          f"（而不是 {row.parent_code or '空'}）")
+            errors.append(_line(row.line, Msg(
+                "代码 %(code)s 的上级必须是它的前 %(want)s 位（而不是 %(parent)s）",
+                code=row.code, want=want, parent=row.parent_code or Msg("空"))))
     existing = {code for code in session.scalars(
         select(Region.code).where(Region.code.in_(
             [r.parent_code for r in rows if r.parent_code] or ["-"])))}
     for row in rows:
         if row.parent_code and row.parent_code not in in_file and row.parent_code not in existing:
             if len(row.parent_code) == PARENT_LENGTH.get(len(row.code)):
-                errors.append(f"第 {row.line} 行：上级代码 {row.parent_code} 既不在文件中也不在系统中")
+                errors.append(_line(row.line, Msg("上级代码 %(parent)s 既不在文件中也不在系统中",
+                                                  parent=row.parent_code)))
     return errors
 
 
@@ -132,9 +142,9 @@ def add_region(session: Session, code: str, name: str, parent_code: str | None) 
     rows = [RegionRow(1, code, name, parent_code or "")]
     errors = validate_rows(session, rows)
     if errors:
-        raise ValidationFailed(errors[0].split("：", 1)[-1], field="code")
+        raise ValidationFailed(errors[0].values["problem"], field="code")
     if session.scalar(select(Region).where(Region.code == code)) is not None:
-        raise ValidationFailed(f"代码 {code} 已存在", field="code")
+        raise ValidationFailed(Msg("代码 %(code)s 已存在", code=code), field="code")
     parent = get_by_code(session, parent_code) if parent_code else None
     region = _new_region(code, name, parent)
     session.add(region)
@@ -157,7 +167,7 @@ def rename(session: Session, region: Region, name: str) -> None:
 def get_by_code(session: Session, code: str) -> Region:
     region = session.scalar(select(Region).where(Region.code == (code or "").strip()))
     if region is None:
-        raise NotFound(f"未找到行政区划 {code}")
+        raise NotFound(Msg("未找到行政区划 %(code)s", code=code))
     return region
 
 

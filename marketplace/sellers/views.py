@@ -17,6 +17,7 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.models import PRODUCT_STATUS_LABELS, ProductStatus
 from marketplace.core.errors import DomainError
 from marketplace.core.forms import apply_error
+from marketplace.core.i18n import translate_message
 from marketplace.core.money import fen_to_yuan_text
 from marketplace.core.policy import login_required, roles_required
 from marketplace.extensions import db
@@ -261,7 +262,7 @@ def _product_action(product_id: int, action, done_message: str):
         db.session.rollback()
         if err.status in (401, 403, 404):
             raise
-        flash(err.message, "error")
+        flash(translate_message(err.message), "error")
     else:
         flash(done_message, "success")
     target = request.form.get("next") or ""
@@ -337,7 +338,7 @@ def member_remove(member_id: int):
         db.session.rollback()
         if err.status in (401, 403, 404):
             raise
-        flash(err.message, "error")
+        flash(translate_message(err.message), "error")
     else:
         flash(_("已移除成员户"), "success")
     return redirect(url_for("seller.members", seller=seller.id))
