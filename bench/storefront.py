@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import ctypes
 import http.client
 import io
 import json
 import os
 import platform
 import pstats
+import re
 import shutil
 import signal
 import socket
@@ -76,10 +78,13 @@ def build_database(workdir: Path, products: int, sellers: int) -> dict[str, str]
     import sqlite3
 
     from flask_migrate import upgrade
+    from sqlalchemy import func, select
 
     from bench.catalog_data import build_catalog
     from marketplace import create_app
+    from marketplace.catalog.models import Product, ProductStatus
     from marketplace.extensions import db
+    from marketplace.sellers.models import Seller, SellerStatus
 
     app = create_app()
     with app.app_context():
@@ -87,6 +92,12 @@ def build_database(workdir: Path, products: int, sellers: int) -> dict[str, str]
         built = build_catalog(db.session, products=products, sellers=sellers,
                               upload_folder=app.config["UPLOAD_FOLDER"], progress=log)
         db.session.commit()
+        visible = db.session.scalar(
+            select(func.count()).select_from(Product).join(Seller, Product.seller_id == Seller.id)
+            .where(Product.status == ProductStatus.listed,
+                   Seller.status == SellerStatus.verified))
+        if visible != products:
+            raise RuntimeError(f"the database shows {visible} products, not {products}")
         db.session.remove()
         db.engine.dispose()
     con = sqlite3.connect(instance / "bench.sqlite3")
@@ -130,6 +141,16 @@ class Server:
             return ""
 
 
+_LIBC = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    """In the gunicorn master before exec (Linux): SIGTERM when this script dies, even by
+    SIGKILL, so that no server outlives the benchmark (the servers run in their own session)."""
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start_server(name: str, app_spec: str, env: dict[str, str], workdir: Path, *,
                  workers: int, worker_class: str, threads: int,
                  ready_timeout: float = 60.0) -> Server:
@@ -144,7 +165,8 @@ def start_server(name: str, app_spec: str, env: dict[str, str], workdir: Path, *
     cmd.append(app_spec)
     with logfile.open("wb") as out:
         proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=_die_with_parent)  # noqa: PLW1509 (no threads)
     server = Server(name, proc, port, logfile)
     deadline = time.monotonic() + ready_timeout
     last = ""
@@ -361,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     def _terminate(signum, frame):
         raise SystemExit(128 + signum)
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)  # a closed terminal: stop the servers, clean up
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-storefront-"))
     servers: list[Server] = []
@@ -396,11 +419,16 @@ def main(argv: list[str] | None = None) -> int:
 
         cat, bare = results["catalogue"], results["bare"]
         cards = pages["catalogue"].count(b"product-card")
+        shown = re.search(r"共 (\d+) 件商品", pages["catalogue"].decode(errors="replace"))
+        if shown is None or int(shown.group(1)) != args.products:
+            raise RuntimeError(f"the catalogue page does not report {args.products} products: "
+                               f"{shown.group(0) if shown else 'no total found'}")
         ratio = cat.rps / bare.rps if bare.rps else 0.0
         ratio_ok = ratio >= TARGET_RATIO
         p95_ok = cat.p95_ms <= TARGET_P95_MS
         log("")
-        log(f"Pages: catalogue page has {cards} product cards; bare page vs catalogue page: "
+        log(f"Pages: catalogue page has {cards} product cards of {shown.group(1)} visible "
+            f"products; bare page vs catalogue page: "
             f"{compare_pages(pages['catalogue'], pages['bare'])}")
         log(f"catalogue ({args.products} products, SQLite): {describe(cat)}")
         log(f"bare (same template, from memory):      {describe(bare)}")

@@ -51,6 +51,9 @@ class Product(TimestampMixin, db.Model):
         Index("ix_products_status_category", "status", "category_id"),
         Index("ix_products_status_price", "status", "price_fen"),
         Index("ix_products_status_listed_at", "status", "listed_at"),
+        # the catalogue's default order, read in index order (migration 0002)
+        Index("ix_products_status_featured_listed_at", "status", "featured", "listed_at", "id",
+              "seller_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -1,14 +1,16 @@
 """What shoppers see: only listed products of verified sellers, with filters, sorts and pages."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Integer, bindparam, case, func, or_, select
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, load_only, selectinload
 
-from marketplace.catalog.models import Category, Product, ProductStatus
+from marketplace.catalog.models import Category, Product, ProductImage, ProductStatus
 from marketplace.core.errors import NotFound
+from marketplace.core.i18n import Msg
 from marketplace.core.money import MAX_PRICE_FEN, MoneyFormatError, parse_yuan
 from marketplace.regions.models import Region
 from marketplace.sellers.models import Seller, SellerStatus
@@ -44,7 +46,7 @@ class CatalogFilters:
 
 @dataclass
 class Page:
-    items: list[Product]
+    items: list[Product] | list[ProductCard]  # browse: ORM products; browse_cards: cards
     total: int
     page: int
     per_page: int
@@ -106,13 +108,15 @@ def parse_filters(args, *, per_page_default: int, money_in_fen: bool) -> tuple[C
     if args.get("per_page"):
         per_page = _int(args.get("per_page"))
         if per_page is None or not 1 <= per_page <= MAX_PER_PAGE:
-            problems["per_page"] = f"每页数量应在 1 到 {MAX_PER_PAGE} 之间"
+            problems["per_page"] = Msg("每页数量应在 1 到 %(max)s 之间", max=MAX_PER_PAGE)
         else:
             f.per_page = per_page
     return f, problems
 
 
+@functools.cache
 def visible_condition():
+    """Listed products of verified sellers (needs Seller joined); built once, reused."""
     return (Product.status == ProductStatus.listed) & (Seller.status == SellerStatus.verified)
 
 
@@ -120,47 +124,275 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def browse(session: Session, f: CatalogFilters) -> Page:
-    base = select(Product).join(Seller, Product.seller_id == Seller.id).where(visible_condition())
+def card_options(*, seller_joined: bool):
+    """Loader options for ORM products shown as cards or list items (home, API list).
+
+    Only the columns a card or an API item reads are loaded (the long description, review
+    note and timestamps stay deferred, loaded on first access); the seller comes from the join
+    that checks its status (`seller_joined`) instead of a second join, without its own region
+    and household (loaded on first access); images come in one extra query (selectin).
+    """
+    seller = (contains_eager(Product.seller) if seller_joined
+              else joinedload(Product.seller))
+    return (
+        load_only(Product.id, Product.sku, Product.seller_id, Product.category_id,
+                  Product.origin_id, Product.name, Product.spec, Product.price_fen,
+                  Product.stock, Product.status, Product.certificate_no,
+                  Product.certificate_valid_until, Product.certificate_checked,
+                  Product.featured, Product.listed_at),
+        seller.load_only(Seller.id, Seller.name, Seller.kind, Seller.status),
+        seller.lazyload(Seller.region),
+        seller.lazyload(Seller.household),
+        selectinload(Product.images),
+    )
+
+
+@dataclass
+class _Match:
+    """The filters of a query: its `shape` (which conditions, hashable: statements are built
+    once per shape and sort, see `_statement`) and the values of their bound parameters."""
+    shape: tuple
+    params: dict
+    region: Region | None
+    category: Category | None
+
+
+def _match(session: Session, f: CatalogFilters) -> _Match:
+    shape: list = []
+    params: dict = {}
     region = category = None
     if f.category:
         category = session.scalar(select(Category).where(Category.slug == f.category))
-        base = base.where(Product.category_id == (category.id if category else -1))
+        shape.append("category")
+        params["category_id"] = category.id if category else -1
     if f.region:
         region = session.scalar(select(Region).where(Region.code == f.region))
         if region is None:
-            base = base.where(Product.id == -1)
+            shape.append("nothing")
         else:
-            base = base.join(Region, Product.origin_id == Region.id).where(
-                Region.path.like(region.path + "%"))
+            shape.append("region")
+            params["region_path"] = region.path + "%"
     if f.seller is not None:
-        base = base.where(Product.seller_id == f.seller)
+        shape.append("seller")
+        params["seller_id"] = f.seller
     if f.min_price is not None:
-        base = base.where(Product.price_fen >= f.min_price)
+        shape.append("min_price")
+        params["min_price"] = f.min_price
     if f.max_price is not None:
-        base = base.where(Product.price_fen <= f.max_price)
+        shape.append("max_price")
+        params["max_price"] = f.max_price
     if f.in_stock:
-        base = base.where(Product.stock > 0)
+        shape.append("in_stock")
     if f.q:
         # plain substring match for now; the search issue replaces this with the index
-        for term in f.q.split()[:5]:
-            pattern = f"%{_like_escape(term)}%"
-            base = base.where(or_(Product.name.like(pattern, escape="\\"),
-                                  Product.description.like(pattern, escape="\\"),
-                                  Seller.name.like(pattern, escape="\\")))
-    total = session.scalar(select(func.count()).select_from(
-        base.with_only_columns(Product.id).subquery()))
-    order = {
+        terms = f.q.split()[:5]
+        shape.append(("q", len(terms)))
+        for i, term in enumerate(terms):
+            params[f"q{i}"] = f"%{_like_escape(term)}%"
+    return _Match(tuple(shape), params, region, category)
+
+
+def _where(stmt, shape: tuple):
+    """Join the seller (its status decides visibility) and, for a region filter, the origin
+    region; then the conditions of `shape`, with bound parameters named as in `_match`."""
+    stmt = stmt.join(Seller, Product.seller_id == Seller.id).where(visible_condition())
+    for item in shape:
+        if item == "category":
+            stmt = stmt.where(Product.category_id == bindparam("category_id"))
+        elif item == "nothing":
+            stmt = stmt.where(Product.id == -1)
+        elif item == "region":
+            stmt = stmt.join(Region, Product.origin_id == Region.id).where(
+                Region.path.like(bindparam("region_path")))
+        elif item == "seller":
+            stmt = stmt.where(Product.seller_id == bindparam("seller_id"))
+        elif item == "min_price":
+            stmt = stmt.where(Product.price_fen >= bindparam("min_price"))
+        elif item == "max_price":
+            stmt = stmt.where(Product.price_fen <= bindparam("max_price"))
+        elif item == "in_stock":
+            stmt = stmt.where(Product.stock > 0)
+        else:
+            _q, n = item
+            for i in range(n):
+                term = bindparam(f"q{i}")
+                stmt = stmt.where(or_(Product.name.like(term, escape="\\"),
+                                      Product.description.like(term, escape="\\"),
+                                      Seller.name.like(term, escape="\\")))
+    return stmt
+
+
+@functools.cache
+def _statement(kind: str, shape: tuple, sort: Sort | None = None):
+    """The count, ORM product or card statement for a shape of filters and a sort, built once
+    (building and hashing a statement costs more than running it on a small page); values
+    come as bound parameters, the page as `offset` and `limit`."""
+    if kind == "count":
+        return _where(select(func.count()).select_from(Product), shape)
+    if kind == "products":
+        stmt = _where(select(Product), shape).options(*card_options(seller_joined=True))
+    else:
+        columns, origin = _card_select()
+        stmt = (_where(select(*columns), shape)
+                # outer joins: SQLite keeps them after products and sellers, so a page is read
+                # in the sort's index order and stops at its last row
+                .outerjoin(Category, Product.category_id == Category.id)
+                .outerjoin(origin, Product.origin_id == origin.id))
+    return (stmt.order_by(*_order(sort))
+            .offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer)))
+
+
+@functools.cache
+def _order(sort: Sort) -> tuple:
+    return {
         Sort.price_asc: (Product.price_fen.asc(), Product.id.asc()),
         Sort.price_desc: (Product.price_fen.desc(), Product.id.desc()),
         Sort.newest: (Product.listed_at.desc(), Product.id.desc()),
+        # read off ix_products_status_featured_listed_at (migration 0002)
         Sort.relevance: (Product.featured.desc(), Product.listed_at.desc(), Product.id.desc()),
-    }[f.sort]
-    stmt = (base.options(selectinload(Product.images)).order_by(*order)
-            .offset((f.page - 1) * f.per_page).limit(f.per_page))
-    items = list(session.scalars(stmt).unique())
-    return Page(items=items, total=total or 0, page=f.page, per_page=f.per_page, filters=f,
-                region=region, category=category)
+    }[sort]
+
+
+def _run(session: Session, m: _Match, f: CatalogFilters, kind: str, total: int | None):
+    """(total, rows) for a page: counts unless `total` is given, skips the page when empty."""
+    if total is None:
+        total = session.scalar(_statement("count", m.shape), m.params) or 0
+    if not total:
+        return 0, []
+    params = {**m.params, "offset": (f.page - 1) * f.per_page, "limit": f.per_page}
+    return total, session.execute(_statement(kind, m.shape, f.sort), params)
+
+
+def browse(session: Session, f: CatalogFilters, *, total: int | None = None) -> Page:
+    """One page of visible products as ORM objects (the API list). `total` may be passed when
+    the caller already knows how many products match; otherwise it is counted."""
+    m = _match(session, f)
+    total, result = _run(session, m, f, "products", total)
+    items: list[Product] = list(result.scalars()) if total else []
+    return Page(items=items, total=total, page=f.page, per_page=f.per_page, filters=f,
+                region=m.region, category=m.category)
+
+
+# --------------------------------------------------------------------------- product cards
+
+
+class CardImage:
+    """The cover of a card: the thumbnail's file name."""
+
+    __slots__ = ("thumb_filename",)
+
+    def __init__(self, thumb_filename: str):
+        self.thumb_filename = thumb_filename
+
+
+class CardCategory:
+    __slots__ = ("icon", "id", "name_en", "name_zh", "slug")
+    name_for = Category.name_for
+
+    def __init__(self, id, slug, icon, name_zh, name_en):
+        self.id, self.slug, self.icon, self.name_zh, self.name_en = (id, slug, icon, name_zh,
+                                                                     name_en)
+
+
+class CardPlace:
+    """A product's origin on a card; `path_names` and `short_place` are Region's own."""
+
+    __slots__ = ("code", "id", "name", "name_path")
+    path_names = Region.path_names
+    short_place = Region.short_place
+
+    def __init__(self, id, code, name, name_path):
+        self.id, self.code, self.name, self.name_path = id, code, name, name_path
+
+
+class CardSeller:
+    __slots__ = ("id", "name")
+
+    def __init__(self, id, name):
+        self.id, self.name = id, name
+
+
+class ProductCard:
+    """What `macros.product_card` shows of a product, read with plain rows, no ORM objects.
+
+    Attributes have the names of Product's (`id`, `name`, `spec`, `price_fen`, `stock`,
+    `certified`, `cover`, `category.icon`, `origin.short_place`, `seller.name`); `certified` is
+    Product's own rule. Built by `browse_cards`."""
+
+    __slots__ = (
+        "category",
+        "certificate_checked",
+        "certificate_no",
+        "certificate_valid_until",
+        "cover",
+        "id",
+        "name",
+        "origin",
+        "price_fen",
+        "seller",
+        "spec",
+        "stock",
+    )
+    certified = Product.certified
+
+    def __init__(self, id, name, spec, price_fen, stock, certificate_no,
+                 certificate_checked, certificate_valid_until, cover, category, origin, seller):
+        self.id, self.name, self.spec, self.price_fen, self.stock = (id, name, spec, price_fen,
+                                                                     stock)
+        self.certificate_no = certificate_no
+        self.certificate_checked = certificate_checked
+        self.certificate_valid_until = certificate_valid_until
+        self.cover, self.category, self.origin, self.seller = cover, category, origin, seller
+
+    def __repr__(self) -> str:
+        return f"<ProductCard {self.id} {self.name}>"
+
+
+@functools.cache
+def _card_select():
+    """What a card reads (built once: the statement is rebuilt for every page otherwise); the
+    origin is an alias because Region itself may be joined by a region filter."""
+    origin = aliased(Region, name="origin")
+    cover = (select(ProductImage.thumb_filename).where(ProductImage.product_id == Product.id)
+             .order_by(ProductImage.position).limit(1).scalar_subquery().label("cover"))
+    columns = (Product.id, Product.name, Product.spec, Product.price_fen, Product.stock,
+               Product.certificate_no, Product.certificate_checked,
+               Product.certificate_valid_until, Seller.id, Seller.name, Category.id,
+               Category.slug, Category.icon, Category.name_zh, Category.name_en, origin.id,
+               origin.code, origin.name, origin.name_path, cover)
+    return columns, origin
+
+
+def browse_cards(session: Session, f: CatalogFilters, *, total: int | None = None) -> Page:
+    """One page of visible products as `ProductCard`s (the storefront's grids), in one query:
+    the product with its seller (the join that checks the seller's status), category and origin,
+    and its cover thumbnail (subquery on the (product_id, position) key). `total` may be passed
+    when the caller already knows how many products match; otherwise it is counted."""
+    m = _match(session, f)
+    total, rows = _run(session, m, f, "cards", total)
+    items: list[ProductCard] = []
+    categories: dict[int, CardCategory] = {}
+    places: dict[int, CardPlace] = {}
+    sellers: dict[int, CardSeller] = {}
+    for (pid, name, spec, price_fen, stock, cert_no, cert_checked, cert_until, seller_id,
+         seller_name, category_id, slug, icon, name_zh, name_en, origin_id, origin_code,
+         origin_name, name_path, cover) in rows:
+        category = categories.get(category_id)
+        if category is None:
+            category = categories[category_id] = CardCategory(category_id, slug, icon, name_zh,
+                                                              name_en)
+        place = places.get(origin_id)
+        if place is None:
+            place = places[origin_id] = CardPlace(origin_id, origin_code, origin_name,
+                                                  name_path)
+        seller = sellers.get(seller_id)
+        if seller is None:
+            seller = sellers[seller_id] = CardSeller(seller_id, seller_name)
+        items.append(ProductCard(pid, name, spec, price_fen, stock, cert_no, cert_checked,
+                                 cert_until, CardImage(cover) if cover else None, category,
+                                 place, seller))
+    return Page(items=items, total=total, page=f.page, per_page=f.per_page, filters=f,
+                region=m.region, category=m.category)
 
 
 def get_visible(session: Session, product_id: int) -> Product:
@@ -175,16 +407,34 @@ def featured(session: Session, limit: int = 8) -> list[Product]:
     stmt = (select(Product).join(Seller, Product.seller_id == Seller.id)
             .where(visible_condition())
             .order_by(Product.featured.desc(), Product.listed_at.desc(), Product.id.desc())
-            .options(selectinload(Product.images)).limit(limit))
-    return list(session.scalars(stmt).unique())
+            .options(*card_options(seller_joined=True)).limit(limit))
+    return list(session.scalars(stmt))
+
+
+@functools.cache
+def _category_counts_select():
+    listed = (select(func.count()).select_from(Product)
+              .where(Product.status == ProductStatus.listed, Product.category_id == Category.id)
+              .correlate(Category).scalar_subquery())
+    hidden = (select(Product.category_id,
+                     func.count(case((Product.status == ProductStatus.listed, Product.id)))
+                     .label("n"))
+              .where(Product.seller_id.in_(select(Seller.id).where(
+                  Seller.status != SellerStatus.verified)))
+              .group_by(Product.category_id).subquery("hidden"))
+    return (select(Category, listed - func.coalesce(hidden.c.n, 0))
+            .outerjoin(hidden, hidden.c.category_id == Category.id)
+            .order_by(Category.sort_order, Category.id))
 
 
 def category_counts(session: Session) -> list[tuple[Category, int]]:
-    counts = dict(session.execute(
-        select(Product.category_id, func.count()).join(Seller, Product.seller_id == Seller.id)
-        .where(visible_condition()).group_by(Product.category_id)).all())
-    cats = session.scalars(select(Category).order_by(Category.sort_order, Category.id))
-    return [(c, counts.get(c.id, 0)) for c in cats]
+    """Every category (in display order) with its number of visible products, in one query.
+
+    Counted as the category's listed products (a count over the index on (status, category_id)
+    alone) minus the listed products of sellers that are not verified (found from those
+    sellers through the index on seller_id; usually none), so that no query looks up the seller
+    of every listed product."""
+    return [(c, n) for c, n in session.execute(_category_counts_select())]
 
 
 def region_counts(session: Session, level: str = "county") -> list[tuple[Region, int]]:

@@ -5,6 +5,7 @@ same keys from in-memory objects (see `catalog_context`), which the storefront b
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from sqlalchemy import func, select
@@ -51,22 +52,36 @@ def _form_values(f: queries.CatalogFilters) -> dict:
     }
 
 
+@functools.cache
+def _counties_select():
+    return (select(Region.id, Region.code, Region.name, Region.name_path)
+            .where(Region.level == RegionLevel.county).order_by(Region.code))
+
+
+def _county_places(session: Session) -> list[queries.CardPlace]:
+    """The counties for the catalogue's region select, as plain objects (code, name,
+    short_place) rather than ORM objects: every catalogue page reads them."""
+    return [queries.CardPlace(*row) for row in session.execute(_counties_select())]
+
+
 def catalog_context(session: Session, args: Mapping, *, per_page: int = 24) -> dict:
     """Everything templates/storefront/catalog.html needs, from the request's query arguments.
 
-    Queries: category chip counts (one GROUP BY + the categories), the counties for the region
-    select, the region / seller named in the filters (only when given), then `queries.browse`
-    (a count and one page query; images come by selectin). Invalid values are ignored.
+    Queries: the categories with their chip counts (one query), the counties for the region
+    select, the region / seller named in the filters (only when given), then
+    `queries.browse_cards` (one query for the page's cards; plus a count, unless there is no
+    filter or only a category, when the chip counts already give the total). Invalid values
+    are ignored.
 
     Keys and what the template reads from them (a benchmark may build these from plain objects):
 
-    - ``page``: ``.items`` (products), ``.total``, ``.page``, ``.pages``. Each product is rendered
-      by ``macros.product_card``, which reads ``id``, ``name``, ``spec``, ``price_fen``,
-      ``stock``, ``certified``, ``cover`` (``None`` or an object with ``thumb_filename``),
-      ``category.icon``, ``origin.short_place`` and ``seller.name``.
+    - ``page``: ``.items`` (``queries.ProductCard``), ``.total``, ``.page``, ``.pages``. Each
+      item is rendered by ``macros.product_card``, which reads ``id``, ``name``, ``spec``,
+      ``price_fen``, ``stock``, ``certified``, ``cover`` (``None`` or an object with
+      ``thumb_filename``), ``category.icon``, ``origin.short_place`` and ``seller.name``.
     - ``categories``: list of ``(category, count)``; a category has ``slug``, ``icon`` and
       ``name_zh`` / ``name_en`` (through the ``category_name`` global).
-    - ``counties``: list of regions with ``code`` and ``name`` (the region select).
+    - ``counties``: list of counties with ``code`` and ``name`` (the region select).
     - ``form``: dict of strings for the filter form: ``q``, ``category``, ``region``, ``seller``,
       ``min_price``, ``max_price`` (yuan text), ``sort``; and ``in_stock`` (bool).
     - ``active_category``: ``None`` or a category (as above).
@@ -83,7 +98,7 @@ def catalog_context(session: Session, args: Mapping, *, per_page: int = 24) -> d
     by_slug = {c.slug: c for c, _n in categories}
     if f.category and f.category not in by_slug:
         f.category = ""
-    counties = regions.regions_at_level(session, RegionLevel.county)
+    counties = _county_places(session)
     active_region = None
     if f.region:
         active_region = next((r for r in counties if r.code == f.region), None)
@@ -97,9 +112,15 @@ def catalog_context(session: Session, args: Mapping, *, per_page: int = 24) -> d
             Seller.id == f.seller, Seller.status == SellerStatus.verified))
         if active_seller is None:
             f.seller = None
-    page = queries.browse(session, f)
     has_filters = bool(f.q or f.category or f.region or f.seller is not None
                        or f.min_price is not None or f.max_price is not None or f.in_stock)
+    total = None  # no filter or a category alone: the chip counts already tell the total
+    if not has_filters:
+        total = sum(n for _c, n in categories)
+    elif f.category and not (f.q or f.region or f.seller is not None or f.min_price is not None
+                             or f.max_price is not None or f.in_stock):
+        total = next(n for c, n in categories if c.slug == f.category)
+    page = queries.browse_cards(session, f, total=total)
     return {
         "page": page,
         "categories": categories,
@@ -153,7 +174,7 @@ def seller_context(session: Session, seller_id: int, args: Mapping) -> dict:
                                  .where(CooperativeMember.seller_id == seller.id)) or 0
     f = _web_filters({"page": args.get("page"), "sort": args.get("sort")}, SELLER_PER_PAGE)
     f.seller = seller.id
-    return {"seller": seller, "member_count": members, "page": queries.browse(session, f)}
+    return {"seller": seller, "member_count": members, "page": queries.browse_cards(session, f)}
 
 
 def child_counts(session: Session, region: Region, children: list[Region]) -> dict[int, int]:
@@ -185,5 +206,5 @@ def region_context(session: Session, code: str, args: Mapping) -> dict:
         "region": region,
         "crumbs": list(zip(region.path_codes, region.path_names, strict=False)),
         "children": [(c, counts.get(c.id, 0)) for c in children],
-        "page": queries.browse(session, f),
+        "page": queries.browse_cards(session, f),
     }
