@@ -5,12 +5,21 @@ import os
 from pathlib import Path
 
 from flask import Flask, g, request, session
+from werkzeug.routing import IntegerConverter
 
 from marketplace import config as cfg
 from marketplace.core import db as dbsetup
 from marketplace.extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = cfg.PROJECT_ROOT
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` that only matches what a BIGINT id can hold: /products/99999999999999999999
+    is a 404, not an overflow inside the database driver."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -25,6 +34,8 @@ def create_app(config: dict | None = None) -> Flask:
                 template_folder=str(PROJECT_ROOT / "templates"),
                 static_folder=str(PROJECT_ROOT / "static"))
     app.config.update(settings)
+    app.url_map.converters["int"] = DatabaseIdConverter
+    app.json.ensure_ascii = False  # UTF-8 JSON: readable Chinese in the API and in |tojson
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]

@@ -16,6 +16,7 @@ from marketplace.accounts.services import user_from_token
 from marketplace.catalog.models import Product
 from marketplace.core import policy
 from marketplace.core.errors import Unauthorized, ValidationFailed
+from marketplace.core.i18n import Msg
 from marketplace.core.money import CURRENCY, money_json
 from marketplace.extensions import db
 from marketplace.sellers.models import CooperativeMember, SellerKind
@@ -84,8 +85,9 @@ def reject_unknown(data: dict, allowed: Iterable[str]) -> None:
     unknown = sorted(k for k in data if k not in allowed)
     if unknown:
         errors = {k: ["不支持的字段"] for k in unknown}
-        raise ValidationFailed(f"不支持的字段：{', '.join(unknown)}；可用字段："
-                               f"{', '.join(sorted(allowed))}", errors=errors)
+        raise ValidationFailed(Msg("不支持的字段：%(unknown)s；可用字段：%(allowed)s",
+                                   unknown=", ".join(unknown), allowed=", ".join(sorted(allowed))),
+                               errors=errors)
 
 
 def _is_int(value) -> bool:
@@ -114,21 +116,17 @@ def check_types(data: dict, schema: dict[str, str]) -> None:
 
 
 def money_in(value, field: str = "price") -> int:
-    """A money value from a client: {"amount": <int fen>, "currency": "CNY"} or a bare int fen.
-    Floats, strings and booleans are refused: amounts are whole fen."""
-    if isinstance(value, dict):
-        extra = set(value) - {"amount", "currency"}
-        currency = value.get("currency", CURRENCY)
-        if extra or "amount" not in value:
-            raise ValidationFailed("金额应为 {\"amount\": <分>, \"currency\": \"CNY\"}",
-                                   field=field)
-        if currency != CURRENCY:
-            raise ValidationFailed("只支持人民币（CNY）", field=field)
-        value = value["amount"]
-    if not _is_int(value):
+    """A money value from a client: exactly {"amount": <int fen>, "currency": "CNY"}.
+    A bare number is refused (is 12 yuan or fen?), so are floats, strings and booleans."""
+    shape = "金额应为 {\"amount\": <分>, \"currency\": \"CNY\"}"
+    if not isinstance(value, dict) or set(value) != {"amount", "currency"}:
+        raise ValidationFailed(shape, field=field)
+    if value["currency"] != CURRENCY:
+        raise ValidationFailed("只支持人民币（CNY）", field=field)
+    if not _is_int(value["amount"]):
         raise ValidationFailed("金额必须是以分为单位的整数（例如 1250 表示 12.50 元）",
                                field=field)
-    return value
+    return value["amount"]
 
 
 # ---- serialisers ------------------------------------------------------------------------------

@@ -54,10 +54,9 @@ def _schemas() -> dict:
                        "currency": {"type": "string", "const": "CNY"}},
     }
     price_in = {
-        "description": "A price in integer fen: a Money object or a bare integer. Floats and "
-                       "strings are refused.",
-        "oneOf": [_ref("Money"),
-                  {"type": "integer", "minimum": 1, "maximum": MAX_PRICE_FEN}],
+        "description": "A price as a Money object in integer fen, 1 to 9,999,999 (¥99,999.99). "
+                       "Bare numbers, floats and strings are refused.",
+        "allOf": [_ref("Money")],
     }
     image = {"type": "object", "required": ["url", "thumb_url", "width", "height"],
              "properties": {"url": {"type": "string", "format": "uri"},

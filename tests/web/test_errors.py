@@ -39,3 +39,9 @@ def test_language_switch_redirects_only_locally(client):
     assert resp.status_code == 302 and "evil" not in resp.headers["Location"]
     resp = client.get("/lang/xx?next=/products")
     assert resp.headers["Location"].endswith("/products")
+
+
+def test_an_id_too_large_for_the_database_is_404_not_500(client):
+    assert client.get("/products/99999999999999999999999").status_code == 404
+    resp = client.get("/api/v1/products/99999999999999999999999")
+    assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
