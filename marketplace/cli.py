@@ -55,8 +55,12 @@ def import_regions(file: Path) -> None:
     Every bad line is reported with its line number. Existing codes are renamed when their name
     changed and left alone otherwise, so importing the same file twice changes nothing.
     """
-    from marketplace.regions.services import (RegionImportError, import_rows, read_region_csv,
-                                              validate_rows)
+    from marketplace.regions.services import (
+        RegionImportError,
+        import_rows,
+        read_region_csv,
+        validate_rows,
+    )
     try:
         text = file.read_text("utf-8-sig")
     except UnicodeDecodeError:
@@ -114,8 +118,7 @@ def seed_demo_command(image_size: int) -> None:
 @click.option("--name", default="平台管理员", show_default=True, help="Display name.")
 def create_admin(login: str, password: str | None, name: str) -> None:
     """Create a platform admin LOGIN (e-mail or mobile), or make an existing user one."""
-    from marketplace.accounts.services import (Registration, find_by_login, grant_role,
-                                               register_user)
+    from marketplace.accounts.services import Registration, find_by_login, grant_role, register_user
     try:
         user = find_by_login(db.session, login)
         if user is None:

@@ -13,8 +13,15 @@ from sqlalchemy import func, or_, select
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import ROLE_LABELS, Role, User
-from marketplace.admin.forms import (ApproveForm, GrantForm, RegionAddForm, RegionImportForm,
-                                     RegionRenameForm, RejectForm, SuspendForm)
+from marketplace.admin.forms import (
+    ApproveForm,
+    GrantForm,
+    RegionAddForm,
+    RegionImportForm,
+    RegionRenameForm,
+    RejectForm,
+    SuspendForm,
+)
 from marketplace.catalog import services as catalog
 from marketplace.core.errors import DomainError, NotFound, ValidationFailed
 from marketplace.core.forms import apply_error
@@ -83,18 +90,36 @@ def sellers_queue():
     return _render_sellers(_seller_status())
 
 
-@bp.route("/sellers/<int:seller_id>/verify", methods=["POST"])
-def seller_verify(seller_id: int):
-    seller = sellers.get_managed(db.session, current_user, seller_id)
+def _row_action(row_id: int, render, work):
+    """Run one review action and commit. A domain error rolls back and shows the queue again
+    with the message on that row (access errors still answer 403/404). None when it worked."""
     try:
-        sellers.verify(db.session, current_user, seller)
-        name = seller.name
+        work()
         db.session.commit()
     except DomainError as err:
         db.session.rollback()
         _reraise_access(err)
-        return _render_sellers(_seller_status(), {seller_id: [translate_message(err.message)]},
-                               err.status)
+        return render({row_id: [translate_message(err.message)]}, err.status)
+    return None
+
+
+def _validated(form, field: str) -> None:
+    if not form.validate_on_submit():
+        raise ValidationFailed(next(iter(form.errors.values()))[0], field=field)
+
+
+def _sellers_with_errors(row_errors: dict, code: int):
+    return _render_sellers(_seller_status(), row_errors, code)
+
+
+@bp.route("/sellers/<int:seller_id>/verify", methods=["POST"])
+def seller_verify(seller_id: int):
+    seller = sellers.get_managed(db.session, current_user, seller_id)
+    name = seller.name
+    failed = _row_action(seller_id, _sellers_with_errors,
+                         lambda: sellers.verify(db.session, current_user, seller))
+    if failed:
+        return failed
     flash(_("已认证：%(name)s", name=name), "success")
     return _back(url_for("admin.sellers_queue"))
 
@@ -102,18 +127,15 @@ def seller_verify(seller_id: int):
 @bp.route("/sellers/<int:seller_id>/suspend", methods=["POST"])
 def seller_suspend(seller_id: int):
     seller = sellers.get_managed(db.session, current_user, seller_id)
-    form = SuspendForm()
-    try:
-        if not form.validate_on_submit():
-            raise ValidationFailed(next(iter(form.errors.values()))[0], field="note")
+    name, form = seller.name, SuspendForm()
+
+    def work():
+        _validated(form, "note")
         sellers.suspend(db.session, current_user, seller, form.note.data or "")
-        name = seller.name
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        _reraise_access(err)
-        return _render_sellers(_seller_status(), {seller_id: [translate_message(err.message)]},
-                               err.status)
+
+    failed = _row_action(seller_id, _sellers_with_errors, work)
+    if failed:
+        return failed
     flash(_("已暂停：%(name)s", name=name), "success")
     return _back(url_for("admin.sellers_queue"))
 
@@ -134,16 +156,11 @@ def products_queue():
 @bp.route("/products/<int:product_id>/approve", methods=["POST"])
 def product_approve(product_id: int):
     product = catalog.get_managed(db.session, current_user, product_id)
-    form = ApproveForm()
-    try:
-        catalog.approve(db.session, current_user, product,
-                        certificate_checked=bool(form.certificate_checked.data))
-        name = product.name
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        _reraise_access(err)
-        return _render_products({product_id: [translate_message(err.message)]}, err.status)
+    name, form = product.name, ApproveForm()
+    failed = _row_action(product_id, _render_products, lambda: catalog.approve(
+        db.session, current_user, product, certificate_checked=bool(form.certificate_checked.data)))
+    if failed:
+        return failed
     flash(_("已通过审核并上架：%(name)s", name=name), "success")
     return redirect(url_for("admin.products_queue"))
 
@@ -151,17 +168,15 @@ def product_approve(product_id: int):
 @bp.route("/products/<int:product_id>/reject", methods=["POST"])
 def product_reject(product_id: int):
     product = catalog.get_managed(db.session, current_user, product_id)
-    form = RejectForm()
-    try:
-        if not form.validate_on_submit():
-            raise ValidationFailed(next(iter(form.errors.values()))[0], field="reason")
+    name, form = product.name, RejectForm()
+
+    def work():
+        _validated(form, "reason")
         catalog.reject(db.session, current_user, product, form.reason.data or "")
-        name = product.name
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        _reraise_access(err)
-        return _render_products({product_id: [translate_message(err.message)]}, err.status)
+
+    failed = _row_action(product_id, _render_products, work)
+    if failed:
+        return failed
     flash(_("已驳回：%(name)s", name=name), "success")
     return redirect(url_for("admin.products_queue"))
 

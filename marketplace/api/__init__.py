@@ -30,5 +30,4 @@ def _api_headers(response):
     return response
 
 
-from marketplace.api import (auth, categories, openapi, products,  # noqa: E402,F401
-                             seller_products)
+from marketplace.api import auth, categories, openapi, products, seller_products  # noqa: E402,F401

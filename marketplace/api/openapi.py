@@ -10,7 +10,6 @@ from flask import jsonify
 from marketplace.api import bp
 from marketplace.catalog.queries import MAX_PAGE, MAX_PER_PAGE, Sort
 from marketplace.catalog.services import MAX_STOCK
-from marketplace.core.money import MAX_PRICE_FEN
 
 
 def _ref(name: str) -> dict:

@@ -5,8 +5,15 @@ from flask import jsonify, url_for
 
 from marketplace.accounts.models import Role
 from marketplace.api import bp
-from marketplace.api.common import (api_user, check_types, json_body, managed_product, money_in,
-                                    reject_unknown, token_required)
+from marketplace.api.common import (
+    api_user,
+    check_types,
+    json_body,
+    managed_product,
+    money_in,
+    reject_unknown,
+    token_required,
+)
 from marketplace.catalog import services
 from marketplace.catalog.services import ProductInput
 from marketplace.core.errors import NotFound, ValidationFailed

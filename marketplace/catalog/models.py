@@ -3,8 +3,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import (BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, SmallInteger,
-                        String, Text, UniqueConstraint)
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.models import AwareDateTime, BigId, TimestampMixin, str_enum

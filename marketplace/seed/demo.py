@@ -26,8 +26,12 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Product, ProductStatus
 from marketplace.config import PROJECT_ROOT
 from marketplace.core.time import today_china, utcnow
-from marketplace.core.validators import (id_number_hash, normalize_credit_code, normalize_id_number,
-                                         normalize_mobile)
+from marketplace.core.validators import (
+    id_number_hash,
+    normalize_credit_code,
+    normalize_id_number,
+    normalize_mobile,
+)
 from marketplace.households.models import Household, HouseholdStatus
 from marketplace.regions.models import Region
 from marketplace.regions.services import get_by_code, import_rows, read_region_csv

@@ -10,8 +10,13 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import grant_role
 from marketplace.core import policy
-from marketplace.core.errors import (Duplicate, IllegalTransition, NotFound, RuleBroken,
-                                     ValidationFailed)
+from marketplace.core.errors import (
+    Duplicate,
+    IllegalTransition,
+    NotFound,
+    RuleBroken,
+    ValidationFailed,
+)
 from marketplace.core.time import utcnow
 from marketplace.core.validators import normalize_credit_code, normalize_mobile
 from marketplace.households.models import Household

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.accounts.models import Role
-from marketplace.catalog import images as image_store
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import PRODUCT_STATUS_LABELS, ProductStatus
 from marketplace.core.errors import DomainError
@@ -110,27 +109,6 @@ def _uploads() -> list[catalog.UploadedImage]:
             for f in request.files.getlist("images") if f and f.filename]
 
 
-class _NewFiles:
-    """Image files written during this request: removed again unless the transaction commits.
-
-    The service removes what it wrote when storing fails; this covers a failure after it
-    returned (a later step or the commit itself), so that nothing is left half-made.
-    """
-
-    def __init__(self):
-        self.images = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            folder = current_app.config["UPLOAD_FOLDER"]
-            for img in self.images:
-                image_store.remove_files(folder, img.filename, img.thumb_filename)
-        return False
-
-
 def _wants_submit() -> bool:
     return request.form.get("action") == "submit"
 
@@ -201,14 +179,14 @@ def product_new():
     if form.validate_on_submit():
         uploads = _uploads()
         try:
-            with _NewFiles() as files:
-                product = catalog.create_product(db.session, current_user, seller,
-                                                 _product_input(form))
-                if uploads:
-                    files.images += catalog.add_images(db.session, current_user, product, uploads)
-                if _wants_submit():
-                    catalog.submit_for_review(db.session, current_user, product)
-                db.session.commit()
+            # image files follow the transaction (catalog.images): gone again on rollback
+            product = catalog.create_product(db.session, current_user, seller,
+                                             _product_input(form))
+            if uploads:
+                catalog.add_images(db.session, current_user, product, uploads)
+            if _wants_submit():
+                catalog.submit_for_review(db.session, current_user, product)
+            db.session.commit()
         except DomainError as err:
             db.session.rollback()
             apply_error(form, err)
@@ -232,13 +210,12 @@ def product_edit(product_id: int):
     if form.validate_on_submit():
         uploads = _uploads()
         try:
-            with _NewFiles() as files:
-                catalog.update_product(db.session, current_user, product, _product_input(form))
-                if uploads:
-                    files.images += catalog.add_images(db.session, current_user, product, uploads)
-                if _wants_submit():
-                    catalog.submit_for_review(db.session, current_user, product)
-                db.session.commit()
+            catalog.update_product(db.session, current_user, product, _product_input(form))
+            if uploads:
+                catalog.add_images(db.session, current_user, product, uploads)
+            if _wants_submit():
+                catalog.submit_for_review(db.session, current_user, product)
+            db.session.commit()
         except DomainError as err:
             db.session.rollback()
             apply_error(form, err)

@@ -4,8 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from marketplace.extensions import db
-from marketplace.storefront.context import (catalog_context, home_context, product_context,
-                                            region_context, seller_context)
+from marketplace.storefront.context import (
+    catalog_context,
+    home_context,
+    product_context,
+    region_context,
+    seller_context,
+)
 
 bp = Blueprint("storefront", __name__)
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.services import authenticate
-from marketplace.catalog.models import Category, Product, ProductImage, ProductStatus
+from marketplace.catalog.models import Category, Product, ProductStatus
 from marketplace.catalog.queries import CatalogFilters, browse
 from marketplace.core.validators import mask_name, normalize_credit_code
 from marketplace.extensions import db

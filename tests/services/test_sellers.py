@@ -2,12 +2,23 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
-from marketplace.core.errors import (Duplicate, Forbidden, IllegalTransition, NotFound, RuleBroken,
-                                     ValidationFailed)
+from marketplace.core.errors import (
+    Duplicate,
+    Forbidden,
+    IllegalTransition,
+    NotFound,
+    RuleBroken,
+    ValidationFailed,
+)
 from marketplace.sellers import services
 from marketplace.sellers.models import Seller, SellerKind, SellerStatus
-from tests.fixtures.factories import (make_household, make_seller, make_user, valid_credit_code,
-                                      valid_id_number)
+from tests.fixtures.factories import (
+    make_household,
+    make_seller,
+    make_user,
+    valid_credit_code,
+    valid_id_number,
+)
 
 
 def app_data(**kw):

@@ -2,8 +2,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.core.money import (MoneyFormatError, fen_to_yuan_text, format_fen, money_json,
-                                    parse_yuan, split_largest_remainder)
+from marketplace.core.money import (
+    MoneyFormatError,
+    fen_to_yuan_text,
+    format_fen,
+    money_json,
+    parse_yuan,
+    split_largest_remainder,
+)
 
 
 @pytest.mark.parametrize("text,fen", [

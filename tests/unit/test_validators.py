@@ -1,8 +1,16 @@
 import pytest
 
-from marketplace.core.validators import (classify_login, id_number_hash, mask_mobile, mask_name,
-                                         normalize_credit_code, normalize_email,
-                                         normalize_id_number, normalize_mobile, password_problem)
+from marketplace.core.validators import (
+    classify_login,
+    id_number_hash,
+    mask_mobile,
+    mask_name,
+    normalize_credit_code,
+    normalize_email,
+    normalize_id_number,
+    normalize_mobile,
+    password_problem,
+)
 from tests.fixtures.factories import valid_credit_code, valid_id_number
 
 

@@ -14,8 +14,7 @@ from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.catalog.models import Product, ProductImage, ProductStatus
 from marketplace.extensions import db
 from marketplace.sellers.models import CooperativeMember, Seller, SellerKind, SellerStatus
-from tests.fixtures.factories import (image_bytes, make_user, valid_credit_code,
-                                      valid_id_number)
+from tests.fixtures.factories import image_bytes, make_user, valid_credit_code, valid_id_number
 
 HONGXI = "430525101201"  # 洪溪村
 GULOU = "430525101202"  # 古楼村
