@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
-from flask_babel import get_locale
+from flask import Blueprint, Flask, current_app, g, redirect, request, session, url_for
+from flask_babel import get_locale, get_translations
 
 bp = Blueprint("i18n", __name__)
 
@@ -29,7 +30,7 @@ def ensure_compiled(directory: Path) -> None:
             continue
         with po.open("rb") as fh:
             catalog = read_po(fh)
-        tmp = mo.with_suffix(".mo.tmp")
+        tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")  # several workers may start at once
         with tmp.open("wb") as fh:
             write_mo(fh, catalog)
         tmp.replace(mo)
@@ -45,8 +46,25 @@ def switch(code: str):
     return redirect(target)
 
 
+def _translations():
+    """The request's translations, looked up once per request instead of once per text (a
+    catalogue page has some fifty texts; Flask-Babel resolves the locale on every call)."""
+    translations = g.get("_i18n_translations")
+    if translations is None:
+        translations = g._i18n_translations = get_translations()
+    return translations
+
+
 def register(app: Flask) -> None:
+    """After babel.init_app: the language switch, the locale in templates, fast template texts."""
     app.register_blueprint(bp)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
 
     @app.context_processor
     def _locale():
