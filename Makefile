@@ -48,6 +48,7 @@ venv-test: $(VENV)/.installed-test
 demo: $(VENV)/.installed
 	$(DEMO) $(FLASK) db upgrade
 	$(DEMO) $(FLASK) seed demo
+	$(DEMO) $(FLASK) search reindex
 	@echo ""
 	@echo "Serving the demo on http://$(HOST):$(PORT)  (Ctrl+C stops it)"
 	$(DEMO) $(FLASK) run --host $(HOST) --port $(PORT)
@@ -55,6 +56,7 @@ demo: $(VENV)/.installed
 seed: $(VENV)/.installed
 	$(DEMO) $(FLASK) db upgrade
 	$(DEMO) $(FLASK) seed demo
+	$(DEMO) $(FLASK) search reindex
 
 serve: $(VENV)/.installed
 	@echo "Serving the demo on http://$(HOST):$(PORT)  (Ctrl+C stops it)"

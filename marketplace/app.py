@@ -51,6 +51,8 @@ def create_app(config: dict | None = None) -> Flask:
     from marketplace.catalog.images import install_session_hooks
     install_session_hooks()
     db.init_app(app)
+    from marketplace import search
+    search.register(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -98,6 +100,7 @@ def _import_models() -> None:
     from marketplace.catalog import models as _c  # noqa: F401
     from marketplace.households import models as _h  # noqa: F401
     from marketplace.regions import models as _r  # noqa: F401
+    from marketplace.search import models as _q  # noqa: F401
     from marketplace.sellers import models as _s  # noqa: F401
 
 

@@ -22,10 +22,11 @@ from marketplace.extensions import db
 regions_cli = AppGroup("regions", help="行政区划 (regions): import the GB/T 2260 tree from CSV.")
 seed_cli = AppGroup("seed", help="演示数据 (demo data).")
 users_cli = AppGroup("users", help="用户与角色 (users and roles).")
+search_cli = AppGroup("search", help="商品搜索 (search index): reindex, sync, status.")
 
 
 def register(app: Flask) -> None:
-    for group in (regions_cli, seed_cli, users_cli):
+    for group in (regions_cli, seed_cli, users_cli, search_cli):
         app.cli.add_command(group)
 
 
@@ -160,3 +161,52 @@ def grant(login: str, role: str, seller_id: int | None, region_code: str | None)
         _fail(err.message)
     db.session.commit()
     click.echo(f"{user.login_name}：{ROLE_LABELS[Role(role)]}（{', '.join(user.roles)}）")
+
+
+# ---- search -----------------------------------------------------------------------------------
+
+@search_cli.command("reindex")
+def search_reindex() -> None:
+    """Build a new index beside the live one from the database and swap it in atomically.
+
+    Search keeps answering from the old index while the new one is built."""
+    from marketplace.search import search_root, service
+    total = service.visible_count(db.session)
+    with _bar("重建搜索索引", total) as step:
+        done = [0]
+
+        def progress(n: int, _total: int) -> None:
+            step(n - done[0])
+            done[0] = n
+        directory, count = service.reindex(db.session, search_root(), progress=progress)
+    click.echo(f"搜索索引已重建：{count} 件商品（{directory.name}）")
+
+
+@search_cli.command("sync")
+def search_sync() -> None:
+    """Apply the outbox to the index (and prune outbox rows older than 7 days)."""
+    from marketplace.search import search_root, service
+    report = service.sync(db.session, search_root(), timeout=30.0)
+    pruned = service.prune(db.session)
+    db.session.commit()
+    if report.skipped == "no index":
+        _fail("还没有搜索索引：请先运行 flask search reindex")
+    if report.skipped:
+        _fail(f"索引正被其他进程写入，稍后再试（{report.skipped}）")
+    click.echo(f"已同步：处理 {report.rows} 条变更，更新 {report.upserted} 件、移除 {report.deleted} 件；"
+               f"水位 {report.watermark}；清理旧记录 {pruned} 条")
+
+
+@search_cli.command("status")
+def search_status() -> None:
+    """Print the index's document count and the outbox lag."""
+    from marketplace.search import search_root, service
+    info = service.status(db.session, search_root())
+    click.echo(f"索引目录：{info['directory'] or '（无）'}")
+    click.echo(f"索引文档数：{info['documents'] if info['documents'] is not None else '—'}")
+    click.echo(f"在售商品数：{info['visible_products']}")
+    click.echo(f"已应用到：outbox #{info['watermark'] if info['watermark'] is not None else '—'}")
+    click.echo(f"待应用变更（lag）：{info['lag'] if info['lag'] is not None else '—'}")
+    if info["error"]:
+        click.echo(f"索引不可用：{info['error']}（运行 flask search reindex 修复）", err=True)
+        sys.exit(1)

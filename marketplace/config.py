@@ -26,6 +26,8 @@ def default_config() -> dict:
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'marketplace.sqlite3'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "UPLOAD_FOLDER": str(instance / "uploads"),
+        "SEARCH_ROOT": str(instance / "search"),
+        "SEARCH_SYNC": "inline",  # inline: apply the outbox after each changing request | off
         "MAX_IMAGE_BYTES": 5 * 1024 * 1024,
         "MAX_IMAGES_PER_PRODUCT": 5,
         # five images of 5 MB plus the form fields; past this the request is refused with 413
@@ -55,6 +57,8 @@ def environment_overrides(environ=os.environ) -> dict:
         "MARKETPLACE_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
         "MARKETPLACE_SECRET_KEY": "SECRET_KEY",
         "MARKETPLACE_UPLOAD_FOLDER": "UPLOAD_FOLDER",
+        "MARKETPLACE_SEARCH_ROOT": "SEARCH_ROOT",
+        "MARKETPLACE_SEARCH_SYNC": "SEARCH_SYNC",
         "MARKETPLACE_MODE": "MARKETPLACE_MODE",
         "MARKETPLACE_HOUSEHOLD_ID_HASH_KEY": "HOUSEHOLD_ID_HASH_KEY",
     }
@@ -77,6 +81,7 @@ def test_config(tmp_path: Path, database_url: str | None = None) -> dict:
         "SECRET_KEY": "test-insecure-key",
         "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "SEARCH_ROOT": str(tmp_path / "search"),
         "SERVER_NAME": None,
         # fast hashing keeps the suite quick; production keeps scrypt
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

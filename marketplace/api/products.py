@@ -8,6 +8,7 @@ from marketplace.api.common import product_detail, product_item
 from marketplace.catalog import queries
 from marketplace.core.errors import ValidationFailed
 from marketplace.extensions import db
+from marketplace.search import catalog_searcher
 
 
 @bp.get("/products")
@@ -22,7 +23,7 @@ def list_products():
         errors = {k: [v] for k, v in problems.items()}
         first = next(iter(problems))
         raise ValidationFailed(f"{first}: {problems[first]}", errors=errors)
-    page = queries.browse(db.session, filters)
+    page = queries.browse(db.session, filters, searcher=catalog_searcher())
     return jsonify({"items": [product_item(p) for p in page.items], "total": page.total,
                     "page": page.page, "per_page": page.per_page})
 

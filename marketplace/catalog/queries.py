@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from sqlalchemy import Integer, bindparam, case, func, or_, select
@@ -45,6 +46,21 @@ class CatalogFilters:
 
 
 @dataclass
+class SearchHits:
+    """What the search index answered for a query: the page's product ids in order, how many
+    match in all, facet counts, and the parsed terms (for highlighting)."""
+    ids: list[int]
+    total: int
+    category_counts: dict[int, int] = field(default_factory=dict)
+    county_counts: dict[str, int] = field(default_factory=dict)
+    terms: list = field(default_factory=list)
+
+
+# (session, filters) -> hits, or None when the index can't answer (the database then does)
+Searcher = Callable[[Session, "CatalogFilters"], SearchHits | None]
+
+
+@dataclass
 class Page:
     items: list[Product] | list[ProductCard]  # browse: ORM products; browse_cards: cards
     total: int
@@ -54,6 +70,7 @@ class Page:
     region: Region | None = None
     category: Category | None = None
     problems: dict[str, str] = field(default_factory=dict)
+    search: SearchHits | None = None  # set when the search index answered the query
 
     @property
     def pages(self) -> int:
@@ -212,6 +229,8 @@ def _where(stmt, shape: tuple):
             stmt = stmt.where(Product.price_fen <= bindparam("max_price"))
         elif item == "in_stock":
             stmt = stmt.where(Product.stock > 0)
+        elif item == "ids":
+            stmt = stmt.where(Product.id.in_(bindparam("ids", expanding=True)))
         else:
             _q, n = item
             for i in range(n):
@@ -238,6 +257,8 @@ def _statement(kind: str, shape: tuple, sort: Sort | None = None):
                 # in the sort's index order and stops at its last row
                 .outerjoin(Category, Product.category_id == Category.id)
                 .outerjoin(origin, Product.origin_id == origin.id))
+    if sort is None:  # ids from the search index: their order is restored in Python
+        return stmt
     return (stmt.order_by(*_order(sort))
             .offset(bindparam("offset", type_=Integer)).limit(bindparam("limit", type_=Integer)))
 
@@ -263,10 +284,32 @@ def _run(session: Session, m: _Match, f: CatalogFilters, kind: str, total: int |
     return total, session.execute(_statement(kind, m.shape, f.sort), params)
 
 
-def browse(session: Session, f: CatalogFilters, *, total: int | None = None) -> Page:
+def _searched(session: Session, f: CatalogFilters, searcher: Searcher | None):
+    """Ask the search index when there is a query and an index: (hits, rows of the page's
+    visible products in the index's order) or None to browse the database instead."""
+    if not f.q or searcher is None:
+        return None
+    return searcher(session, f)
+
+
+def _in_order(rows, ids: list[int], key) -> list:
+    position = {pid: i for i, pid in enumerate(ids)}
+    return sorted(rows, key=lambda r: position.get(key(r), len(position)))
+
+
+def browse(session: Session, f: CatalogFilters, *, total: int | None = None,
+           searcher: Searcher | None = None) -> Page:
     """One page of visible products as ORM objects (the API list). `total` may be passed when
-    the caller already knows how many products match; otherwise it is counted."""
-    m = _match(session, f)
+    the caller already knows how many products match; otherwise it is counted. With a query
+    and a `searcher`, the index decides which products and in what order."""
+    hits = _searched(session, f, searcher)
+    m = _match(session, replace(f, q="") if hits else f)
+    if hits is not None:
+        rows = (session.scalars(_statement("products", ("ids",)), {"ids": hits.ids}).all()
+                if hits.ids else [])
+        return Page(items=_in_order(rows, hits.ids, lambda p: p.id), total=hits.total,
+                    page=f.page, per_page=f.per_page, filters=f, region=m.region,
+                    category=m.category, search=hits)
     total, result = _run(session, m, f, "products", total)
     items: list[Product] = list(result.scalars()) if total else []
     return Page(items=items, total=total, page=f.page, per_page=f.per_page, filters=f,
@@ -327,6 +370,7 @@ class ProductCard:
         "cover",
         "id",
         "name",
+        "name_html",
         "origin",
         "price_fen",
         "seller",
@@ -343,6 +387,7 @@ class ProductCard:
         self.certificate_checked = certificate_checked
         self.certificate_valid_until = certificate_valid_until
         self.cover, self.category, self.origin, self.seller = cover, category, origin, seller
+        self.name_html = None  # the name with the search terms marked, on search results
 
     def __repr__(self) -> str:
         return f"<ProductCard {self.id} {self.name}>"
@@ -363,13 +408,20 @@ def _card_select():
     return columns, origin
 
 
-def browse_cards(session: Session, f: CatalogFilters, *, total: int | None = None) -> Page:
+def browse_cards(session: Session, f: CatalogFilters, *, total: int | None = None,
+                 searcher: Searcher | None = None) -> Page:
     """One page of visible products as `ProductCard`s (the storefront's grids), in one query:
     the product with its seller (the join that checks the seller's status), category and origin,
     and its cover thumbnail (subquery on the (product_id, position) key). `total` may be passed
     when the caller already knows how many products match; otherwise it is counted."""
-    m = _match(session, f)
-    total, rows = _run(session, m, f, "cards", total)
+    hits = _searched(session, f, searcher)
+    m = _match(session, replace(f, q="") if hits else f)
+    if hits is not None:
+        total = hits.total
+        rows = (_in_order(session.execute(_statement("cards", ("ids",)), {"ids": hits.ids}),
+                          hits.ids, lambda r: r[0]) if hits.ids else [])
+    else:
+        total, rows = _run(session, m, f, "cards", total)
     items: list[ProductCard] = []
     categories: dict[int, CardCategory] = {}
     places: dict[int, CardPlace] = {}
@@ -392,7 +444,7 @@ def browse_cards(session: Session, f: CatalogFilters, *, total: int | None = Non
                                  cert_until, CardImage(cover) if cover else None, category,
                                  place, seller))
     return Page(items=items, total=total, page=f.page, per_page=f.per_page, filters=f,
-                region=m.region, category=m.category)
+                region=m.region, category=m.category, search=hits)
 
 
 def get_visible(session: Session, product_id: int) -> Product:

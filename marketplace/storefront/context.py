@@ -17,6 +17,7 @@ from marketplace.core.money import fen_to_yuan_text
 from marketplace.households.models import Household
 from marketplace.regions import services as regions
 from marketplace.regions.models import Region, RegionLevel
+from marketplace.search import catalog_searcher
 from marketplace.sellers import services as sellers
 from marketplace.sellers.models import CooperativeMember, Seller, SellerKind, SellerStatus
 
@@ -88,6 +89,7 @@ def catalog_context(session: Session, args: Mapping, *, per_page: int = 24) -> d
     - ``active_region``: ``None`` or a region with ``code``, ``name``, ``short_place``.
     - ``active_seller``: ``None`` or a seller with ``id`` and ``name``.
     - ``has_filters``: bool, any filter besides sort and page is set.
+    - ``county_facets``: list of ``(county, count)`` for a query the search index answered.
     - ``suggestions``: list of ``(category, count)`` with products, shown when nothing matched.
 
     The template also calls ``url_with`` (the current URL with changed arguments), so render it
@@ -120,10 +122,21 @@ def catalog_context(session: Session, args: Mapping, *, per_page: int = 24) -> d
     elif f.category and not (f.q or f.region or f.seller is not None or f.min_price is not None
                              or f.max_price is not None or f.in_stock):
         total = next(n for c, n in categories if c.slug == f.category)
-    page = queries.browse_cards(session, f, total=total)
+    page = queries.browse_cards(session, f, total=total, searcher=catalog_searcher())
+    chips, county_facets = categories, []
+    if page.search is not None:  # the index answered: facets of this query, marked names
+        from marketplace.search.analysis import highlight
+        hits = page.search
+        chips = [(c, hits.category_counts.get(c.id, 0)) for c, _n in categories]
+        chips = [(c, n) for c, n in chips if n or c.slug == f.category]
+        county_facets = sorted(((r, hits.county_counts[r.code]) for r in counties
+                                if r.code in hits.county_counts), key=lambda rn: -rn[1])
+        for card in page.items:
+            card.name_html = highlight(card.name, hits.terms)
     return {
         "page": page,
-        "categories": categories,
+        "categories": chips,
+        "county_facets": county_facets,
         "counties": counties,
         "form": _form_values(f),
         "active_category": by_slug.get(f.category) if f.category else None,

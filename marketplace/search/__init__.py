@@ -1,0 +1,79 @@
+"""Chinese product search: analysis (analysis.py), the Whoosh index and query evaluation
+(engine.py), the outbox that keeps it current (models.py, outbox.py), and the application's use
+of it (service.py). `register(app)` wires it into a Flask app."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+
+def search_root(app: Flask | None = None) -> Path:
+    app = app or current_app
+    return Path(app.config["SEARCH_ROOT"])
+
+
+def catalog_searcher(app: Flask | None = None):
+    """A `queries.Searcher` over this app's index: None (the database answers, and a warning is
+    logged) when the index is missing or broken."""
+    from marketplace.catalog.models import Category
+    from marketplace.catalog.queries import SearchHits
+    from marketplace.regions.models import Region
+    from marketplace.search import engine, service
+
+    root = search_root(app)
+    if not (app or current_app).config.get("SEARCH_ENABLED", True):
+        return None
+
+    def search(session, f):
+        from sqlalchemy import select
+        category_id = region_id = None
+        if f.category:
+            category_id = session.scalar(select(Category.id).where(Category.slug == f.category))
+            if category_id is None:
+                return SearchHits(ids=[], total=0)
+        if f.region:
+            region_id = session.scalar(select(Region.id).where(Region.code == f.region))
+            if region_id is None:
+                return SearchHits(ids=[], total=0)
+        request = engine.SearchRequest(
+            q=f.q, category_id=category_id, region_id=region_id, seller_id=f.seller,
+            min_price=f.min_price, max_price=f.max_price, in_stock=f.in_stock,
+            sort=str(f.sort), offset=(f.page - 1) * f.per_page, limit=f.per_page)
+        try:
+            result = service.search(root, request)
+        except engine.SearchUnavailable as exc:
+            log.warning("search index unavailable, searching the database instead: %s", exc)
+            return None
+        return SearchHits(ids=result.ids, total=result.total,
+                          category_counts=result.category_counts,
+                          county_counts=result.county_counts, terms=result.terms)
+
+    return search
+
+
+def register(app: Flask) -> None:
+    """Config defaults, the outbox hooks, and applying the outbox right after a request that
+    changed something (SEARCH_SYNC = 'inline', the embedded default; 'off' leaves it to
+    `flask search sync`)."""
+    from marketplace.extensions import db
+    from marketplace.search import outbox, service
+
+    app.config.setdefault("SEARCH_ROOT", str(Path(app.instance_path) / "search"))
+    app.config.setdefault("SEARCH_SYNC", "inline")
+    app.config.setdefault("SEARCH_ENABLED", True)
+    outbox.install()
+
+    @app.after_request
+    def _apply_outbox(response):
+        session = db.session
+        if session.info.pop(outbox.PENDING, False) and app.config["SEARCH_SYNC"] == "inline":
+            try:
+                service.sync(session, search_root(app), timeout=5.0)
+            except Exception:  # the change is committed; the outbox keeps it for later
+                session.rollback()
+                log.exception("applying the search outbox failed; `flask search sync` retries")
+        return response

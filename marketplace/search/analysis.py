@@ -1,0 +1,371 @@
+"""Chinese text analysis for product search: pure functions, no Flask, no database.
+
+One tokenisation serves the index (`analyze`, `ChineseAnalyzer`), the query (`parse_query`) and
+the highlighting of results (`highlight`), so that a query term can only ask for tokens the
+index can hold.
+
+A text is NFKC-normalised (full-width letters and digits become ASCII), then yields:
+
+- the CJK words of rjieba's search-mode segmentation (溆浦县 -> 溆浦, 溆浦县);
+- every single CJK character (茶, 枣 are findable alone);
+- ASCII and other non-CJK letter runs, lower-cased (iPhone -> iphone);
+- numbers, and numbers with a unit kept together: 5斤 -> 5, 5斤; 2.5kg -> 2.5, 2.5kg, kg;
+- with ``pinyin=True``: for every CJK word its toneless pinyin joined and its initials joined
+  (茶叶 -> chaye, cy), and for every single character its pinyin (茶 -> cha; no one-letter
+  initials for single characters: they would match almost everything).
+
+Token offsets are character offsets into the ORIGINAL text; pinyin tokens carry the span of the
+word or character they came from. Token texts never contain whitespace.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import operator
+import re
+import unicodedata
+from typing import NamedTuple
+
+import rjieba
+from markupsafe import Markup, escape
+from pypinyin import Style, lazy_pinyin
+from whoosh.analysis import Analyzer, Tokenizer
+from whoosh.analysis import Token as WhooshToken
+
+__all__ = ["Token", "QueryTerm", "analyze", "parse_query", "highlight", "ChineseAnalyzer",
+           "MAX_QUERY_CHARS", "MAX_QUERY_TERMS"]
+
+MAX_QUERY_CHARS = 200
+MAX_QUERY_TERMS = 8
+MAX_ALTERNATIVES = 3
+
+
+class Token(NamedTuple):
+    text: str
+    start: int  # character offsets in the source text
+    end: int
+
+
+class QueryTerm(NamedTuple):
+    """One word of a query. It matches a document when ANY alternative has ALL its tokens."""
+    text: str
+    alternatives: tuple[tuple[str, ...], ...]
+
+
+# ---- character classes ---------------------------------------------------------------------------
+
+# CJK unified ideographs (basic, extension A, compatibility, extensions B..H) and 〇.
+_CJK = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+
+# Units kept together with a preceding number. Longest first where one is a prefix of another.
+_CJK_UNITS = ("公斤", "千克", "毫升", "厘米", "毫米", "公分", "公里", "平方米", "立方米",
+              "斤", "两", "克", "升", "吨", "米", "亩",
+              "袋", "盒", "罐", "瓶", "箱", "包", "个", "只", "枚", "块", "片", "件", "条",
+              "粒", "支", "根", "本", "套", "双", "对", "株", "棵", "桶", "提", "听", "串",
+              "份", "盆", "捆", "把", "张", "颗", "头", "卷", "筐", "篮", "坛", "壶", "杯",
+              "碗", "朵", "尾", "扎", "板", "层", "斗")
+_ASCII_UNITS = ("kg", "mg", "ml", "mm", "cm", "km", "g", "l", "m")
+_UNIT = ("(?:" + "|".join(sorted(_CJK_UNITS, key=len, reverse=True)) + "|(?i:"
+         + "|".join(_ASCII_UNITS) + ")(?![a-zA-Z]))")
+_NUMBER = r"\d+(?:\.\d+)?"
+# Non-CJK parts of a text: a number (with an optional unit, one space or tab allowed between
+# them in documents), or a run of letters that are neither digits, "_" nor CJK.
+_PARTS_DOC = re.compile(
+    rf"(?P<num>{_NUMBER})(?:[ \t]?(?P<unit>{_UNIT}))?|(?P<word>[^\W\d_{_CJK}]+)")
+# The same for one chunk of a query (no spaces inside a chunk), CJK runs included.
+_PARTS_QUERY = re.compile(
+    rf"(?P<cjk>[{_CJK}]+)|(?P<num>{_NUMBER})(?P<unit>{_UNIT})?|(?P<word>[^\W\d_{_CJK}]+)")
+# A query chunk: letters, digits and CJK (and "." for decimals); everything else separates
+# terms (whitespace incl. U+3000, punctuation, quotes, *, ?, parentheses, emoji, control chars).
+_CHUNK = re.compile(r"(?:[^\W_]|\.)+")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"})
+
+
+# Anything that is neither CJK nor separator: letters or digits outside CJK.
+_HAS_PART = re.compile(rf"[^\W_{_CJK}]")
+_TEXT = operator.itemgetter(0)
+_START = operator.itemgetter(1)
+_MAKE_TOKEN = functools.partial(tuple.__new__, Token)  # Token from a (text, start, end) tuple
+
+
+# ---- normalisation -------------------------------------------------------------------------------
+
+class _NFKCTable(dict):
+    """str.translate table: code point -> NFKC of that single character (filled on demand)."""
+
+    def __missing__(self, cp: int) -> str:
+        ch = chr(cp)
+        value = unicodedata.normalize("NFKC", ch) or ch
+        self[cp] = value
+        return value
+
+
+_NFKC_TABLE = _NFKCTable()
+
+
+def _normalise(text: str) -> tuple[str, list[int] | None]:
+    """NFKC of `text`, character by character (so that offsets stay valid), and None when every
+    character normalises to one character; otherwise, for each normalised character, the index
+    of the original character it came from (㎏ -> kg, ﬁ -> fi)."""
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text, None
+    norm = text.translate(_NFKC_TABLE)
+    if len(norm) == len(text):
+        return norm, None
+    owner: list[int] = []
+    for i, ch in enumerate(text):
+        owner.extend([i] * len(_NFKC_TABLE[ord(ch)]))
+    return norm, owner
+
+
+# ---- pinyin --------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=100_000)
+def _word_pinyin(word: str) -> tuple[str, ...]:
+    """Full toneless pinyin joined, and initials joined, of a multi-character CJK word;
+    () when pypinyin does not know every character."""
+    full = lazy_pinyin(word, style=Style.NORMAL, errors="ignore")
+    if len(full) != len(word) or not all(full):
+        return ()
+    initials = lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore")
+    joined = "".join(full).lower()
+    if len(initials) != len(word) or not all(initials):
+        return (joined,)
+    return tuple(dict.fromkeys((joined, "".join(initials).lower())))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _char_pinyin(ch: str) -> str:
+    full = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
+    return full[0].lower() if len(full) == 1 and full[0].isalnum() else ""
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _segment(norm: str) -> list[tuple[str, int, int]]:
+    try:
+        return rjieba.tokenize(norm, mode="search")
+    except UnicodeEncodeError:  # lone surrogates (not from a database, but never fail)
+        return rjieba.tokenize(_SURROGATE.sub("\ufffd", norm), mode="search")
+
+
+# ---- analysis ------------------------------------------------------------------------------------
+
+def analyze(text: str, *, pinyin: bool) -> list[Token]:
+    """The tokens of `text`, ordered by start offset, without duplicate (text, start, end)."""
+    if not text:
+        return []
+    norm, owner = _normalise(text)
+    out: list[tuple[str, int, int]] = []
+    add = out.append
+    cjk_runs = list(_CJK_RUN.finditer(norm))
+    if cjk_runs:
+        # words: search-mode segmentation over the whole text (context matters to jieba)
+        seen = set()
+        fullmatch = _CJK_RUN.fullmatch
+        for word, s, e in _segment(norm):
+            if e - s >= 2 and (word, s) not in seen and fullmatch(word):
+                seen.add((word, s))
+                add((word, s, e))
+                if pinyin:
+                    for p in _word_pinyin(word):
+                        add((p, s, e))
+        # every single character (single-character jieba words were skipped above)
+        for m in cjk_runs:
+            run, s, e = m.group(), m.start(), m.end()
+            out.extend(zip(run, range(s, e), range(s + 1, e + 1)))
+            if pinyin:
+                out.extend(filter(_TEXT, zip(map(_char_pinyin, run), range(s, e), range(s + 1, e + 1))))
+    # numbers (with units) and letter words
+    if not cjk_runs or _HAS_PART.search(norm):
+        for m in _PARTS_DOC.finditer(norm):
+            num = m.group("num")
+            if num is not None:
+                s = m.start()
+                add((num, s, m.end("num")))
+                unit = m.group("unit")
+                if unit is not None:
+                    e = m.end()
+                    unit = unit.lower()
+                    add((num + unit, s, e))
+                    if unit.isascii():
+                        add((unit, m.start("unit"), e))
+            else:
+                add((m.group("word").lower(), m.start(), m.end()))
+    out.sort(key=_START)
+    if owner is None:
+        # every (text, span) is unique here: spans identify words, characters and numbers
+        return list(map(_MAKE_TOKEN, out))
+    return list(map(_MAKE_TOKEN, dict.fromkeys(
+        (t, owner[s], owner[e - 1] + 1) for t, s, e in out)))
+
+
+# ---- queries -------------------------------------------------------------------------------------
+
+def _dedupe(items):
+    return tuple(dict.fromkeys(items))
+
+
+def _cover(word: str) -> tuple[str, ...]:
+    """`word` covered left to right by the longest of its search-mode sub-words (the 2- and
+    3-character dictionary words inside it), single characters filling the gaps."""
+    subs: dict[int, int] = {}
+    for sub, s, e in rjieba.tokenize(word, mode="search"):
+        if (s, e) != (0, len(word)) and e - s >= 2:
+            subs[s] = max(subs.get(s, 0), e)
+    parts, i = [], 0
+    while i < len(word):
+        j = subs.get(i, i + 1)
+        parts.append(word[i:j])
+        i = j
+    return tuple(parts)
+
+
+@functools.lru_cache(maxsize=10_000)
+def _cjk_alternatives(word: str) -> tuple[tuple[str, ...], ...]:
+    if len(word) == 1:
+        return ((word,),)
+    alts = [(word,)]
+    # precise cut without HMM: unknown sequences fall apart into single characters, which every
+    # document holding them has as tokens (with HMM, 浦县 would stay one unknown "word")
+    precise = _dedupe(w for w in rjieba.cut(word, False) if w)
+    if precise != (word,):
+        alts.append(precise)
+    finer = _dedupe(itertools.chain.from_iterable(
+        _cover(w) if len(w) > 2 else (w,) for w in precise))
+    if finer not in alts:
+        alts.append(finer)
+    return tuple(alts[:MAX_ALTERNATIVES])
+
+
+def _chunk_alternatives(chunk: str) -> tuple[tuple[str, ...], ...]:
+    """Alternatives of one whitespace/punctuation-free chunk: each part (CJK run, number with
+    unit, letter word) is required; parts with several alternatives are combined level by level
+    (all whole words, all precise cuts, all finer cuts), not as a full product."""
+    parts: list[tuple[tuple[str, ...], ...]] = []
+    for m in _PARTS_QUERY.finditer(chunk):
+        if m.group("cjk") is not None:
+            parts.append(_cjk_alternatives(m.group("cjk")))
+        elif m.group("num") is not None:
+            unit = m.group("unit")
+            tok = m.group("num") + (unit.lower() if unit else "")
+            parts.append(((tok,),))
+        else:
+            parts.append(((m.group("word").lower(),),))
+    if not parts:
+        return ()
+    if len(parts) == 1:
+        return parts[0]
+    levels = max(len(p) for p in parts)
+    return _dedupe(
+        _dedupe(itertools.chain.from_iterable(p[min(i, len(p) - 1)] for p in parts))
+        for i in range(levels))[:MAX_ALTERNATIVES]
+
+
+def parse_query(q: str) -> list[QueryTerm]:
+    """The terms of a shopper's query (ANDed). Never raises: anything that is not a word,
+    number or CJK text separates terms or is dropped; at most 200 characters are read and at
+    most 8 terms kept."""
+    if not q:
+        return []
+    if not isinstance(q, str):
+        try:
+            q = str(q)
+        except Exception:
+            return []
+    q = q[:MAX_QUERY_CHARS]
+    norm, _ = _normalise(q)
+    terms: list[QueryTerm] = []
+    seen: set[str] = set()
+    for m in _CHUNK.finditer(norm):
+        chunk = m.group().strip(".")
+        if not chunk or chunk in _OPERATORS:
+            continue
+        key = chunk.lower()
+        if key in seen:
+            continue
+        alternatives = _chunk_alternatives(chunk)
+        if not alternatives:
+            continue
+        seen.add(key)
+        terms.append(QueryTerm(key, alternatives))
+        if len(terms) >= MAX_QUERY_TERMS:
+            break
+    return terms
+
+
+# ---- highlighting --------------------------------------------------------------------------------
+
+def highlight(text: str, terms: list[QueryTerm]) -> Markup:
+    """`text` escaped, with the spans whose tokens any query term asks for in <mark>…</mark>
+    (overlapping and touching spans merged)."""
+    if not text:
+        return Markup("")
+    wanted = {tok for term in terms or () for alt in term.alternatives for tok in alt}
+    if not wanted:
+        return escape(text)
+    spans = sorted((t.start, t.end) for t in analyze(text, pinyin=True) if t.text in wanted)
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out, pos = [], 0
+    for s, e in merged:
+        out.append(escape(text[pos:s]))
+        out.append(Markup("<mark>%s</mark>") % text[s:e])
+        pos = e
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
+
+
+# ---- Whoosh --------------------------------------------------------------------------------------
+
+class ChineseAnalyzer(Tokenizer, Analyzer):
+    """A Whoosh analyzer yielding exactly the tokens of `analyze` (picklable: its only state is
+    the pinyin flag)."""
+
+    def __init__(self, pinyin: bool = False):
+        self.pinyin = bool(pinyin)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.pinyin == self.pinyin
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.pinyin))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(pinyin={self.pinyin})"
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
+                 **kwargs):
+        t = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar = start_char
+                t.endchar = start_char + len(value)
+            yield t
+            return
+        for i, tok in enumerate(analyze(value, pinyin=self.pinyin)):
+            t.text = tok.text
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = tok.text
+            if positions:
+                t.pos = start_pos + i
+            if chars:
+                t.startchar = start_char + tok.start
+                t.endchar = start_char + tok.end
+            yield t

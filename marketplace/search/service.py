@@ -1,0 +1,256 @@
+"""Search as the application uses it: documents from the database, the outbox applied to the
+index, reindexing beside the live index, and answering the catalogue's queries (with a
+database fallback when the index is missing or broken).
+
+Functions take an explicit session and search root (`<instance>/search` by default, config
+SEARCH_ROOT). The index lives in a generation directory under the root, named by the file
+`CURRENT`; each generation keeps the id of the last outbox row applied to it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+from whoosh.index import LockError
+
+from marketplace.catalog.models import Category, Product
+from marketplace.core.time import utcnow
+from marketplace.regions.models import Region
+from marketplace.search import engine
+from marketplace.search.models import OutboxKind, SearchOutbox
+from marketplace.sellers.models import Seller
+
+log = logging.getLogger(__name__)
+
+RECENT = timedelta(seconds=60)  # rows this young are applied again (a late commit on PostgreSQL)
+RETENTION = timedelta(days=7)  # `flask search sync` prunes older rows
+BATCH = 500
+
+_indexes: dict[Path, engine.SearchIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def index_for(root: Path) -> engine.SearchIndex:
+    """This process's reader of the index under `root` (shared by its threads)."""
+    root = Path(root)
+    with _indexes_lock:
+        ix = _indexes.get(root)
+        if ix is None:
+            ix = _indexes[root] = engine.SearchIndex(root)
+        return ix
+
+
+def forget(root: Path) -> None:
+    with _indexes_lock:
+        ix = _indexes.pop(Path(root), None)
+    if ix is not None:
+        ix.close()
+
+
+# ---- documents from the database --------------------------------------------------------------
+
+class _Regions:
+    """Region ids, names and parents by code, read once per batch (the tree is small)."""
+
+    def __init__(self, session: Session):
+        self.by_code = {code: rid for rid, code in session.execute(select(Region.id, Region.code))}
+
+    def ancestors(self, region: Region) -> list[int]:
+        return [self.by_code[c] for c in region.path_codes if c in self.by_code]
+
+
+def _visible():
+    from marketplace.catalog.queries import visible_condition
+    return visible_condition()
+
+
+def _doc(product: Product, seller: Seller, category: Category | None, origin: Region | None,
+         regions: _Regions) -> engine.SearchDoc:
+    codes = origin.path_codes if origin else []
+    county = codes[2] if len(codes) > 2 else ""
+    listed = product.listed_at or product.created_at
+    return engine.SearchDoc(
+        id=product.id, name=product.name,
+        description=" ".join(filter(None, [product.spec, product.description or ""])),
+        category_id=category.id if category else 0,
+        category_name=" ".join(filter(None, [category.name_zh, category.name_en]))
+        if category else "",
+        seller_id=seller.id, seller_name=seller.name,
+        origin_names=list(reversed(origin.path_names)) if origin else [],
+        region_ids=regions.ancestors(origin) if origin else [],
+        county_code=county, certified=product.certified, price_fen=product.price_fen,
+        stock=product.stock, listed_at=int(listed.timestamp()) if listed else 0)
+
+
+def _rows(session: Session, condition) -> Iterator[tuple]:
+    stmt = (select(Product, Seller, Category, Region)
+            .join(Seller, Product.seller_id == Seller.id)
+            .outerjoin(Category, Product.category_id == Category.id)
+            .outerjoin(Region, Product.origin_id == Region.id)
+            .where(_visible(), condition)
+            .order_by(Product.id)
+            .execution_options(yield_per=1000))
+    yield from session.execute(stmt)
+
+
+def documents(session: Session, condition=True) -> Iterator[engine.SearchDoc]:
+    """SearchDocs of the visible products that meet `condition` (all of them by default)."""
+    regions = _Regions(session)
+    for product, seller, category, origin in _rows(session, condition):
+        yield _doc(product, seller, category, origin, regions)
+
+
+def visible_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Product)
+                          .join(Seller, Product.seller_id == Seller.id).where(_visible())) or 0
+
+
+# ---- following the outbox ---------------------------------------------------------------------
+
+@dataclass
+class SyncReport:
+    rows: int = 0
+    upserted: int = 0
+    deleted: int = 0
+    watermark: int = 0
+    skipped: str = ""  # why nothing was applied (no index, index busy)
+
+
+def _affected_products(session: Session, rows: list[SearchOutbox]) -> set[int]:
+    ids = {r.entity_id for r in rows if r.kind == OutboxKind.product}
+    sellers = {r.entity_id for r in rows if r.kind == OutboxKind.seller}
+    if sellers:
+        ids |= set(session.scalars(select(Product.id).where(Product.seller_id.in_(sellers))))
+    region_ids = {r.entity_id for r in rows if r.kind == OutboxKind.region}
+    if region_ids:
+        paths = list(session.scalars(select(Region.path).where(Region.id.in_(region_ids))))
+        if paths:
+            ids |= set(session.scalars(
+                select(Product.id).join(Region, Product.origin_id == Region.id)
+                .where(or_(*(Region.path.startswith(p) for p in paths)))))
+    return ids
+
+
+def _pending_rows(session: Session, watermark: int) -> list[SearchOutbox]:
+    recent = utcnow() - RECENT
+    return list(session.scalars(
+        select(SearchOutbox)
+        .where(or_(SearchOutbox.id > watermark, SearchOutbox.created_at >= recent))
+        .order_by(SearchOutbox.id).limit(BATCH)))
+
+
+def sync(session: Session, root: Path, *, timeout: float = 10.0, rounds: int = 1000) -> SyncReport:
+    """Apply the outbox to the live index: rows after its watermark (and the last minute's rows
+    again, harmlessly, in case a transaction with a lower id committed late). The database is
+    read only once this process holds the index's write lock, so two processes never write an
+    older state over a newer one. A busy index (another writer for longer than `timeout`) or a
+    missing one is reported, never raised: the rows stay for the next sync."""
+    report = SyncReport()
+    directory = engine.live_directory(root)
+    if directory is None:
+        report.skipped = "no index"
+        return report
+    session.commit()  # end any open read transaction: read what is committed now
+    for _ in range(rounds):
+        try:
+            with engine.writer(directory, timeout=timeout) as writer:
+                watermark = engine.read_watermark(directory)
+                rows = _pending_rows(session, watermark)
+                fresh = [r for r in rows if r.id > watermark]
+                if not rows:
+                    report.watermark = watermark
+                    break
+                ids = _affected_products(session, rows)
+                docs = list(documents(session, Product.id.in_(ids))) if ids else []
+                found = {d.id for d in docs}
+                for pid in ids - found:
+                    writer.delete_by_term("pid", pid)
+                for doc in docs:
+                    writer.update_document(**engine.fields(doc))
+                writer.commit()
+                new_mark = max([watermark] + [r.id for r in rows])
+                engine.write_watermark(directory, new_mark)
+                report.rows += len(fresh)
+                report.upserted += len(docs)
+                report.deleted += len(ids - found)
+                report.watermark = new_mark
+            session.commit()
+            if len(fresh) < BATCH:
+                break
+        except LockError:
+            session.rollback()
+            report.skipped = "index busy"
+            log.info("search index busy; the outbox will be applied by the next sync")
+            break
+    return report
+
+
+def prune(session: Session, *, older_than: timedelta = RETENTION) -> int:
+    """Delete outbox rows older than the retention (every index should have applied them)."""
+    result = session.execute(delete(SearchOutbox)
+                             .where(SearchOutbox.created_at < utcnow() - older_than))
+    return result.rowcount or 0
+
+
+def lag(session: Session, root: Path) -> int | None:
+    """Outbox rows not yet applied to the live index (None without an index)."""
+    directory = engine.live_directory(root)
+    if directory is None:
+        return None
+    mark = engine.read_watermark(directory)
+    return session.scalar(select(func.count()).select_from(SearchOutbox)
+                          .where(SearchOutbox.id > mark)) or 0
+
+
+# ---- rebuilding -------------------------------------------------------------------------------
+
+def reindex(session: Session, root: Path, *,
+            progress: Callable[[int, int], None] | None = None) -> tuple[Path, int]:
+    """Build a new generation from the database beside the live index, swap it in atomically
+    and apply what changed meanwhile. Search keeps answering from the old generation until the
+    swap. Returns the new directory and its document count."""
+    root = Path(root)
+    session.commit()
+    start_mark = session.scalar(select(func.max(SearchOutbox.id))) or 0
+    total = visible_count(session)
+    generation = engine.new_generation(root)
+    try:
+        count = engine.build_index(generation, documents(session),
+                                   progress=(lambda n: progress(n, total)) if progress else None)
+        engine.write_watermark(generation, start_mark)
+    except BaseException:
+        import shutil
+        shutil.rmtree(generation, ignore_errors=True)
+        raise
+    session.commit()
+    engine.swap_in(root, generation)
+    sync(session, root)
+    return generation, count
+
+
+# ---- answering --------------------------------------------------------------------------------
+
+def search(root: Path, request: engine.SearchRequest) -> engine.SearchResult:
+    """Raises engine.SearchUnavailable when there is no usable index."""
+    return index_for(root).search(request)
+
+
+def status(session: Session, root: Path) -> dict:
+    directory = engine.live_directory(root)
+    out = {"root": str(root), "directory": str(directory) if directory else None,
+           "documents": None, "watermark": None, "lag": lag(session, root),
+           "outbox_rows": session.scalar(select(func.count()).select_from(SearchOutbox)) or 0,
+           "visible_products": visible_count(session), "error": None}
+    if directory is not None:
+        out["watermark"] = engine.read_watermark(directory)
+        try:
+            out["documents"] = index_for(root).doc_count()
+        except engine.SearchUnavailable as exc:
+            out["error"] = str(exc)
+    return out
