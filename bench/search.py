@@ -114,6 +114,19 @@ class EngineMissing(Exception):
     """The engine is not there yet (ImportError / NotImplementedError)."""
 
 
+def engine_fingerprint() -> str:
+    """Short hashes of the engine's source files (the engine may change between runs)."""
+    import hashlib
+    parts = []
+    for name in ("engine.py", "analysis.py"):
+        path = ROOT / "marketplace" / "search" / name
+        try:
+            parts.append(f"{name} {hashlib.sha1(path.read_bytes()).hexdigest()[:10]}")
+        except OSError:
+            parts.append(f"{name} missing")
+    return ", ".join(parts)
+
+
 def load_engine():
     try:
         from marketplace.search import engine
@@ -130,6 +143,7 @@ def load_engine():
 
 def child_main(index_dir: str, queries_file: str, profile: bool) -> int:
     status0 = proc_status()
+    print(f"    child: {engine_fingerprint()}", flush=True)
     t0 = time.perf_counter()
     from marketplace.search.engine import SearchIndex, SearchRequest
     import_s = time.perf_counter() - t0
@@ -243,8 +257,13 @@ def _stat_rows(text: str, header: bool = False) -> list[str]:
 
 
 def run_child(index_dir: Path, queries_file: Path, profile: bool) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(index_dir),
-           "--queries-file", str(queries_file)] + (["--profile"] if profile else [])
+    # Started through a small intermediate Python process: on Linux a process's ru_maxrss
+    # starts from its parent's image at exec (fork copies it; vfork shares it), so a child
+    # started directly from this big process would report our peak, not its own.
+    spawn = "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"
+    cmd = [sys.executable, "-c", spawn, sys.executable, str(Path(__file__).resolve()),
+           "--child", str(index_dir), "--queries-file", str(queries_file)]
+    cmd += ["--profile"] if profile else []
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, encoding="utf-8",
                             cwd=str(ROOT), env=env)
@@ -298,10 +317,13 @@ def like_condition(q: str) -> tuple[str, list[str]]:
 
 
 def like_search(conn: sqlite3.Connection, q: str) -> tuple[list[int], int]:
+    """Count all matches, then (when there are any) the newest 24: what a LIKE-based search
+    page needs. Counting first spares the second scan when nothing matches."""
     cond, params = like_condition(q)
-    ids = [r[0] for r in conn.execute(
-        f"SELECT id FROM products WHERE {cond} ORDER BY listed_at DESC LIMIT 24", params)]
     total = conn.execute(f"SELECT count(*) FROM products WHERE {cond}", params).fetchone()[0]
+    ids = [r[0] for r in conn.execute(
+        f"SELECT id FROM products WHERE {cond} ORDER BY listed_at DESC LIMIT 24",
+        params)] if total else []
     return ids, total
 
 
@@ -348,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         log(f"Search benchmark: {args.products:,} products, {args.queries:,} queries "
             f"(+{WARMUP} warm-up), seed {args.seed}; work dir {workdir}")
+        log(f"  {engine_fingerprint()}")
         try:
             engine = load_engine()
             engine_error = None

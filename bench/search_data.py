@@ -541,13 +541,32 @@ QUERY_POOLS: dict[str, list[str]] = {
 QUERY_KINDS = list(QUERY_POOLS)
 
 
+GENERATED_TWO_TERMS = 160  # place + character/word pairs added to the curated two-term pool
+
+
+def query_pools() -> dict[str, list[str]]:
+    """The query pools: the curated ones, the two-term pool with a long tail of generated
+    place + character/word pairs (so that not every query repeats often)."""
+    rnd = random.Random(8675309)
+    pools = {k: list(v) for k, v in QUERY_POOLS.items()}
+    seen = set(pools["two_terms"])
+    goods = QUERY_POOLS["char"] + QUERY_POOLS["word"][:30]
+    while len(pools["two_terms"]) < len(QUERY_POOLS["two_terms"]) + GENERATED_TWO_TERMS:
+        q = f"{rnd.choice(QUERY_POOLS['place'])} {rnd.choice(goods)}"
+        if q not in seen:
+            seen.add(q)
+            pools["two_terms"].append(q)
+    return pools
+
+
 def query_mix(count: int, *, seed: int) -> list[tuple[str, str]]:
     """`count` (kind, query) pairs, the kinds in equal shares, shuffled deterministically."""
     rnd = random.Random(seed * 7919 + count)
+    pools = query_pools()
     out: list[tuple[str, str]] = []
     for i in range(count):
         kind = QUERY_KINDS[i % len(QUERY_KINDS)]
-        out.append((kind, rnd.choice(QUERY_POOLS[kind])))
+        out.append((kind, rnd.choice(pools[kind])))
     rnd.shuffle(out)
     return out
 

@@ -32,8 +32,8 @@ from pypinyin import Style, lazy_pinyin
 from whoosh.analysis import Analyzer, Tokenizer
 from whoosh.analysis import Token as WhooshToken
 
-__all__ = ["Token", "QueryTerm", "analyze", "parse_query", "highlight", "ChineseAnalyzer",
-           "MAX_QUERY_CHARS", "MAX_QUERY_TERMS"]
+__all__ = ["MAX_QUERY_CHARS", "MAX_QUERY_TERMS", "ChineseAnalyzer", "QueryTerm", "Token", "analyze",
+           "highlight", "parse_query", "token_texts"]
 
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 8
@@ -130,6 +130,8 @@ def _word_pinyin(word: str) -> tuple[str, ...]:
         return ()
     initials = lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore")
     joined = "".join(full).lower()
+    if not (joined.isascii() and joined.isalnum()):
+        return ()
     if len(initials) != len(word) or not all(initials):
         return (joined,)
     return tuple(dict.fromkeys((joined, "".join(initials).lower())))
@@ -138,7 +140,7 @@ def _word_pinyin(word: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=100_000)
 def _char_pinyin(ch: str) -> str:
     full = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
-    return full[0].lower() if len(full) == 1 and full[0].isalnum() else ""
+    return full[0].lower() if len(full) == 1 and full[0].isascii() and full[0].isalnum() else ""
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -177,7 +179,8 @@ def analyze(text: str, *, pinyin: bool) -> list[Token]:
             run, s, e = m.group(), m.start(), m.end()
             out.extend(zip(run, range(s, e), range(s + 1, e + 1)))
             if pinyin:
-                out.extend(filter(_TEXT, zip(map(_char_pinyin, run), range(s, e), range(s + 1, e + 1))))
+                pinyins = map(_char_pinyin, run)
+                out.extend(filter(_TEXT, zip(pinyins, range(s, e), range(s + 1, e + 1))))
     # numbers (with units) and letter words
     if not cjk_runs or _HAS_PART.search(norm):
         for m in _PARTS_DOC.finditer(norm):
@@ -200,6 +203,42 @@ def analyze(text: str, *, pinyin: bool) -> list[Token]:
         return list(map(_MAKE_TOKEN, out))
     return list(map(_MAKE_TOKEN, dict.fromkeys(
         (t, owner[s], owner[e - 1] + 1) for t, s, e in out)))
+
+
+def token_texts(text: str, *, pinyin: bool) -> list[str]:
+    """The distinct texts of ``analyze(text, pinyin=pinyin)`` (same set, first-seen order),
+    without building offsets: the fast path for indexing, about twice as fast."""
+    if not text:
+        return []
+    norm, _ = _normalise(text)
+    out: dict[str, None] = {}
+    runs = _CJK_RUN.findall(norm)
+    if runs:
+        fullmatch = _CJK_RUN.fullmatch
+        for word, s, e in _segment(norm):
+            if e - s >= 2 and word not in out and fullmatch(word):
+                out[word] = None
+                if pinyin:
+                    out.update(dict.fromkeys(_word_pinyin(word)))
+        for run in runs:
+            out.update(dict.fromkeys(run))
+            if pinyin:
+                out.update(dict.fromkeys(map(_char_pinyin, run)))
+        out.pop("", None)  # a character pypinyin does not know
+    if not runs or _HAS_PART.search(norm):
+        for m in _PARTS_DOC.finditer(norm):
+            num = m.group("num")
+            if num is not None:
+                out[num] = None
+                unit = m.group("unit")
+                if unit is not None:
+                    unit = unit.lower()
+                    out[num + unit] = None
+                    if unit.isascii():
+                        out[unit] = None
+            else:
+                out[m.group("word").lower()] = None
+    return list(out)
 
 
 # ---- queries -------------------------------------------------------------------------------------
@@ -268,13 +307,8 @@ def parse_query(q: str) -> list[QueryTerm]:
     """The terms of a shopper's query (ANDed). Never raises: anything that is not a word,
     number or CJK text separates terms or is dropped; at most 200 characters are read and at
     most 8 terms kept."""
-    if not q:
+    if not q or not isinstance(q, str):
         return []
-    if not isinstance(q, str):
-        try:
-            q = str(q)
-        except Exception:
-            return []
     q = q[:MAX_QUERY_CHARS]
     norm, _ = _normalise(q)
     terms: list[QueryTerm] = []

@@ -26,6 +26,7 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from array import array
 from contextlib import contextmanager
 from collections import Counter, OrderedDict
@@ -207,7 +208,7 @@ def new_generation(root: Path) -> Path:
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = root / f"gen-{stamp}-{os.getpid()}"
+    path = root / f"gen-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     path.mkdir()
     return path
 

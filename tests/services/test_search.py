@@ -1,0 +1,242 @@
+"""Search on a temporary index: behaviour, the outbox, reindex, fallback and repair, several
+processes writing at once. Every test runs on SQLite and on PostgreSQL."""
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.catalog.models import Product, ProductStatus
+from marketplace.core.time import utcnow
+from marketplace.regions.models import Region
+from marketplace.search import engine, search_root, service
+from marketplace.search.models import SearchOutbox
+from marketplace.sellers.models import SellerStatus
+from tests.fixtures.factories import make_product, make_seller
+
+TEA, DATES, RICE = "tea", "jujube", "rice-grain"
+
+
+@pytest.fixture
+def catalogue(session):
+    """A small catalogue over the real test tree (洞口县 洪溪村/古楼村, 溆浦县 曹家溪村)."""
+    gulou = make_seller(session, name="湖南古楼雪峰云雾茶有限公司")
+    xupu = make_seller(session, name="溆浦县枣子产业协会", region_code="431224")
+    p = {
+        "yunwu": make_product(session, gulou, name="雪峰云雾茶·明前特级绿茶", spec="250g/罐",
+                              description="海拔八百米的云雾茶园"),
+        "black": make_product(session, gulou, name="古楼黑茶茯砖", spec="1kg/块", stock=0,
+                              origin_code="430525101202", description="传统工艺"),
+        "zao": make_product(session, xupu, name="溆浦鹤珠红枣", category_slug=DATES,
+                            spec="5斤/箱", origin_code="431224210201", price_fen=6800,
+                            description="生长在沅水边"),
+        "rice": make_product(session, xupu, name="溆浦红糯米", category_slug=RICE, spec="5斤/袋",
+                             origin_code="431224210201", price_fen=4500,
+                             description="适合煮粥，配红枣和茶点"),
+        "desc_only": make_product(session, gulou, name="山茶油礼盒", category_slug="oil",
+                                  spec="500ml×2瓶", description="云雾茶乡的老树山茶籽"),
+    }
+    session.commit()
+    service.reindex(session, search_root())
+    return {k: v.id for k, v in p.items()}
+
+
+def ask(q: str, **kw) -> engine.SearchResult:
+    return service.search(search_root(), engine.SearchRequest(q=q, **kw))
+
+
+@pytest.mark.parametrize("q, expected", [
+    ("茶", {"yunwu", "black", "desc_only", "rice"}),  # every text with 茶 (name, description)
+    ("云雾茶", {"yunwu", "desc_only", "black"}),  # black: its seller's name has 云雾茶
+    ("雪峰", {"yunwu", "black", "desc_only"}),  # also the seller 湖南古楼雪峰云雾茶有限公司
+    ("红糯米", {"rice"}),
+    ("枣", {"zao", "rice"}),
+    ("溆浦", {"zao", "rice"}),
+    ("洞口", {"yunwu", "black", "desc_only"}),
+    ("chaye", {"yunwu", "black"}),  # the category 茶叶
+    ("溆浦 枣", {"zao", "rice"}),
+    ("溆浦 红枣", {"zao", "rice"}),
+    ("5斤", {"zao", "rice"}),
+    ("250g", {"yunwu"}),
+])
+def test_queries_find_their_products(catalogue, q, expected):
+    result = ask(q)
+    assert set(result.ids) == {catalogue[k] for k in expected}
+    assert result.total == len(expected)
+
+
+def test_initials_find_tea(catalogue):
+    # 茶叶 (the category) → cy; 产业 in 溆浦县枣子产业协会 has the same initials
+    assert {catalogue["yunwu"], catalogue["black"]} <= set(ask("cy").ids)
+
+
+def test_name_matches_rank_above_description_matches(catalogue):
+    # name first; then seller name / description, where the sold-out one comes last
+    assert ask("云雾茶").ids == [catalogue["yunwu"], catalogue["desc_only"], catalogue["black"]]
+
+
+def test_in_stock_ranks_above_sold_out_at_equal_relevance(catalogue):
+    ids = ask("洞口 茶").ids
+    # yunwu and black both have 茶 in the name; black is sold out
+    assert ids.index(catalogue["yunwu"]) < ids.index(catalogue["black"])
+
+
+def test_facets_filters_and_sorting(catalogue, session):
+    result = ask("溆浦")
+    dates = session.scalar(select(Product.category_id).where(Product.id == catalogue["zao"]))
+    assert result.category_counts[dates] == 1 and sum(result.category_counts.values()) == 2
+    assert result.county_counts == {"431224": 2}
+    only = ask("溆浦", category_id=dates)
+    assert only.ids == [catalogue["zao"]]
+    assert only.category_counts == result.category_counts  # other categories still counted
+    assert ask("溆浦", sort="price_asc").ids == [catalogue["rice"], catalogue["zao"]]
+    assert ask("溆浦", sort="price_desc").ids == [catalogue["zao"], catalogue["rice"]]
+    assert ask("溆浦", max_price=5000).ids == [catalogue["rice"]]
+    assert ask("茶", in_stock=True).total == 3
+    village = session.scalar(select(Region.id).where(Region.code == "430525101202"))
+    assert ask("茶", region_id=village).ids == [catalogue["black"]]
+    county = session.scalar(select(Region.id).where(Region.code == "431224"))
+    assert set(ask("茶", region_id=county).ids) == {catalogue["rice"]}
+    assert ask("溆浦", offset=1, limit=1).ids == ask("溆浦").ids[1:2]
+
+
+@pytest.mark.parametrize("q", ['"', "*", "AND(", "AND", "OR NOT", "😀😀", "茶" * 10_000,
+                               "a" * 10_000, "\x00\x01", "((", "云雾茶\"*?", "-", "   "])
+def test_junk_input_never_raises(catalogue, q):
+    result = ask(q)
+    assert result.total >= 0
+
+
+def test_changes_reach_the_index_through_the_outbox(catalogue, session):
+    product = session.get(Product, catalogue["zao"])
+    product.name = "溆浦鹤珠大红枣"
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(SearchOutbox)
+                          .where(SearchOutbox.id > engine.read_watermark(
+                              engine.live_directory(search_root())))) >= 1
+    assert catalogue["zao"] not in ask("大红枣").ids  # not yet applied
+    report = service.sync(session, search_root())
+    assert report.upserted >= 1 and service.lag(session, search_root()) == 0
+    assert ask("大红枣").ids == [catalogue["zao"]]
+
+    product.status = ProductStatus.delisted
+    session.commit()
+    service.sync(session, search_root())
+    assert catalogue["zao"] not in ask("红枣").ids
+
+
+def test_seller_and_region_changes_follow(catalogue, session):
+    from marketplace.sellers.models import Seller
+    seller = session.get(Product, catalogue["zao"]).seller
+    seller.status = SellerStatus.suspended
+    session.commit()
+    service.sync(session, search_root())
+    assert set(ask("溆浦").ids) == set()
+    seller = session.get(Seller, seller.id)
+    seller.status = SellerStatus.verified
+    session.commit()
+    service.sync(session, search_root())
+    assert len(ask("溆浦").ids) == 2
+
+    village = session.scalar(select(Region).where(Region.code == "431224210201"))
+    village.name = "鹤珠村"
+    village.name_path = village.name_path.rsplit("/", 1)[0] + "/鹤珠村"
+    session.commit()
+    service.sync(session, search_root())
+    assert set(ask("鹤珠村").ids) == {catalogue["zao"], catalogue["rice"]}
+
+
+def test_recent_rows_are_applied_again(catalogue, session):
+    """A transaction that got a lower outbox id but committed after a sync (PostgreSQL) is not
+    lost: rows of the last minute are applied again."""
+    product = session.get(Product, catalogue["rice"])
+    product.name = "溆浦高山红糯米"
+    session.commit()
+    row = session.scalar(select(SearchOutbox).order_by(SearchOutbox.id.desc()))
+    engine.write_watermark(engine.live_directory(search_root()), row.id + 5)  # as if skipped
+    service.sync(session, search_root())
+    assert ask("高山红糯米").ids == [catalogue["rice"]]
+    row.created_at = utcnow() - timedelta(days=8)
+    session.commit()
+    assert service.prune(session) >= 1
+
+
+def test_reindex_swaps_atomically_and_search_keeps_answering(catalogue, session):
+    root = search_root()
+    old = engine.live_directory(root)
+    before = ask("茶").ids
+    seen = []
+    service.reindex(session, root, progress=lambda n, total: seen.append(ask("茶").ids))
+    new = engine.live_directory(root)
+    assert new != old and old.exists()  # one older generation is kept for readers still on it
+    service.reindex(session, root)
+    assert not old.exists() and new.exists()
+    assert all(ids == before for ids in seen)
+    assert ask("茶").ids == before
+
+
+def test_missing_or_corrupt_index_is_unavailable_and_reindex_repairs(catalogue, session):
+    root = search_root()
+    live = engine.live_directory(root)
+    for f in live.glob("*.seg"):
+        f.write_bytes(b"garbage")
+    for f in live.glob("_MAIN_*.toc"):
+        f.write_bytes(b"garbage")
+    service.forget(root)
+    with pytest.raises(engine.SearchUnavailable):
+        ask("茶")
+    service.reindex(session, root)
+    assert set(ask("红糯米").ids) == {catalogue["rice"]}
+    shutil.rmtree(root)
+    service.forget(root)
+    with pytest.raises(engine.SearchUnavailable):
+        ask("茶")
+
+
+def _sync_process(url: str, root: str, rounds: int, queue) -> None:
+    """Another web worker: applies the outbox to the shared index again and again."""
+    import pathlib
+    import time as _time
+
+    from marketplace import create_app
+    from marketplace.config import test_config
+    from marketplace.extensions import db
+    from marketplace.search import service as svc
+    try:
+        app = create_app({**test_config(pathlib.Path(root).parent, url), "SEARCH_ROOT": root})
+        with app.app_context():
+            for _ in range(rounds):
+                report = svc.sync(db.session, pathlib.Path(root), timeout=30)
+                assert report.skipped in ("", None), report.skipped
+                svc.search(pathlib.Path(root), engine.SearchRequest(q="茶"))
+                _time.sleep(0.02)
+        queue.put("ok")
+    except BaseException:  # noqa: BLE001 - reported to the parent
+        import traceback
+        queue.put(traceback.format_exc())
+
+
+def test_several_processes_write_at_once_without_lock_errors(catalogue, app, session):
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    root = str(search_root())
+    procs = [ctx.Process(target=_sync_process, args=(url, root, 15, queue)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    ids = [catalogue["yunwu"], catalogue["zao"], catalogue["rice"], catalogue["black"]]
+    for i in range(20):  # changes keep coming while the workers sync
+        product = session.get(Product, ids[i % len(ids)])
+        product.stock = 10 + i
+        session.commit()
+        service.sync(session, search_root(), timeout=30)
+    for p in procs:
+        p.join(180)
+    results = [queue.get(timeout=5) for _ in procs]
+    assert results == ["ok"] * len(procs), "\n".join(results)
+    service.sync(session, search_root())
+    assert service.lag(session, search_root()) == 0
+    assert ask("茶", in_stock=True).total == 4  # black (stock 0 before) has stock now
