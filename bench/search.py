@@ -409,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
             except EngineMissing as exc:
                 engine_error = str(exc)
                 log(f"  engine not available: {engine_error}")
-            except Exception:
+            except Exception:  # noqa: BLE001 (reported; the baseline still runs)
                 failed = True
                 engine_error = "the engine raised:\n" + traceback.format_exc()
                 log(engine_error)
@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         log("interrupted")
         failed = True
-    except Exception:
+    except Exception:  # noqa: BLE001 (printed; temporary files still removed)
         traceback.print_exc()
         failed = True
     finally:
@@ -491,8 +491,9 @@ def index_phase(engine, args, workdir: Path, docs: list) -> tuple[float | None, 
 def summarize(args, mix, engine_error, build_rate, size_mb, child, like_lat,
               like_totals) -> list[str]:
     from bench.search_data import QUERY_KINDS
-    out = ["", "=" * 78, f"RESULTS  ({args.products:,} products, {len(mix):,} queries, "
-           f"seed {args.seed})", "=" * 78]
+    title = (f"RESULTS  ({args.products:,} products, {len(mix):,} queries, "
+             f"seed {args.seed})")
+    out = ["", "=" * 78, title, "=" * 78]
     kinds = [k for k, _q in mix]
     idx_p95 = like_p95 = None
     if engine_error and child is None:
@@ -554,6 +555,14 @@ def summarize(args, mix, engine_error, build_rate, size_mb, child, like_lat,
             shown_q.add(q)
             out.append(f"    {kind:10s} {q!r:14s} index {child['totals'][q]:8,}  "
                        f"LIKE {like_totals[q]:8,}")
+        fewer = sorted({q for _k, q in mix if child["totals"][q] < like_totals[q]})
+        if fewer:
+            out.append(f"  index finds FEWER than LIKE for {len(fewer)} queries: " + ", ".join(
+                f"{q} ({child['totals'][q]:,} < {like_totals[q]:,})" for q in fewer[:20]))
+    if child is not None:
+        zero = sorted({f"{k}:{q}" for k, q in mix if child["totals"][q] == 0})
+        if zero:
+            out.append(f"  queries with no index hits ({len(zero)}): " + ", ".join(zero))
 
     out.append("")
     out.append("Targets:")
