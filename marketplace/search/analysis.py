@@ -28,12 +28,11 @@ from typing import NamedTuple
 
 import rjieba
 from markupsafe import Markup, escape
-from pypinyin import Style, lazy_pinyin
 from whoosh.analysis import Analyzer, Tokenizer
 from whoosh.analysis import Token as WhooshToken
 
 __all__ = ["MAX_QUERY_CHARS", "MAX_QUERY_TERMS", "ChineseAnalyzer", "QueryTerm", "Token", "analyze",
-           "highlight", "parse_query", "token_texts"]
+           "highlight", "parse_query", "pinyin_syllables", "token_texts"]
 
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 8
@@ -121,14 +120,27 @@ def _normalise(text: str) -> tuple[str, list[int] | None]:
 
 # ---- pinyin --------------------------------------------------------------------------------------
 
+@functools.cache
+def _pypinyin():
+    """pypinyin, imported on first use: its dictionaries take about 55 MB, and a process that
+    only answers queries (whose pinyin is already in the index) never needs them."""
+    import pypinyin
+    return pypinyin
+
+
+def lazy_pinyin(text: str, *, style: str, errors: str) -> list[str]:
+    p = _pypinyin()
+    return p.lazy_pinyin(text, style=getattr(p.Style, style), errors=errors)
+
+
 @functools.lru_cache(maxsize=100_000)
 def _word_pinyin(word: str) -> tuple[str, ...]:
     """Full toneless pinyin joined, and initials joined, of a multi-character CJK word;
     () when pypinyin does not know every character."""
-    full = lazy_pinyin(word, style=Style.NORMAL, errors="ignore")
+    full = lazy_pinyin(word, style="NORMAL", errors="ignore")
     if len(full) != len(word) or not all(full):
         return ()
-    initials = lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore")
+    initials = lazy_pinyin(word, style="FIRST_LETTER", errors="ignore")
     joined = "".join(full).lower()
     if not (joined.isascii() and joined.isalnum()):
         return ()
@@ -139,7 +151,7 @@ def _word_pinyin(word: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=100_000)
 def _char_pinyin(ch: str) -> str:
-    full = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
+    full = lazy_pinyin(ch, style="NORMAL", errors="ignore")
     return full[0].lower() if len(full) == 1 and full[0].isascii() and full[0].isalnum() else ""
 
 
@@ -279,6 +291,59 @@ def _cjk_alternatives(word: str) -> tuple[tuple[str, ...], ...]:
     return tuple(alts[:MAX_ALTERNATIVES])
 
 
+# toneless pinyin syllables (pypinyin's readings, without the interjections hm, m, n)
+_SYLLABLES = frozenset("""
+a ai an ang ao ba bai ban bang bao bei ben beng bi bian biang biao bie bin bing bo bong bu ca
+cai can cang cao ce cei cen ceng cha chai chan chang chao che chen cheng chi chong chou chu chua
+chuai chuan chuang chui chun chuo ci cong cou cu cuan cui cun cuo da dai dan dang dao de den deng
+di dian diao die din ding diu dong dou du duan dui dun duo e ei en eng er fa fan fang fei fen
+feng fiao fo fou fu ga gai gan gang gao ge gei gen geng gong gou gu gua guai guan guang gui gun
+guo ha hai han hang hao he hei hen heng hong hou hu hua huai huan huang hui hun huo ji jia jian
+jiang jiao jie jin jing jiong jiu ju juan jue jun ka kai kan kang kao ke ken keng kong kou ku
+kua kuai kuan kuang kui kun kuo la lai lan lang lao le lei leng li lia lian liang liao lie lin
+ling liu lo long lou lu luan lun luo lv lve ma mai man mang mao me mei men meng mi mian miao mie
+min ming miu mo mou mu na nai nan nang nao ne nei nen neng ni nian niang niao nie nin ning niu
+nong nou nu nuan nun nuo nv nve o ou pa pai pan pang pao pei pen peng pi pian piao pie pin ping
+po pou pu qi qia qian qiang qiao qie qin qing qiong qiu qu quan que qun ran rang rao re ren reng
+ri rong rou ru rua ruan rui run ruo sa sai san sang sao se sen seng sha shai shan shang shao she
+shen sheng shi shou shu shua shuai shuan shuang shui shun shuo si song sou su suan sui sun suo
+ta tai tan tang tao te teng ti tian tiao tie ting tong tou tu tuan tui tun tuo wa wai wan wang
+wei wen weng wo wong wu xi xia xian xiang xiao xie xin xing xiong xiu xu xuan xue xun ya yan yang
+yao ye yi yin ying yo yong you yu yuan yue yun za zai zan zang zao ze zei zen zeng zha zhai zhan
+zhang zhao zhe zhen zheng zhi zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou
+zu zuan zui zun zuo""".split())
+
+
+@functools.lru_cache(maxsize=10_000)
+def pinyin_syllables(word: str) -> tuple[str, ...]:
+    """`word` split into the fewest toneless pinyin syllables (bingtangcheng -> bing, tang,
+    cheng), or () when it is not pinyin throughout."""
+    n = len(word)
+    if n > 60 or not word.isascii():
+        return ()
+    best: list[tuple[str, ...] | None] = [None] * (n + 1)
+    best[0] = ()
+    for i in range(n):
+        if best[i] is None:
+            continue
+        for j in range(i + 1, min(n, i + 6) + 1):
+            if word[i:j] in _SYLLABLES:
+                candidate = best[i] + (word[i:j],)
+                if best[j] is None or len(candidate) < len(best[j]):
+                    best[j] = candidate
+    return best[n] or ()
+
+
+def _letter_alternatives(word: str) -> tuple[tuple[str, ...], ...]:
+    """A latin word as typed, and, when it is pinyin of three or more syllables, those
+    syllables (each character's pinyin is indexed): 'bingtangcheng' finds 冰糖橙 even where
+    segmentation made 冰糖 + 橙 of it. Two syllables are word pinyin already (chaye)."""
+    syllables = pinyin_syllables(word)
+    if len(syllables) >= 3:
+        return ((word,), _dedupe(syllables))
+    return ((word,),)
+
+
 def _chunk_alternatives(chunk: str) -> tuple[tuple[str, ...], ...]:
     """Alternatives of one whitespace/punctuation-free chunk: each part (CJK run, number with
     unit, letter word) is required; parts with several alternatives are combined level by level
@@ -292,7 +357,7 @@ def _chunk_alternatives(chunk: str) -> tuple[tuple[str, ...], ...]:
             tok = m.group("num") + (unit.lower() if unit else "")
             parts.append(((tok,),))
         else:
-            parts.append(((m.group("word").lower(),),))
+            parts.append(_letter_alternatives(m.group("word").lower()))
     if not parts:
         return ()
     if len(parts) == 1:
@@ -340,7 +405,9 @@ def highlight(text: str, terms: list[QueryTerm]) -> Markup:
     wanted = {tok for term in terms or () for alt in term.alternatives for tok in alt}
     if not wanted:
         return escape(text)
-    spans = sorted((t.start, t.end) for t in analyze(text, pinyin=True) if t.text in wanted)
+    # pinyin spans only matter when the query has latin letters (chaye, cy)
+    pinyin = any(tok.isascii() and tok.isalpha() for tok in wanted)
+    spans = sorted((t.start, t.end) for t in analyze(text, pinyin=pinyin) if t.text in wanted)
     merged: list[list[int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:

@@ -46,9 +46,9 @@ def _after_flush(session: Session, _context) -> None:
         elif isinstance(obj, Seller) and obj not in session.new:
             if obj in session.deleted or _changed(obj, SELLER_FIELDS):
                 rows[(OutboxKind.seller, obj.id)] = None
-        elif isinstance(obj, Region) and obj not in session.new:
-            if _changed(obj, REGION_FIELDS):
-                rows[(OutboxKind.region, obj.id)] = None
+        elif (isinstance(obj, Region) and obj not in session.new
+              and _changed(obj, REGION_FIELDS)):
+            rows[(OutboxKind.region, obj.id)] = None
     if rows:  # on the flush's own connection: no autoflush inside a flush
         session.connection().execute(
             insert(SearchOutbox),

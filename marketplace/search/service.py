@@ -61,8 +61,12 @@ class _Regions:
     def __init__(self, session: Session):
         self.by_code = {code: rid for rid, code in session.execute(select(Region.id, Region.code))}
 
-    def ancestors(self, region: Region) -> list[int]:
-        return [self.by_code[c] for c in region.path_codes if c in self.by_code]
+    def chain(self, region: Region | None) -> list[tuple[int, str]]:
+        """(id, name) of the region and its ancestors, the region first."""
+        if region is None:
+            return []
+        pairs = zip(region.path_codes, region.path_names, strict=False)
+        return [(self.by_code[c], n) for c, n in reversed(list(pairs)) if c in self.by_code]
 
 
 def _visible():
@@ -73,6 +77,7 @@ def _visible():
 def _doc(product: Product, seller: Seller, category: Category | None, origin: Region | None,
          regions: _Regions) -> engine.SearchDoc:
     codes = origin.path_codes if origin else []
+    chain = regions.chain(origin)
     county = codes[2] if len(codes) > 2 else ""
     listed = product.listed_at or product.created_at
     return engine.SearchDoc(
@@ -82,8 +87,7 @@ def _doc(product: Product, seller: Seller, category: Category | None, origin: Re
         category_name=" ".join(filter(None, [category.name_zh, category.name_en]))
         if category else "",
         seller_id=seller.id, seller_name=seller.name,
-        origin_names=list(reversed(origin.path_names)) if origin else [],
-        region_ids=regions.ancestors(origin) if origin else [],
+        origin_names=[name for _id, name in chain], region_ids=[rid for rid, _name in chain],
         county_code=county, certified=product.certified, price_fen=product.price_fen,
         stock=product.stock, listed_at=int(listed.timestamp()) if listed else 0)
 
@@ -169,10 +173,7 @@ def sync(session: Session, root: Path, *, timeout: float = 10.0, rounds: int = 1
                 ids = _affected_products(session, rows)
                 docs = list(documents(session, Product.id.in_(ids))) if ids else []
                 found = {d.id for d in docs}
-                for pid in ids - found:
-                    writer.delete_by_term("pid", pid)
-                for doc in docs:
-                    writer.update_document(**engine.fields(doc))
+                engine.apply(writer, docs, removed=ids - found)
                 writer.commit()
                 new_mark = max([watermark] + [r.id for r in rows])
                 engine.write_watermark(directory, new_mark)

@@ -57,6 +57,7 @@ def ask(q: str, **kw) -> engine.SearchResult:
     ("溆浦", {"zao", "rice"}),
     ("洞口", {"yunwu", "black", "desc_only"}),
     ("chaye", {"yunwu", "black"}),  # the category 茶叶
+    ("hongnuomi", {"rice"}),  # hong + nuo + mi: segmentation made 红 + 糯米 of the name
     ("溆浦 枣", {"zao", "rice"}),
     ("溆浦 红枣", {"zao", "rice"}),
     ("5斤", {"zao", "rice"}),

@@ -16,6 +16,7 @@ from marketplace.search.analysis import (
     analyze,
     highlight,
     parse_query,
+    pinyin_syllables,
     token_texts,
 )
 
@@ -87,6 +88,34 @@ def test_pinyin_of_places_and_words():
     assert matches("湖南古楼雪峰云雾茶·明前特级绿茶", "xuefeng")
     assert not matches("古丈毛尖茶叶", "xupu")
     assert not matches("溆浦红糯米", "chaye")
+
+
+@pytest.mark.parametrize("name, q", [
+    ("麻阳冰糖橙 10斤", "bingtangcheng"),
+    ("溆浦红糯米", "hongnuomi"),
+    ("雪峰土鸡蛋礼盒", "tujidan"),
+])
+def test_long_pinyin_matches_however_the_name_was_segmented(name, q):
+    assert matches(name, q)
+
+
+@pytest.mark.parametrize("word, syllables", [
+    ("bingtangcheng", ("bing", "tang", "cheng")),
+    ("xianggu", ("xiang", "gu")),
+    ("chaye", ("cha", "ye")),
+    ("iphone", ()),
+    ("btc", ()),
+    ("zhuangzhuang", ("zhuang", "zhuang")),
+    ("x" * 100, ()),
+])
+def test_pinyin_syllables(word, syllables):
+    assert pinyin_syllables(word) == syllables
+
+
+def test_only_long_pinyin_is_split():
+    assert parse_query("tea") == [QueryTerm("tea", (("tea",),))]  # te + a: two syllables, kept
+    assert parse_query("hongnuomi")[0].alternatives == (("hongnuomi",), ("hong", "nuo", "mi"))
+    assert not matches("溆浦鹤珠红枣", "hongnuomi")
 
 
 def test_no_single_letter_initials_for_single_characters():
