@@ -311,7 +311,7 @@ ta tai tan tang tao te teng ti tian tiao tie ting tong tou tu tuan tui tun tuo w
 wei wen weng wo wong wu xi xia xian xiang xiao xie xin xing xiong xiu xu xuan xue xun ya yan yang
 yao ye yi yin ying yo yong you yu yuan yue yun za zai zan zang zao ze zei zen zeng zha zhai zhan
 zhang zhao zhe zhen zheng zhi zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou
-zu zuan zui zun zuo""".split())
+zu zuan zui zun zuo""".split())  # noqa: SIM905 (a table, not a list to edit)
 
 
 @functools.lru_cache(maxsize=10_000)

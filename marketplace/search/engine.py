@@ -60,8 +60,9 @@ from marketplace.search.analysis import QueryTerm, parse_query, token_texts
 CURRENT = "CURRENT"  # file in the search root naming the live generation directory
 WATERMARK = "applied.json"  # in a generation directory: the last outbox id applied to it
 SORTS = ("relevance", "price_asc", "price_desc", "newest")
-TOKEN_CACHE_BYTES = 48 * 1024 * 1024  # decoded posting lists kept, as sets
-ENTITY_CACHE_BYTES = 24 * 1024 * 1024  # per snapshot: products of sellers, regions, categories
+TOKEN_CACHE_BYTES = 40 * 1024 * 1024  # decoded posting lists kept, as sets
+ENTITY_CACHE_BYTES = 16 * 1024 * 1024  # per snapshot: products of sellers, regions, categories
+BLOCK_WRITES = True  # build_index writes whole blocks through Whoosh 2.7's W3 postings writer
 FACET_SETS = 256  # a facet column with more values is counted by going through the hits
 
 PRODUCT, CATEGORY, SELLER, REGION = 0, 1, 2, 3  # document kinds (column c_kind)
@@ -227,7 +228,15 @@ def _write_field(fieldwriter, fieldname: str, fieldobj, terms: dict[str, array])
     a time (Whoosh's own writer takes one posting per Python call and sorts them first)."""
     fieldwriter.start_field(fieldname, fieldobj)
     pw = fieldwriter._postwriter
-    limit = pw._blocklimit
+    limit = getattr(pw, "_blocklimit", None) if BLOCK_WRITES else None
+    if limit is None or not hasattr(pw, "_write_block"):  # another codec: the public way
+        for token in sorted(terms):
+            fieldwriter.start_term(token.encode("utf-8"))
+            for docnum in terms[token]:
+                fieldwriter.add(docnum, 1.0, b"", 0)
+            fieldwriter.finish_term()
+        fieldwriter.finish_field()
+        return
     for token in sorted(terms):
         ids = terms[token]
         fieldwriter.start_term(token.encode("utf-8"))

@@ -215,3 +215,23 @@ def test_caches_stay_within_their_budget(tmp_path):
         assert index._tokens.size <= 2000 + 64 + 2001 // 8  # one entry may exceed it alone
     assert index.search(engine.SearchRequest(q="溆浦 枣", limit=500)).ids == \
         reference(docs, engine.SearchRequest(q="溆浦 枣", limit=500))[0]
+
+
+def test_bulk_blocks_equal_what_whoosh_writes_itself(tmp_path, monkeypatch):
+    """The block writer and Whoosh's public posting-at-a-time path give the same index."""
+    rnd = random.Random(17)
+    docs = {pid: make_doc(rnd, pid) for pid in range(1, 400)}
+    engine.build_index(tmp_path / "fast", list(docs.values()))
+    monkeypatch.setattr(engine, "BLOCK_WRITES", False)  # one posting per call, as Whoosh does
+    engine.build_index(tmp_path / "slow", list(docs.values()))
+    fast, slow = engine.SearchIndex(tmp_path / "fast"), engine.SearchIndex(tmp_path / "slow")
+    for q in QUERIES:
+        req = engine.SearchRequest(q=q, limit=500)
+        assert fast.search(req).ids == slow.search(req).ids
+    f, s = fast.snapshot().segments[0].reader, slow.snapshot().segments[0].reader
+    for fieldname in ("name", "text", "etok"):
+        terms = list(f.lexicon(fieldname))
+        assert terms == list(s.lexicon(fieldname))
+        for t in terms[::7]:
+            assert list(f.postings(fieldname, t).all_ids()) == \
+                list(s.postings(fieldname, t).all_ids())
