@@ -1,4 +1,5 @@
-"""Flask commands: `flask regions import`, `flask seed demo`, `flask users create-admin|grant`.
+"""Flask commands: `flask regions import`, `flask seed demo`, `flask users create-admin|grant`,
+`flask search reindex|sync|status`, `flask orders expire`.
 
 Run them as `flask --app marketplace:create_app <group> <command>`. `flask db upgrade` and the
 other migration commands come from Flask-Migrate. Progress goes to standard error, results to
@@ -23,10 +24,11 @@ regions_cli = AppGroup("regions", help="行政区划 (regions): import the GB/T 
 seed_cli = AppGroup("seed", help="演示数据 (demo data).")
 users_cli = AppGroup("users", help="用户与角色 (users and roles).")
 search_cli = AppGroup("search", help="商品搜索 (search index): reindex, sync, status.")
+orders_cli = AppGroup("orders", help="订单 (orders): expire unpaid orders.")
 
 
 def register(app: Flask) -> None:
-    for group in (regions_cli, seed_cli, users_cli, search_cli):
+    for group in (regions_cli, seed_cli, users_cli, search_cli, orders_cli):
         app.cli.add_command(group)
 
 
@@ -210,3 +212,12 @@ def search_status() -> None:
     if info["error"]:
         click.echo(f"索引不可用：{info['error']}（运行 flask search reindex 修复）", err=True)
         sys.exit(1)
+
+
+@orders_cli.command("expire")
+def orders_expire() -> None:
+    """Cancel unpaid orders whose payment window has passed and give their stock back."""
+    from marketplace.orders import services
+    count = services.expire(db.session)
+    db.session.commit()
+    click.echo(f"已关闭超时未付款订单 {count} 笔，库存已释放")

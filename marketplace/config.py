@@ -35,6 +35,7 @@ def default_config() -> dict:
         "IMAGE_MAX_SIDE": 1200,
         "IMAGE_THUMB_SIDE": 400,
         "PER_PAGE": 24,
+        "ORDER_PAYMENT_WINDOW_MINUTES": 30,  # stock stays reserved this long for an unpaid order
         "API_TOKEN_MAX_AGE": 7 * 24 * 3600,
         "SQLITE_BUSY_TIMEOUT_MS": 15000,
         "BABEL_DEFAULT_LOCALE": "zh",
@@ -65,6 +66,8 @@ def environment_overrides(environ=os.environ) -> dict:
     for env_name, key in mapping.items():
         if environ.get(env_name):
             out[key] = environ[env_name]
+    if environ.get("MARKETPLACE_ORDER_PAYMENT_WINDOW_MINUTES"):
+        out["ORDER_PAYMENT_WINDOW_MINUTES"] = int(environ["MARKETPLACE_ORDER_PAYMENT_WINDOW_MINUTES"])
     if environ.get("MARKETPLACE_PER_PAGE"):
         out["PER_PAGE"] = int(environ["MARKETPLACE_PER_PAGE"])
     if environ.get("MARKETPLACE_SECURE_COOKIES") is not None:

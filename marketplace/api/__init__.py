@@ -30,4 +30,11 @@ def _api_headers(response):
     return response
 
 
-from marketplace.api import auth, categories, openapi, products, seller_products  # noqa: E402,F401
+from marketplace.api import (  # noqa: F401
+    auth,
+    categories,
+    openapi,
+    orders,
+    products,
+    seller_products,
+)

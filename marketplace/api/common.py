@@ -99,6 +99,8 @@ TYPE_CHECKS = {
     "integer": (_is_int, "应为整数"),
     "boolean": (lambda v: isinstance(v, bool), "应为 true 或 false"),
     "string_or_null": (lambda v: v is None or isinstance(v, str), "应为字符串或 null"),
+    "array": (lambda v: isinstance(v, list), "应为数组"),
+    "object": (lambda v: isinstance(v, dict), "应为对象"),
 }
 
 

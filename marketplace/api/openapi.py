@@ -42,6 +42,8 @@ ERROR_TEXT = {
 
 PRODUCT_ID = {"name": "product_id", "in": "path", "required": True,
               "schema": {"type": "integer", "minimum": 1}}
+ORDER_ID = {"name": "order_id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1}}
 SECURED = [{"bearerAuth": []}]
 
 
@@ -94,7 +96,62 @@ def _schemas() -> dict:
         "certificate_no": {"type": "string"},
         "certificate_valid_until": {"type": ["string", "null"], "format": "date"},
     }
+    order_line = {"type": "object", "properties": {
+        "product_id": {"type": "integer"}, "name": {"type": "string"},
+        "spec": {"type": "string"}, "quantity": {"type": "integer"},
+        "unit_price": _ref("Money"), "amount": _ref("Money")}}
+    order = {
+        "type": "object",
+        "required": ["id", "number", "seller", "status", "total", "lines", "reserved_until"],
+        "properties": {
+            "id": {"type": "integer"},
+            "number": {"type": "string", "description": "Readable and unique: date, checkout, "
+                                                        "position."},
+            "seller": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "name": {"type": "string"},
+                "kind": {"type": "string"}}},
+            "status": {"type": "string", "enum": ["pending_payment", "paid", "shipped",
+                                                  "received", "completed", "cancelled"]},
+            "channel": {"type": "string"},
+            "goods": _ref("Money"), "shipping": _ref("Money"), "total": _ref("Money"),
+            "paid": _ref("Money"), "refunded": _ref("Money"),
+            "lines": {"type": "array", "items": order_line},
+            "reserved_until": {"type": ["string", "null"], "format": "date-time",
+                               "description": "Stock is held until then while unpaid."},
+            "address": {"type": "object"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "paid_at": {"type": ["string", "null"], "format": "date-time"}}}
+    order_create = {
+        "type": "object", "required": ["lines", "address", "idempotency_key"],
+        "additionalProperties": False,
+        "properties": {
+            "lines": {"type": "array", "minItems": 1, "maxItems": 50, "items": {
+                "type": "object", "required": ["product_id", "quantity"],
+                "properties": {"product_id": {"type": "integer"},
+                               "quantity": {"type": "integer", "minimum": 1,
+                                            "maximum": 999}}}},
+            "address": {"type": "object",
+                        "required": ["recipient", "mobile", "region_code", "detail"],
+                        "properties": {
+                            "recipient": {"type": "string"},
+                            "mobile": {"type": "string", "description": "Mainland mobile."},
+                            "region_code": {"type": "string",
+                                            "description": "GB/T 2260, county or below."},
+                            "detail": {"type": "string"}}},
+            "channel": {"type": "string", "enum": ["individual"],
+                        "description": "Unit and group channels come with units."},
+            "unit_id": {"type": ["integer", "null"]},
+            "idempotency_key": {"type": "string", "minLength": 8, "maxLength": 64,
+                                "description": "The same key and request again answers the "
+                                               "same orders; with another request, 409."}}}
     return {
+        "Order": order,
+        "OrderCreate": order_create,
+        "OrderList": {"type": "object", "required": ["orders"], "properties": {
+            "orders": {"type": "array", "items": _ref("Order")}}},
+        "PaymentResult": {"type": "object", "properties": {
+            "order": _ref("Order"), "test_mode": {"type": "boolean"},
+            "payment": {"type": "object"}}},
         "Money": money,
         "PriceInput": price_in,
         "Error": {
@@ -240,6 +297,34 @@ def document() -> dict:
                 "application/json": {"schema": _ref("ProductPatch")}}},
             "responses": {"200": _json(_ref("ManagedProduct"), "The product after the change."),
                           **_errors(400, 401, 403, 404, 409, 422)}}},
+        "/api/v1/orders": {"post": {
+            "tags": ["orders"], "operationId": "createOrders", "security": SECURED,
+            "summary": "Check out: one order per seller, stock reserved for the payment window",
+            "description": "409 insufficient_stock names every short line in details.lines "
+                           "and reserves nothing; 409 idempotency_key_reused when the key was "
+                           "used for another request.",
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("OrderCreate")}}},
+            "responses": {"201": _json(_ref("OrderList"), "The orders (the same ones again "
+                                                          "for a repeated key)."),
+                          **_errors(400, 401, 409, 422)}}},
+        "/api/v1/orders/{order_id}": {"get": {
+            "tags": ["orders"], "operationId": "getOrder", "security": SECURED,
+            "summary": "One order: its buyer, its seller's staff and admins; 404 for others",
+            "parameters": [ORDER_ID],
+            "responses": {"200": _json(_ref("Order"), "The order."), **_errors(401, 404)}}},
+        "/api/v1/orders/{order_id}/payments": {"post": {
+            "tags": ["orders"], "operationId": "payOrder", "security": SECURED,
+            "summary": "Pay an order (the simulated provider pays at once, in test mode)",
+            "description": "Idempotent: paying a paid order again answers it unchanged. An "
+                           "order whose window passed takes its stock again if there is "
+                           "enough; otherwise the payment is refunded.",
+            "parameters": [ORDER_ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "provider": {"type": "string", "enum": ["simulated"]}}}}}},
+            "responses": {"200": _json(_ref("PaymentResult"), "The order after payment."),
+                          **_errors(400, 401, 403, 404, 409, 422)}}},
         "/api/v1/openapi.json": {"get": {
             "tags": ["meta"], "operationId": "openapi", "summary": "This document",
             "responses": {"200": {"description": "The OpenAPI document.",
@@ -257,7 +342,8 @@ def document() -> dict:
                            "with POST /api/v1/auth/token, then send "
                            "\"Authorization: Bearer <token>\".",
         },
-        "tags": [{"name": "auth"}, {"name": "catalogue"}, {"name": "seller"}, {"name": "meta"}],
+        "tags": [{"name": "auth"}, {"name": "catalogue"}, {"name": "seller"}, {"name": "orders"},
+                 {"name": "meta"}],
         "paths": paths,
         "components": {
             "schemas": _schemas(),

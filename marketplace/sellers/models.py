@@ -3,7 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.models import AwareDateTime, BigId, TimestampMixin, str_enum
@@ -51,6 +59,9 @@ class Seller(TimestampMixin, db.Model):
     status_note: Mapped[str] = mapped_column(String(200), default="")
     verified_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     applicant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # shipping rule of its orders: a flat fee, waived from a goods amount on (None: never)
+    shipping_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    free_shipping_from_fen: Mapped[int | None] = mapped_column(BigInteger)
 
     region = relationship("Region", lazy="joined")
     household = relationship("Household", lazy="joined")

@@ -1,0 +1,120 @@
+"""POST /api/v1/orders, GET /api/v1/orders/{id}, POST /api/v1/orders/{id}/payments."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, jsonify, request
+
+from marketplace.accounts.models import Role
+from marketplace.api import bp
+from marketplace.api.common import (
+    api_user,
+    check_types,
+    json_body,
+    reject_unknown,
+    seller_json,
+    token_required,
+)
+from marketplace.core.errors import Forbidden, RuleBroken, ValidationFailed
+from marketplace.core.i18n import Msg
+from marketplace.core.money import money_json
+from marketplace.extensions import db
+from marketplace.orders import services
+from marketplace.orders.models import Channel, Order
+from marketplace.orders.services import AddressInput, LineInput
+
+ORDER_TYPES = {"lines": "array", "address": "object", "channel": "string",
+               "idempotency_key": "string"}
+ADDRESS_FIELDS = ("recipient", "mobile", "region_code", "detail")
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def order_json(order: Order) -> dict:
+    return {
+        "id": order.id, "number": order.number, "seller": seller_json(order.seller),
+        "status": str(order.status), "channel": str(order.channel),
+        "goods": money_json(order.goods_fen), "shipping": money_json(order.shipping_fen),
+        "total": money_json(order.total_fen), "paid": money_json(order.paid_fen),
+        "refunded": money_json(order.refunded_fen),
+        "lines": [{"product_id": ln.product_id, "name": ln.name, "spec": ln.spec,
+                   "quantity": ln.quantity, "unit_price": money_json(ln.unit_price_fen),
+                   "amount": money_json(ln.amount_fen)} for ln in order.lines],
+        "reserved_until": _iso(order.reserved_until),
+        "address": {"recipient": order.recipient, "mobile": order.mobile,
+                    "region": order.region_names, "detail": order.address_detail},
+        "created_at": _iso(order.created_at), "paid_at": _iso(order.paid_at),
+    }
+
+
+def _lines(value) -> list[LineInput]:
+    out = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) - {"product_id", "quantity"}:
+            raise ValidationFailed(Msg("第 %(n)s 行应为 {\"product_id\", \"quantity\"}", n=i + 1),
+                                   field="lines")
+        pid, qty = item.get("product_id"), item.get("quantity")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (pid, qty)):
+            raise ValidationFailed(Msg("第 %(n)s 行的 product_id 和 quantity 应为整数", n=i + 1),
+                                   field="lines")
+        out.append(LineInput(pid, qty))
+    return out
+
+
+def _address(value: dict) -> AddressInput:
+    unknown = set(value) - set(ADDRESS_FIELDS)
+    if unknown or not all(isinstance(value.get(k, ""), str) for k in ADDRESS_FIELDS):
+        raise ValidationFailed("收货地址应为 {recipient, mobile, region_code, detail}（字符串）",
+                               field="address")
+    return AddressInput(*(value.get(k, "") for k in ADDRESS_FIELDS))
+
+
+@bp.post("/orders")
+@token_required()
+def create_orders():
+    user = api_user()
+    data = json_body()
+    reject_unknown(data, set(ORDER_TYPES) | {"unit_id"})
+    check_types(data, ORDER_TYPES)
+    channel = data.get("channel", Channel.individual)
+    if channel != Channel.individual or data.get("unit_id") is not None:
+        raise RuleBroken("目前只支持个人购买（individual）；单位与团购渠道将随单位功能提供",
+                         field="channel")
+    key = data.get("idempotency_key") or request.headers.get("Idempotency-Key", "")
+    window = timedelta(minutes=current_app.config["ORDER_PAYMENT_WINDOW_MINUTES"])
+    orders = services.checkout(db.session, user, _lines(data.get("lines") or []),
+                               _address(data.get("address") or {}), idempotency_key=key,
+                               channel=Channel.individual, window=window)
+    body = {"orders": [order_json(o) for o in orders]}
+    db.session.commit()
+    return jsonify(body), 201
+
+
+@bp.get("/orders/<int:order_id>")
+@token_required()
+def get_order(order_id: int):
+    return jsonify(order_json(services.order_for(db.session, api_user(), order_id)))
+
+
+@bp.post("/orders/<int:order_id>/payments")
+@token_required(Role.buyer)
+def pay_order(order_id: int):
+    user = api_user()
+    order = services.order_for(db.session, user, order_id)
+    if order.buyer_id != user.id:
+        raise Forbidden("只有下单人可以付款")
+    data = json_body()
+    reject_unknown(data, {"provider"})
+    provider = data.get("provider", "simulated")
+    if provider != "simulated":
+        raise RuleBroken("该支付方式未启用", field="provider", code="provider_unavailable")
+    outcome = services.record_payment(
+        db.session, order, provider="simulated", reference=f"sim-{order.id}",
+        amount_fen=order.total_fen, currency=order.currency)
+    body = {"order": order_json(order), "test_mode": True,
+            "payment": {"provider": "simulated", "status": str(outcome.payment.status),
+                        "amount": money_json(outcome.payment.amount_fen)}}
+    db.session.commit()
+    return jsonify(body), 200

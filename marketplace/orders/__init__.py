@@ -1,0 +1,1 @@
+"""Orders: checkout split per seller, stock reservations, payments, the order lifecycle."""

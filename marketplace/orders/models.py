@@ -1,0 +1,173 @@
+"""Orders, their lines and events, checkouts (idempotency) and payments."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.core.models import AwareDateTime, BigId, TimestampMixin, str_enum
+from marketplace.core.time import utcnow
+from marketplace.extensions import db
+
+
+class OrderStatus(StrEnum):
+    pending_payment = "pending_payment"  # stock reserved until reserved_until
+    paid = "paid"  # money captured; the seller ships
+    shipped = "shipped"  # carrier and tracking number given
+    received = "received"  # the buyer confirmed (or 10 days passed)
+    completed = "completed"  # closed
+    cancelled = "cancelled"  # by the buyer, or the payment window ran out; stock released
+
+
+class Channel(StrEnum):
+    individual = "individual"  # a person buying for themselves
+    unit_member = "unit_member"  # a member of a unit, counted toward its share
+    unit_purchase = "unit_purchase"  # a unit buying (canteen, union)
+    group_purchase = "group_purchase"  # a group-purchase campaign
+    procurement = "procurement"  # government procurement
+    offline = "offline"  # recorded sale at a fair or market
+
+
+class PaymentStatus(StrEnum):
+    succeeded = "succeeded"  # captured for this order
+    refunded = "refunded"  # captured after the order could no longer be served; returned
+
+
+ORDER_STATUS_LABELS = {
+    OrderStatus.pending_payment: "待付款",
+    OrderStatus.paid: "已付款",
+    OrderStatus.shipped: "已发货",
+    OrderStatus.received: "已收货",
+    OrderStatus.completed: "已完成",
+    OrderStatus.cancelled: "已取消",
+}
+
+
+class Checkout(db.Model):
+    """One submission of a cart: the idempotency key makes a repeated submission answer the
+    orders of the first."""
+
+    __tablename__ = "checkouts"
+    __table_args__ = (UniqueConstraint("buyer_id", "idempotency_key",
+                                       name="uq_checkouts_buyer_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # hash of the request it answered
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+    orders: Mapped[list[Order]] = relationship(back_populates="checkout", order_by="Order.id")
+
+
+class Order(TimestampMixin, db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("total_fen = goods_fen + shipping_fen", name="total_sum"),
+        CheckConstraint("refunded_fen <= paid_fen", name="refund_within_paid"),
+        Index("ix_orders_status_reserved_until", "status", "reserved_until"),
+        Index("ix_orders_buyer_created", "buyer_id", "created_at"),
+        Index("ix_orders_seller_status", "seller_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    checkout_id: Mapped[int] = mapped_column(ForeignKey("checkouts.id"), index=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel), default=Channel.individual)
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus),
+                                                default=OrderStatus.pending_payment)
+    goods_fen: Mapped[int] = mapped_column(BigInteger)
+    shipping_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    reserved_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    stock_held: Mapped[bool] = mapped_column(default=True)  # its lines' units are reserved
+    cancel_reason: Mapped[str] = mapped_column(String(32), default="")
+    paid_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    # where it goes (a copy: later edits of an address book never change an order)
+    recipient: Mapped[str] = mapped_column(String(32))
+    mobile: Mapped[str] = mapped_column(String(11))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    region_names: Mapped[str] = mapped_column(String(200))
+    address_detail: Mapped[str] = mapped_column(String(200))
+
+    checkout: Mapped[Checkout] = relationship(back_populates="orders")
+    seller = relationship("Seller", lazy="joined")
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id",
+        lazy="selectin")
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id")
+
+    @property
+    def status_label(self) -> str:
+        return ORDER_STATUS_LABELS[self.status]
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("amount_fen = unit_price_fen * quantity", name="amount_product"),
+        UniqueConstraint("order_id", "product_id", name="uq_order_lines_product"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))  # as sold
+    spec: Mapped[str] = mapped_column(String(64), default="")
+    unit_price_fen: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderEvent(db.Model):
+    """Append-only: every change of an order (who, when, what)."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # created, paid, cancelled, expired, ...
+    from_status: Mapped[str] = mapped_column(String(24), default="")
+    to_status: Mapped[str] = mapped_column(String(24), default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+
+class Payment(db.Model):
+    """Money captured by a provider for an order; (provider, reference) is unique, so a
+    confirmation delivered twice is recorded once."""
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("provider", "reference", name="uq_payments_reference"),
+                      CheckConstraint("amount_fen > 0", name="amount_positive"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)

@@ -1,0 +1,116 @@
+"""POST /api/v1/orders, GET /api/v1/orders/{id}, POST /api/v1/orders/{id}/payments."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.accounts.models import Role
+from marketplace.catalog.models import Product
+from marketplace.extensions import db
+from marketplace.orders.models import Order, Payment
+from tests.api.conftest import assert_error
+
+URL = "/api/v1/orders"
+ADDRESS = {"recipient": "王小红", "mobile": "13912345678", "region_code": "431224",
+           "detail": "卢峰镇建设路 8 号"}
+
+
+@pytest.fixture
+def goods(make):
+    seller = make.seller(name="古楼茶叶合作社")
+    other = make.seller(name="溆浦枣业合作社", region_code="431224")
+    return {"tea": make.product(seller, name="云雾茶", price_fen=4500, stock=5).id,
+            "zao": make.product(other, name="红枣", price_fen=3800, stock=2).id,
+            "seller": seller}
+
+
+def body(goods, key="api-key-0001", **quantities):
+    lines = [{"product_id": goods[name], "quantity": q} for name, q in quantities.items()]
+    return {"lines": lines, "address": ADDRESS, "idempotency_key": key}
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def stock(app, product_id) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Product.stock).where(Product.id == product_id))
+
+
+def test_checkout_answers_one_order_per_seller(api, app, goods, buyer_headers):
+    resp = api.post(URL, body(goods, tea=2, zao=1), headers=buyer_headers)
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    orders = resp.get_json()["orders"]
+    assert len(orders) == 2
+    tea = next(o for o in orders if o["seller"]["name"] == "古楼茶叶合作社")
+    assert tea["status"] == "pending_payment"
+    assert tea["total"] == {"amount": 9000, "currency": "CNY"}
+    assert tea["lines"] == [{"product_id": goods["tea"], "name": "云雾茶", "spec": "250g/罐",
+                             "quantity": 2, "unit_price": {"amount": 4500, "currency": "CNY"},
+                             "amount": {"amount": 9000, "currency": "CNY"}}]
+    assert tea["reserved_until"] and tea["number"]
+    assert stock(app, goods["tea"]) == 3
+    # a retried call (double click, network retry) answers the same orders
+    again = api.post(URL, body(goods, tea=2, zao=1), headers=buyer_headers)
+    assert [o["id"] for o in again.get_json()["orders"]] == [o["id"] for o in orders]
+    assert count(app, Order) == 2 and stock(app, goods["tea"]) == 3
+
+
+def test_key_reused_for_another_request_is_a_conflict(api, goods, buyer_headers):
+    api.post(URL, body(goods, tea=1), headers=buyer_headers)
+    resp = api.post(URL, body(goods, tea=2), headers=buyer_headers)
+    assert_error(resp, 409, "idempotency_key_reused")
+
+
+def test_insufficient_stock_names_every_short_line(api, app, goods, buyer_headers):
+    resp = api.post(URL, body(goods, tea=6, zao=3), headers=buyer_headers)
+    error = assert_error(resp, 409, "insufficient_stock")
+    assert {line["product_id"] for line in error["details"]["lines"]} == \
+        {goods["tea"], goods["zao"]}
+    assert count(app, Order) == 0 and stock(app, goods["tea"]) == 5
+
+
+@pytest.mark.parametrize("payload, status", [
+    ({"lines": "x", "address": ADDRESS, "idempotency_key": "api-key-0001"}, 400),
+    ({"lines": [{"product_id": "1", "quantity": 1}], "address": ADDRESS,
+      "idempotency_key": "api-key-0001"}, 400),
+    ({"lines": [{"product_id": 1, "quantity": 1}], "address": {"recipient": 1},
+      "idempotency_key": "api-key-0001"}, 400),
+    ({"lines": [{"product_id": 1, "quantity": 1}], "address": ADDRESS}, 400),
+    ({"lines": [{"product_id": 1, "quantity": 1}], "address": ADDRESS,
+      "idempotency_key": "api-key-0001", "channel": "unit_purchase"}, 422),
+    ({"lines": [{"product_id": 1, "quantity": 1}], "address": ADDRESS,
+      "idempotency_key": "api-key-0001", "price": 1}, 400),
+])
+def test_bad_bodies_get_json_errors(api, app, buyer_headers, payload, status):
+    assert_error(api.post(URL, payload, headers=buyer_headers), status)
+    assert count(app, Order) == 0
+
+
+def test_anonymous_is_401(api, goods):
+    assert_error(api.post(URL, body(goods, tea=1)), 401)
+
+
+def test_read_and_pay_own_order_only(api, app, goods, buyer_headers):
+    order = api.post(URL, body(goods, tea=1), headers=buyer_headers).get_json()["orders"][0]
+    path = f"{URL}/{order['id']}"
+    assert api.get(path, headers=buyer_headers).get_json()["number"] == order["number"]
+    stranger = api.user_headers(Role.buyer)[1]
+    assert_error(api.get(path, headers=stranger), 404)
+    assert_error(api.post(f"{path}/payments", {"provider": "simulated"}, headers=stranger), 404)
+    # its seller's staff may read it, not pay it
+    staff = api.staff_headers(goods["seller"])[1]
+    assert api.get(path, headers=staff).status_code == 200
+    assert_error(api.get(f"{URL}/999999", headers=buyer_headers), 404)
+
+    for _ in range(3):  # paying again answers the paid order, one payment recorded
+        resp = api.post(f"{path}/payments", {"provider": "simulated"}, headers=buyer_headers)
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        paid = resp.get_json()
+        assert paid["order"]["status"] == "paid" and paid["test_mode"] is True
+        assert paid["order"]["paid"] == {"amount": 4500, "currency": "CNY"}
+    assert count(app, Payment) == 1
+    assert_error(api.post(f"{path}/payments", {"provider": "stripe"}, headers=buyer_headers),
+                 422, "provider_unavailable")
