@@ -111,10 +111,12 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.api import bp as api_bp
     from marketplace.households.views import bp as households_bp
     from marketplace.media.views import bp as media_bp
+    from marketplace.orders.views import bp as orders_bp
     from marketplace.sellers.views import bp as seller_bp
     from marketplace.storefront.views import bp as storefront_bp
 
-    for bp in (storefront_bp, accounts_bp, seller_bp, admin_bp, households_bp, media_bp):
+    for bp in (storefront_bp, accounts_bp, seller_bp, admin_bp, households_bp, media_bp,
+               orders_bp):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies

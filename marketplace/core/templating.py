@@ -36,5 +36,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = _localtime
     app.jinja_env.globals["url_with"] = _url_with
     app.jinja_env.globals["category_name"] = _category_name
+    from marketplace.core.i18n import translate_message
+    app.jinja_env.globals["translate"] = translate_message  # a service's Msg, in the page language
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

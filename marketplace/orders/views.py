@@ -1,0 +1,230 @@
+"""Cart, checkout, the buyer's orders and the simulated payment page."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, user_logged_in
+from sqlalchemy import select
+
+from marketplace.core.errors import DomainError
+from marketplace.core.forms import apply_error
+from marketplace.core.i18n import translate_message
+from marketplace.core.policy import login_required
+from marketplace.extensions import db
+from marketplace.orders import cart, services
+from marketplace.orders.forms import CheckoutForm
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.services import AddressInput, LineInput
+from marketplace.regions.models import Region, RegionLevel
+
+bp = Blueprint("orders", __name__)
+
+
+def _user():
+    return current_user if current_user.is_authenticated else None
+
+
+def _int(name: str, default: int | None = None) -> int | None:
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        return default
+
+
+@user_logged_in.connect
+def _merge_cart(app, user, **_extra):
+    """A visitor's cart joins the buyer's at sign-in."""
+    try:
+        if cart.merge(db.session, user, session):
+            db.session.commit()
+    except Exception:  # never stand between a buyer and signing in
+        db.session.rollback()
+        app.logger.exception("cart merge failed")
+
+
+# ---- cart ---------------------------------------------------------------------------------------
+
+@bp.get("/cart")
+def cart_page():
+    groups = cart.lines(db.session, _user(), session)
+    return render_template("orders/cart.html", groups=groups,
+                           total_fen=sum(g.total_fen for g in groups),
+                           blocked=any(line.problem for g in groups for line in g.lines))
+
+
+@bp.post("/cart/add")
+def cart_add():
+    product_id = _int("product_id")
+    quantity = _int("quantity", 1)
+    if product_id is None:
+        abort(400)
+    try:
+        now = cart.set_quantity(db.session, _user(), session, product_id, quantity, add=True)
+    except DomainError as err:
+        db.session.rollback()
+        flash(translate_message(err.message), "error")
+        return redirect(url_for("storefront.product", product_id=product_id))
+    db.session.commit()
+    flash(_("已加入购物车（共 %(n)s 件）", n=now), "success")
+    return redirect(url_for("orders.cart_page"))
+
+
+@bp.post("/cart/update")
+def cart_update():
+    product_id, quantity = _int("product_id"), _int("quantity")
+    if product_id is None or quantity is None:
+        flash(_("数量必须是整数"), "error")
+        return redirect(url_for("orders.cart_page"))
+    try:
+        cart.set_quantity(db.session, _user(), session, product_id, max(quantity, 0))
+    except DomainError as err:
+        db.session.rollback()
+        flash(translate_message(err.message), "error")
+    else:
+        db.session.commit()
+    return redirect(url_for("orders.cart_page"))
+
+
+@bp.post("/cart/remove")
+def cart_remove():
+    product_id = _int("product_id")
+    if product_id is not None:
+        cart.remove(db.session, _user(), session, [product_id])
+        db.session.commit()
+        flash(_("已从购物车移除"), "success")
+    return redirect(url_for("orders.cart_page"))
+
+
+# ---- checkout -----------------------------------------------------------------------------------
+
+def _region_choices() -> list[tuple[str, str]]:
+    rows = db.session.execute(select(Region.code, Region.name_path)
+                              .where(Region.level == RegionLevel.county).order_by(Region.code))
+    return [("", _("请选择区县"))] + [(code, path.replace("/", " ")) for code, path in rows]
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+@login_required
+def checkout():
+    groups = cart.lines(db.session, current_user, session)
+    if not groups:
+        flash(_("购物车是空的"), "info")
+        return redirect(url_for("orders.cart_page"))
+    form = CheckoutForm()
+    form.region_code.choices = _region_choices()
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex  # one per checkout page: a double submit
+        if not form.mobile.data and current_user.mobile:  # yields one set of orders
+            form.mobile.data = current_user.mobile
+    blocked = any(line.problem for g in groups for line in g.lines)
+    if form.validate_on_submit() and not blocked:
+        lines = [LineInput(line.product.id, line.quantity) for g in groups for line in g.lines]
+        window = timedelta(minutes=current_app.config["ORDER_PAYMENT_WINDOW_MINUTES"])
+        try:
+            orders = services.checkout(
+                db.session, current_user, lines,
+                AddressInput(form.recipient.data, form.mobile.data, form.region_code.data,
+                             form.detail.data),
+                idempotency_key=form.idempotency_key.data or "", window=window)
+        except DomainError as err:
+            db.session.rollback()
+            apply_error(form, err)
+        else:
+            cart.remove(db.session, current_user, session, [ln.product_id for o in orders
+                                                            for ln in o.lines])
+            db.session.commit()
+            flash(_("下单成功，请在 %(n)s 分钟内付款", n=int(window.total_seconds() // 60)),
+                  "success")
+            if len(orders) == 1:
+                return redirect(url_for("orders.order_page", order_id=orders[0].id))
+            return redirect(url_for("orders.my_orders"))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("orders/checkout.html", form=form, groups=groups, blocked=blocked,
+                           total_fen=sum(g.total_fen for g in groups)), status
+
+
+# ---- the buyer's orders -------------------------------------------------------------------------
+
+def _own(order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None or order.buyer_id != current_user.id:
+        abort(404)
+    return order
+
+
+@bp.get("/orders")
+@login_required
+def my_orders():
+    orders = db.session.scalars(select(Order).where(Order.buyer_id == current_user.id)
+                                .order_by(Order.id.desc()).limit(100)).all()
+    return render_template("orders/list.html", orders=orders)
+
+
+@bp.get("/orders/<int:order_id>")
+@login_required
+def order_page(order_id: int):
+    order = _own(order_id)
+    return render_template("orders/order.html", order=order, statuses=OrderStatus)
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@login_required
+def order_cancel(order_id: int):
+    order = _own(order_id)
+    try:
+        services.cancel(db.session, current_user, order)
+    except DomainError as err:
+        db.session.rollback()
+        flash(translate_message(err.message), "error")
+    else:
+        db.session.commit()
+        flash(_("订单已取消，库存已释放"), "success")
+    return redirect(url_for("orders.order_page", order_id=order_id))
+
+
+@bp.route("/orders/<int:order_id>/pay", methods=["GET", "POST"])
+@login_required
+def order_pay(order_id: int):
+    """The simulated provider's page: clearly a test payment; it can succeed, fail, or
+    deliver its confirmation late (after the payment window)."""
+    order = _own(order_id)
+    if request.method == "GET":
+        return render_template("orders/pay.html", order=order)
+    outcome = request.form.get("outcome")
+    if outcome == "fail":
+        flash(_("测试支付：付款失败，订单仍待付款"), "error")
+        return redirect(url_for("orders.order_page", order_id=order_id))
+    if outcome not in ("success", "late"):
+        abort(400)
+    now = None
+    if outcome == "late" and order.reserved_until:
+        now = order.reserved_until + timedelta(minutes=1)
+    try:
+        result = services.record_payment(
+            db.session, order, provider="simulated", reference=f"sim-{order.id}",
+            amount_fen=order.total_fen, currency=order.currency, now=now)
+    except DomainError as err:
+        db.session.rollback()
+        flash(translate_message(err.message), "error")
+        return redirect(url_for("orders.order_page", order_id=order_id))
+    db.session.commit()
+    if result.refunded:
+        flash(_("付款到账时商品已售完，款项将原路退回"), "error")
+    elif result.duplicate:
+        flash(_("这笔付款已经入账"), "info")
+    else:
+        flash(_("付款成功（测试支付）"), "success")
+    return redirect(url_for("orders.order_page", order_id=order_id))

@@ -1,0 +1,145 @@
+"""Cart, checkout, the buyer's orders and the simulated payment page, through the test client."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.catalog.models import Product
+from marketplace.extensions import db
+from marketplace.orders.models import CartItem, Order, OrderStatus
+
+ADDRESS = {"recipient": "王小红", "mobile": "13912345678", "region_code": "431224",
+           "detail": "卢峰镇建设路 8 号"}
+
+
+@pytest.fixture
+def goods(make):
+    seller = make.seller(name="古楼茶叶合作社")
+    other = make.seller(name="溆浦枣业合作社", region_code="431224")
+    return {"tea": make.product(seller, name="云雾茶", price_fen=4500, stock=5).id,
+            "zao": make.product(other, name="红枣", price_fen=3800, stock=2).id}
+
+
+@pytest.fixture
+def buyer(make):
+    return make.user("buyer", login="buyer1@example.test")
+
+
+def scalar(app, stmt):
+    with app.app_context():
+        return db.session.scalar(stmt)
+
+
+def stock(app, product_id):
+    return scalar(app, select(Product.stock).where(Product.id == product_id))
+
+
+def add(client, product_id, quantity=1):
+    return client.post_form("/cart/add", {"product_id": product_id, "quantity": quantity})
+
+
+def test_visitor_cart_merges_at_sign_in(client, app, goods, buyer):
+    assert add(client, goods["tea"], 2).status_code == 302
+    page = client.get("/cart").get_data(as_text=True)
+    assert "云雾茶" in page and "¥90.00" in page
+    client.login("buyer1@example.test")
+    assert scalar(app, select(CartItem.quantity).where(CartItem.product_id == goods["tea"])) == 2
+    assert "云雾茶" in client.get("/cart").get_data(as_text=True)
+
+
+def test_quantities_are_checked_against_stock(client, app, goods):
+    resp = add(client, goods["zao"], 3)
+    assert resp.status_code == 302
+    assert "库存只剩 2 件" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "购物车是空的" in client.get("/cart").get_data(as_text=True)
+    assert add(client, goods["zao"], 2).status_code == 302
+    assert add(client, goods["zao"], 1).status_code == 302  # 3 in all: refused
+    assert 'value="2"' in client.get("/cart").get_data(as_text=True)
+
+
+def test_checkout_needs_sign_in(client, goods):
+    add(client, goods["tea"])
+    resp = client.get("/checkout")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def checkout_form(client) -> dict:
+    page = client.get("/checkout").get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]+)"', page) or \
+        re.search(r'id="idempotency_key" name="idempotency_key" type="hidden" value="([0-9a-f]+)"',
+                  page)
+    assert key, page[:3000]
+    return {**ADDRESS, "idempotency_key": key.group(1)}
+
+
+def test_checkout_pay_and_double_submit(client, app, goods, buyer):
+    client.login("buyer1@example.test")
+    add(client, goods["tea"], 2)
+    add(client, goods["zao"], 1)
+    form = checkout_form(client)
+    resp = client.post_form("/checkout", form)
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/orders")
+    assert scalar(app, select(func.count()).select_from(Order)) == 2
+    assert stock(app, goods["tea"]) == 3 and stock(app, goods["zao"]) == 1
+    assert scalar(app, select(func.count()).select_from(CartItem)) == 0
+    # the same page submitted again (double click, refresh): still two orders
+    client.post_form("/checkout", form)
+    assert scalar(app, select(func.count()).select_from(Order)) == 2
+
+    order_id = scalar(app, select(Order.id).where(Order.goods_fen == 9000))
+    page = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "待付款" in page and "去付款" in page
+    assert "测试" in client.get(f"/orders/{order_id}/pay").get_data(as_text=True)
+    client.post_form(f"/orders/{order_id}/pay", {"outcome": "fail"})
+    assert scalar(app, select(Order.status).where(Order.id == order_id)) == \
+        OrderStatus.pending_payment
+    client.post_form(f"/orders/{order_id}/pay", {"outcome": "success"})
+    assert scalar(app, select(Order.status).where(Order.id == order_id)) == OrderStatus.paid
+    assert "已付款" in client.get("/orders").get_data(as_text=True)
+
+
+def test_bad_address_shows_field_errors(client, app, goods, buyer):
+    client.login("buyer1@example.test")
+    add(client, goods["tea"])
+    form = {**checkout_form(client), "mobile": "123", "region_code": ""}
+    resp = client.post_form("/checkout", form)
+    assert resp.status_code == 400
+    assert scalar(app, select(func.count()).select_from(Order)) == 0
+
+
+def test_cancel_and_late_payment(client, app, goods, buyer):
+    client.login("buyer1@example.test")
+    add(client, goods["zao"], 2)
+    client.post_form("/checkout", checkout_form(client))
+    order_id = scalar(app, select(Order.id))
+    client.post_form(f"/orders/{order_id}/pay", {"outcome": "late"})  # stock still there
+    assert scalar(app, select(Order.status).where(Order.id == order_id)) == OrderStatus.paid
+    add(client, goods["tea"], 1)
+    client.post_form("/checkout", checkout_form(client))
+    second = scalar(app, select(func.max(Order.id)))
+    client.post_form(f"/orders/{second}/cancel")
+    assert scalar(app, select(Order.status).where(Order.id == second)) == OrderStatus.cancelled
+    assert stock(app, goods["tea"]) == 5
+
+
+def test_another_buyers_order_is_404(client, make_client, app, goods, buyer, make):
+    client.login("buyer1@example.test")
+    add(client, goods["tea"])
+    client.post_form("/checkout", checkout_form(client))
+    order_id = scalar(app, select(Order.id))
+    make.user("buyer", login="buyer2@example.test")
+    other = make_client()
+    other.login("buyer2@example.test")
+    assert other.get(f"/orders/{order_id}").status_code == 404
+    assert other.post_form(f"/orders/{order_id}/pay", {"outcome": "success"}).status_code == 404
+    assert other.post_form(f"/orders/{order_id}/cancel").status_code == 404
+
+
+def test_english_cart(client, goods):
+    client.get("/lang/en")
+    add(client, goods["tea"])
+    page = client.get("/cart").get_data(as_text=True)
+    assert "Check out" in page and "Add to cart" not in page
+    assert "Add to cart" in client.get(f"/products/{goods['tea']}").get_data(as_text=True)
