@@ -325,6 +325,19 @@ def document() -> dict:
                     "provider": {"type": "string", "enum": ["simulated"]}}}}}},
             "responses": {"200": _json(_ref("PaymentResult"), "The order after payment."),
                           **_errors(400, 401, 403, 404, 409, 422)}}},
+        "/api/v1/orders/{order_id}/refunds": {"post": {
+            "tags": ["orders"], "operationId": "refundOrder", "security": SECURED,
+            "summary": "Give money back for an order (its seller's staff, admins)",
+            "description": "amount for a partial refund; without it, all that is left. Never "
+                           "more than paid minus refunded (422 refund_exceeds_paid). A full "
+                           "refund of an order not yet shipped cancels it.",
+            "parameters": [ORDER_ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "additionalProperties": False, "properties": {
+                    "amount": _ref("Money"), "reason": {"type": "string"}}}}}},
+            "responses": {"201": _json({"type": "object", "properties": {
+                "order": _ref("Order"), "refund": {"type": "object"}}}, "The refund."),
+                **_errors(400, 401, 403, 404, 409, 422)}}},
         "/api/v1/openapi.json": {"get": {
             "tags": ["meta"], "operationId": "openapi", "summary": "This document",
             "responses": {"200": {"description": "The OpenAPI document.",

@@ -1,4 +1,5 @@
-"""POST /api/v1/orders, GET /api/v1/orders/{id}, POST /api/v1/orders/{id}/payments."""
+"""POST /api/v1/orders, GET /api/v1/orders/{id}, POST /api/v1/orders/{id}/payments and
+/refunds."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,6 +12,7 @@ from marketplace.api.common import (
     api_user,
     check_types,
     json_body,
+    money_in,
     reject_unknown,
     seller_json,
     token_required,
@@ -19,7 +21,7 @@ from marketplace.core.errors import Forbidden, RuleBroken, ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.core.money import money_json
 from marketplace.extensions import db
-from marketplace.orders import services
+from marketplace.orders import fulfilment, services
 from marketplace.orders.models import Channel, Order
 from marketplace.orders.services import AddressInput, LineInput
 
@@ -118,3 +120,22 @@ def pay_order(order_id: int):
                         "amount": money_json(outcome.payment.amount_fen)}}
     db.session.commit()
     return jsonify(body), 200
+
+
+@bp.post("/orders/<int:order_id>/refunds")
+@token_required(Role.seller_staff)
+def refund_order(order_id: int):
+    """Its seller's staff (or an admin) gives money back: `amount` for part, none for all."""
+    user = api_user()
+    order = services.order_for(db.session, user, order_id)
+    data = json_body()
+    reject_unknown(data, {"amount", "reason"})
+    check_types(data, {"reason": "string"})
+    amount = money_in(data["amount"], field="amount") if data.get("amount") is not None else None
+    record = fulfilment.refund(db.session, user, order, amount_fen=amount,
+                               reason=data.get("reason", ""))
+    body = {"order": order_json(order),
+            "refund": {"id": record.id, "amount": money_json(record.amount_fen),
+                       "status": str(record.status)}}
+    db.session.commit()
+    return jsonify(body), 201

@@ -98,6 +98,10 @@ class Order(TimestampMixin, db.Model):
     stock_held: Mapped[bool] = mapped_column(default=True)  # its lines' units are reserved
     cancel_reason: Mapped[str] = mapped_column(String(32), default="")
     paid_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    carrier: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    tracking_no: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    shipped_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    received_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     # where it goes (a copy: later edits of an address book never change an order)
     recipient: Mapped[str] = mapped_column(String(32))
     mobile: Mapped[str] = mapped_column(String(11))
@@ -185,3 +189,38 @@ class CartItem(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     quantity: Mapped[int] = mapped_column(Integer)
     added_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+
+class RefundStatus(StrEnum):
+    requested = "requested"  # the buyer asked; the seller or an admin decides
+    refunded = "refunded"  # approved and paid back through the provider
+    rejected = "rejected"  # refused, with a reason
+
+
+REFUND_STATUS_LABELS = {RefundStatus.requested: "待处理", RefundStatus.refunded: "已退款",
+                        RefundStatus.rejected: "已拒绝"}
+
+
+class Refund(db.Model):
+    """Money going back for an order: asked for by the buyer or given by the seller; never more
+    in all than was paid."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus))
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    provider_reference: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+    order: Mapped[Order] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return REFUND_STATUS_LABELS[self.status]

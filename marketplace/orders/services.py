@@ -275,7 +275,7 @@ def _release(session: Session, order: Order) -> None:
     outbox.record(session, OutboxKind.product, [ln.product_id for ln in order.lines])
 
 
-def _transition(order: Order, to: OrderStatus, kind: str, actor: User | None, now: datetime,
+def transition(order: Order, to: OrderStatus, kind: str, actor: User | None, now: datetime,
                 note: str = "") -> None:
     order.events.append(OrderEvent(kind=kind, from_status=order.status, to_status=to,
                                    actor_id=actor.id if actor else None, note=note,
@@ -302,7 +302,7 @@ def expire(session: Session, *, now: datetime | None = None,
     for order in session.scalars(stmt).all():
         _release(session, order)
         order.cancel_reason = "expired"
-        _transition(order, OrderStatus.cancelled, "expired", None, now, "付款时间已过，库存已释放")
+        transition(order, OrderStatus.cancelled, "expired", None, now, "付款时间已过，库存已释放")
         count += 1
     if count:
         session.flush()
@@ -316,7 +316,7 @@ def cancel(session: Session, actor: User, order: Order, *, now: datetime | None 
         raise IllegalTransition(Msg("订单%(status)s，不能取消", status=Msg(order.status_label)))
     _release(session, order)
     order.cancel_reason = "buyer"
-    _transition(order, OrderStatus.cancelled, "cancelled", actor, now)
+    transition(order, OrderStatus.cancelled, "cancelled", actor, now)
     session.flush()
     return order
 
@@ -369,7 +369,7 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
         savepoint.commit()
         order.stock_held = True
         outbox.record(session, OutboxKind.product, list(quantities))
-        _transition(order, OrderStatus.pending_payment, "reserved_again", None, now,
+        transition(order, OrderStatus.pending_payment, "reserved_again", None, now,
                     "付款在时限后到账，库存重新锁定")
     elif order.status != OrderStatus.pending_payment:
         raise IllegalTransition(Msg("订单%(status)s，不能付款", status=Msg(order.status_label)))
@@ -381,7 +381,7 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
     order.paid_at = now
     order.reserved_until = None
     order.stock_held = False  # the units are sold now, not held
-    _transition(order, OrderStatus.paid, "paid", None, now, f"{provider} {reference}")
+    transition(order, OrderStatus.paid, "paid", None, now, f"{provider} {reference}")
     session.flush()
     return PaymentOutcome(payment, order)
 

@@ -22,11 +22,12 @@ from sqlalchemy import select
 from marketplace.core.errors import DomainError
 from marketplace.core.forms import apply_error
 from marketplace.core.i18n import translate_message
+from marketplace.core.money import MoneyFormatError, parse_yuan
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
-from marketplace.orders import cart, services
+from marketplace.orders import cart, fulfilment, services
 from marketplace.orders.forms import CheckoutForm
-from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.models import Order, OrderStatus, Refund
 from marketplace.orders.services import AddressInput, LineInput
 from marketplace.regions.models import Region, RegionLevel
 
@@ -177,7 +178,11 @@ def my_orders():
 @login_required
 def order_page(order_id: int):
     order = _own(order_id)
-    return render_template("orders/order.html", order=order, statuses=OrderStatus)
+    refunds = db.session.scalars(select(Refund).where(Refund.order_id == order.id)
+                                 .order_by(Refund.id)).all()
+    return render_template("orders/order.html", order=order, statuses=OrderStatus,
+                           refunds=refunds, refundable=fulfilment.refundable_fen(db.session, order),
+                           can_refund=order.status in fulfilment.REFUNDABLE)
 
 
 @bp.post("/orders/<int:order_id>/cancel")
@@ -228,3 +233,41 @@ def order_pay(order_id: int):
     else:
         flash(_("付款成功（测试支付）"), "success")
     return redirect(url_for("orders.order_page", order_id=order_id))
+
+
+@bp.post("/orders/<int:order_id>/receive")
+@login_required
+def order_receive(order_id: int):
+    order = _own(order_id)
+    try:
+        fulfilment.confirm_receipt(db.session, current_user, order)
+    except DomainError as err:
+        db.session.rollback()
+        flash(translate_message(err.message), "error")
+    else:
+        db.session.commit()
+        flash(_("已确认收货，谢谢您的帮扶"), "success")
+    return redirect(url_for("orders.order_page", order_id=order_id))
+
+
+@bp.post("/orders/<int:order_id>/refund")
+@login_required
+def order_refund_request(order_id: int):
+    order = _own(order_id)
+    text = (request.form.get("amount") or "").strip()
+    try:
+        amount = parse_yuan(text) if text else None
+        fulfilment.request_refund(db.session, current_user, order, amount_fen=amount,
+                                  reason=request.form.get("reason", ""))
+    except MoneyFormatError:
+        flash(_("退款金额格式不对，例如 12.50"), "error")
+    except DomainError as err:
+        db.session.rollback()
+        flash(translate_message(err.message), "error")
+    else:
+        db.session.commit()
+        flash(_("退款申请已提交，等待商家处理"), "success")
+    return redirect(url_for("orders.order_page", order_id=order_id))
+
+
+from marketplace.orders import seller_views  # noqa: F401  (routes on this blueprint)

@@ -114,3 +114,33 @@ def test_read_and_pay_own_order_only(api, app, goods, buyer_headers):
     assert count(app, Payment) == 1
     assert_error(api.post(f"{path}/payments", {"provider": "stripe"}, headers=buyer_headers),
                  422, "provider_unavailable")
+
+
+def test_seller_refunds_part_then_the_rest(api, app, goods, buyer_headers):
+    order = api.post(URL, body(goods, tea=2), headers=buyer_headers).get_json()["orders"][0]
+    path = f"{URL}/{order['id']}"
+    staff = api.staff_headers(goods["seller"])[1]
+    # not paid yet: nothing to refund
+    assert_error(api.post(f"{path}/refunds", {}, headers=staff), 409, "illegal_transition")
+    api.post(f"{path}/payments", {"provider": "simulated"}, headers=buyer_headers)
+    # the buyer may not refund through this route; another seller's staff sees nothing
+    assert_error(api.post(f"{path}/refunds", {}, headers=buyer_headers), 403)
+    with app.app_context():
+        from tests.fixtures.factories import make_seller
+        other_seller = make_seller(db.session, name="别家合作社")
+        db.session.commit()
+        db.session.refresh(other_seller)
+        db.session.expunge(other_seller)
+    assert_error(api.post(f"{path}/refunds", {}, headers=api.staff_headers(other_seller)[1]),
+                 404)
+    assert_error(api.post(f"{path}/refunds", {"amount": 100}, headers=staff), 400)
+    part = api.post(f"{path}/refunds", {"amount": {"amount": 1000, "currency": "CNY"},
+                                        "reason": "少发一件"}, headers=staff)
+    assert part.status_code == 201, part.get_data(as_text=True)
+    assert part.get_json()["order"]["refunded"] == {"amount": 1000, "currency": "CNY"}
+    too_much = api.post(f"{path}/refunds", {"amount": {"amount": 9000, "currency": "CNY"}},
+                        headers=staff)
+    assert assert_error(too_much, 422, "refund_exceeds_paid")["details"]["refundable"] == 8000
+    rest = api.post(f"{path}/refunds", {}, headers=staff).get_json()
+    assert rest["refund"]["amount"] == {"amount": 8000, "currency": "CNY"}
+    assert rest["order"]["status"] == "cancelled"

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from marketplace.catalog.models import Product
 from marketplace.extensions import db
-from marketplace.orders.models import CartItem, Order, OrderStatus
+from marketplace.orders.models import CartItem, Order, OrderStatus, Refund
 
 ADDRESS = {"recipient": "王小红", "mobile": "13912345678", "region_code": "431224",
            "detail": "卢峰镇建设路 8 号"}
@@ -19,7 +19,8 @@ def goods(make):
     seller = make.seller(name="古楼茶叶合作社")
     other = make.seller(name="溆浦枣业合作社", region_code="431224")
     return {"tea": make.product(seller, name="云雾茶", price_fen=4500, stock=5).id,
-            "zao": make.product(other, name="红枣", price_fen=3800, stock=2).id}
+            "zao": make.product(other, name="红枣", price_fen=3800, stock=2).id,
+            "seller": seller}
 
 
 @pytest.fixture
@@ -143,3 +144,37 @@ def test_english_cart(client, goods):
     page = client.get("/cart").get_data(as_text=True)
     assert "Check out" in page and "Add to cart" not in page
     assert "Add to cart" in client.get(f"/products/{goods['tea']}").get_data(as_text=True)
+
+
+def test_seller_ships_buyer_confirms_and_asks_a_refund(client, make_client, app, make, goods,
+                                                       buyer):
+    client.login("buyer1@example.test")
+    add(client, goods["tea"], 2)
+    client.post_form("/checkout", checkout_form(client))
+    order_id = scalar(app, select(Order.id))
+    client.post_form(f"/orders/{order_id}/pay", {"outcome": "success"})
+    staff = make.staff(goods["seller"])
+    seller = make_client()
+    seller.login(staff.email)
+    page = seller.get("/seller/orders").get_data(as_text=True)
+    assert "发货" in page and "王小红" in page
+    resp = seller.post_form(f"/seller/orders/{order_id}/ship", {"carrier": "", "tracking_no": ""})
+    assert resp.status_code == 302
+    assert scalar(app, select(Order.status).where(Order.id == order_id)) == OrderStatus.paid
+    seller.post_form(f"/seller/orders/{order_id}/ship",
+                     {"carrier": "顺丰速运", "tracking_no": "SF1234567890"})
+    assert scalar(app, select(Order.status).where(Order.id == order_id)) == OrderStatus.shipped
+    assert "SF1234567890" in client.get(f"/orders/{order_id}").get_data(as_text=True)
+    client.post_form(f"/orders/{order_id}/refund", {"amount": "10.00", "reason": "有一罐破损"})
+    page = seller.get("/seller/orders?status=shipped").get_data(as_text=True)
+    assert "有一罐破损" in page
+    refund_id = scalar(app, select(func.max(Refund.id)))
+    seller.post_form(f"/seller/refunds/{refund_id}/approve")
+    assert scalar(app, select(Order.refunded_fen).where(Order.id == order_id)) == 1000
+    client.post_form(f"/orders/{order_id}/receive")
+    assert scalar(app, select(Order.status).where(Order.id == order_id)) == OrderStatus.received
+    # another seller's staff: 404 on this order
+    stranger = make_client()
+    stranger.login(make.staff(make.seller(name="别家合作社")).email)
+    assert stranger.post_form(f"/seller/orders/{order_id}/ship",
+                              {"carrier": "x", "tracking_no": "SF1234"}).status_code == 404
