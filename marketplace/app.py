@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.households.views import bp as households_bp
     from marketplace.media.views import bp as media_bp
     from marketplace.orders.views import bp as orders_bp
+    from marketplace.payments.views import bp as payments_bp
     from marketplace.sellers.views import bp as seller_bp
     from marketplace.storefront.views import bp as storefront_bp
 
@@ -120,3 +121,5 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
+    app.register_blueprint(payments_bp)
+    csrf.exempt(payments_bp)  # provider webhooks are verified by their signatures

@@ -36,6 +36,11 @@ def default_config() -> dict:
         "IMAGE_THUMB_SIDE": 400,
         "PER_PAGE": 24,
         "ORDER_PAYMENT_WINDOW_MINUTES": 30,  # stock stays reserved this long for an unpaid order
+        # Stripe is enabled by a secret key; webhooks need the endpoint's signing secret
+        "STRIPE_SECRET_KEY": "",
+        "STRIPE_WEBHOOK_SECRET": "",
+        "STRIPE_WEBHOOK_TOLERANCE": 300,  # seconds a signed webhook stays acceptable
+        "STRIPE_API_BASE": "",  # another API address (tests point it at a local fake)
         "API_TOKEN_MAX_AGE": 7 * 24 * 3600,
         "SQLITE_BUSY_TIMEOUT_MS": 15000,
         "BABEL_DEFAULT_LOCALE": "zh",
@@ -62,6 +67,9 @@ def environment_overrides(environ=os.environ) -> dict:
         "MARKETPLACE_SEARCH_SYNC": "SEARCH_SYNC",
         "MARKETPLACE_MODE": "MARKETPLACE_MODE",
         "MARKETPLACE_HOUSEHOLD_ID_HASH_KEY": "HOUSEHOLD_ID_HASH_KEY",
+        "MARKETPLACE_STRIPE_SECRET_KEY": "STRIPE_SECRET_KEY",
+        "MARKETPLACE_STRIPE_WEBHOOK_SECRET": "STRIPE_WEBHOOK_SECRET",
+        "MARKETPLACE_STRIPE_API_BASE": "STRIPE_API_BASE",
     }
     for env_name, key in mapping.items():
         if environ.get(env_name):

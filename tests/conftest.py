@@ -2,4 +2,5 @@ pytest_plugins = [
     "tests.fixtures.databases",
     "tests.fixtures.app",
     "tests.fixtures.factories",
+    "tests.fixtures.fake_stripe",
 ]

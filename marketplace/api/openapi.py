@@ -315,14 +315,15 @@ def document() -> dict:
             "responses": {"200": _json(_ref("Order"), "The order."), **_errors(401, 404)}}},
         "/api/v1/orders/{order_id}/payments": {"post": {
             "tags": ["orders"], "operationId": "payOrder", "security": SECURED,
-            "summary": "Pay an order (the simulated provider pays at once, in test mode)",
+            "summary": "Pay an order: simulated pays at once (test mode); stripe answers a "
+                       "redirect_url to Stripe Checkout (when enabled)",
             "description": "Idempotent: paying a paid order again answers it unchanged. An "
                            "order whose window passed takes its stock again if there is "
                            "enough; otherwise the payment is refunded.",
             "parameters": [ORDER_ID],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "properties": {
-                    "provider": {"type": "string", "enum": ["simulated"]}}}}}},
+                    "provider": {"type": "string", "enum": ["simulated", "stripe"]}}}}}},
             "responses": {"200": _json(_ref("PaymentResult"), "The order after payment."),
                           **_errors(400, 401, 403, 404, 409, 422)}}},
         "/api/v1/orders/{order_id}/refunds": {"post": {

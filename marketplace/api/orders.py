@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, request, url_for
 
 from marketplace.accounts.models import Role
 from marketplace.api import bp
@@ -17,13 +17,14 @@ from marketplace.api.common import (
     seller_json,
     token_required,
 )
-from marketplace.core.errors import Forbidden, RuleBroken, ValidationFailed
+from marketplace.core.errors import Forbidden, IllegalTransition, RuleBroken, ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.core.money import money_json
 from marketplace.extensions import db
 from marketplace.orders import fulfilment, services
-from marketplace.orders.models import Channel, Order
+from marketplace.orders.models import Channel, Order, OrderStatus
 from marketplace.orders.services import AddressInput, LineInput
+from marketplace.payments import providers
 
 ORDER_TYPES = {"lines": "array", "address": "object", "channel": "string",
                "idempotency_key": "string"}
@@ -110,8 +111,17 @@ def pay_order(order_id: int):
     data = json_body()
     reject_unknown(data, {"provider"})
     provider = data.get("provider", "simulated")
-    if provider != "simulated":
+    enabled = providers(current_app.config)
+    if provider not in enabled:
         raise RuleBroken("该支付方式未启用", field="provider", code="provider_unavailable")
+    if provider != "simulated":
+        if order.status != OrderStatus.pending_payment:
+            raise IllegalTransition(Msg("订单%(status)s，不能付款", status=Msg(order.status_label)))
+        start = enabled[provider].start(
+            order, success_url=url_for("orders.order_page", order_id=order.id, _external=True),
+            cancel_url=url_for("orders.order_page", order_id=order.id, _external=True))
+        return jsonify({"order": order_json(order), "redirect_url": start.redirect_url,
+                        "reference": start.reference, "test_mode": enabled[provider].test_mode})
     outcome = services.record_payment(
         db.session, order, provider="simulated", reference=f"sim-{order.id}",
         amount_fen=order.total_fen, currency=order.currency)
@@ -133,7 +143,8 @@ def refund_order(order_id: int):
     check_types(data, {"reason": "string"})
     amount = money_in(data["amount"], field="amount") if data.get("amount") is not None else None
     record = fulfilment.refund(db.session, user, order, amount_fen=amount,
-                               reason=data.get("reason", ""))
+                               reason=data.get("reason", ""),
+                               gateway=providers(current_app.config))
     body = {"order": order_json(order),
             "refund": {"id": record.id, "amount": money_json(record.amount_fen),
                        "status": str(record.status)}}

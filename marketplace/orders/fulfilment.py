@@ -9,14 +9,33 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.core.errors import IllegalTransition, NotFound, RuleBroken, ValidationFailed
+from marketplace.core.errors import (
+    DomainError,
+    IllegalTransition,
+    NotFound,
+    RuleBroken,
+    ValidationFailed,
+)
 from marketplace.core.i18n import Msg
 from marketplace.core.money import format_fen
 from marketplace.core.time import utcnow
-from marketplace.orders.models import Order, OrderEvent, OrderStatus, Refund, RefundStatus
+from marketplace.orders.models import (
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
 from marketplace.orders.services import transition
 
 # ---- fulfilment ---------------------------------------------------------------------------------
+
+class ProviderUnavailable(DomainError):
+    status = 502
+    code = "provider_unavailable"
+
 
 RECEIVE_AFTER = timedelta(days=10)  # a shipped order counts as received this long after shipping
 COMPLETE_AFTER = timedelta(days=7)  # a received order closes this long after receipt
@@ -125,11 +144,23 @@ def _check_amount(amount: int, left: int) -> None:
                          details={"refundable": left})
 
 
-def _pay_back(session: Session, actor: User, order: Order, refund, now: datetime) -> None:
-    """Money back through the order's provider (the simulated one answers at once)."""
+def _pay_back(session: Session, actor: User, order: Order, refund, now: datetime,
+              gateway: dict | None) -> None:
+    """Money back through the provider that took it (`gateway`: providers by name; the
+    simulated provider answers at once). A provider error leaves nothing recorded."""
+    payment = session.scalar(select(Payment).where(Payment.order_id == order.id,
+                                                   Payment.status == PaymentStatus.succeeded))
+    provider = (gateway or {}).get(payment.provider) if payment else None
+    if provider is not None:
+        try:
+            refund.provider_reference = provider.refund(
+                payment.reference, refund.amount_fen, idempotency_key=f"refund-{refund.id}")
+        except Exception as exc:  # network, outage, refused: nothing is recorded
+            raise ProviderUnavailable("支付服务暂时无法退款，请稍后再试") from exc
+    else:
+        refund.provider_reference = f"sim-refund-{refund.id}"
     refund.status = RefundStatus.refunded
     refund.decided_by, refund.decided_at = actor.id, now
-    refund.provider_reference = f"sim-refund-{refund.id}"
     order.refunded_fen += refund.amount_fen
     order.events.append(OrderEvent(kind="refunded", from_status=order.status,
                                    to_status=order.status, actor_id=actor.id, created_at=now,
@@ -139,7 +170,8 @@ def _pay_back(session: Session, actor: User, order: Order, refund, now: datetime
         transition(order, OrderStatus.cancelled, "cancelled", actor, now, "全额退款")
 
 
-def approve_refund(session: Session, actor: User, refund, *, now: datetime | None = None):
+def approve_refund(session: Session, actor: User, refund, *, now: datetime | None = None,
+                   gateway: dict | None = None):
     order = refund.order
     _check_seller(actor, order)
     if refund.status != RefundStatus.requested:
@@ -147,7 +179,7 @@ def approve_refund(session: Session, actor: User, refund, *, now: datetime | Non
     now = now or utcnow()
     _check_amount(refund.amount_fen, order.paid_fen - order.refunded_fen)
     session.flush()
-    _pay_back(session, actor, order, refund, now)
+    _pay_back(session, actor, order, refund, now, gateway)
     session.flush()
     return refund
 
@@ -170,7 +202,7 @@ def reject_refund(session: Session, actor: User, refund, *, reason: str,
 
 
 def refund(session: Session, actor: User, order: Order, *, amount_fen: int | None = None,
-           reason: str = "", now: datetime | None = None):
+           reason: str = "", now: datetime | None = None, gateway: dict | None = None):
     """The seller (or an admin) gives money back: part, or all that is left."""
     _check_seller(actor, order)
     if order.status not in REFUNDABLE:
@@ -183,6 +215,6 @@ def refund(session: Session, actor: User, order: Order, *, amount_fen: int | Non
                     status=RefundStatus.requested, requested_by=actor.id, created_at=now)
     session.add(record)
     session.flush()
-    _pay_back(session, actor, order, record, now)
+    _pay_back(session, actor, order, record, now, gateway)
     session.flush()
     return record

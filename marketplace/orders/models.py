@@ -174,6 +174,7 @@ class Payment(db.Model):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus))
+    refund_reference: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
 
 
@@ -224,3 +225,19 @@ class Refund(db.Model):
     @property
     def status_label(self) -> str:
         return REFUND_STATUS_LABELS[self.status]
+
+
+class PaymentEvent(db.Model):
+    """A provider's notification (webhook event), recorded once by its id: a replayed event
+    finds its row and changes nothing."""
+
+    __tablename__ = "payment_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id", name="uq_payment_events_event"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(32), default="")
+    received_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)

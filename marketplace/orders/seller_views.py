@@ -1,7 +1,7 @@
 """Seller console for orders (/seller/orders): by status, ship with tracking, refunds."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -15,6 +15,7 @@ from marketplace.extensions import db
 from marketplace.orders import fulfilment
 from marketplace.orders.models import ORDER_STATUS_LABELS, Order, OrderStatus, Refund, RefundStatus
 from marketplace.orders.views import bp
+from marketplace.payments import providers
 from marketplace.sellers import services as sellers
 
 TABS = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received, OrderStatus.completed,
@@ -103,7 +104,8 @@ def seller_refund(order_id: int):
         return _back(order)
     try:
         fulfilment.refund(db.session, current_user, order, amount_fen=amount,
-                          reason=request.form.get("reason", ""))
+                          reason=request.form.get("reason", ""),
+                          gateway=providers(current_app.config))
     except DomainError as err:
         return _failed(order, err)
     return _done(order, _("已退款：%(number)s", number=order.number))
@@ -118,7 +120,8 @@ def seller_refund_decision(refund_id: int, decision: str):
     order = _order(refund.order_id)
     try:
         if decision == "approve":
-            fulfilment.approve_refund(db.session, current_user, refund)
+            fulfilment.approve_refund(db.session, current_user, refund,
+                                      gateway=providers(current_app.config))
         else:
             fulfilment.reject_refund(db.session, current_user, refund,
                                      reason=request.form.get("reason", ""))

@@ -357,20 +357,17 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
         short = _reserve(session, quantities, products)
         if short:
             savepoint.rollback()
-            payment = Payment(order_id=order.id, provider=provider, reference=reference,
-                              amount_fen=amount_fen, currency=currency.upper(),
-                              status=PaymentStatus.refunded, created_at=now)
-            session.add(payment)
-            order.events.append(OrderEvent(kind="payment_refunded", from_status=order.status,
-                                           to_status=order.status, created_at=now,
-                                           note="付款到账时库存已售出，款项原路退回"))
-            session.flush()
-            return PaymentOutcome(payment, order, refunded=True)
+            return _turned_away(session, order, provider, reference, amount_fen, currency, now,
+                                "付款到账时库存已售出，款项原路退回")
         savepoint.commit()
         order.stock_held = True
         outbox.record(session, OutboxKind.product, list(quantities))
         transition(order, OrderStatus.pending_payment, "reserved_again", None, now,
                     "付款在时限后到账，库存重新锁定")
+    elif order.status == OrderStatus.cancelled and order.paid_fen == 0:
+        # money for an order the buyer cancelled meanwhile: it cannot be kept
+        return _turned_away(session, order, provider, reference, amount_fen, currency, now,
+                            "订单已取消，款项原路退回")
     elif order.status != OrderStatus.pending_payment:
         raise IllegalTransition(Msg("订单%(status)s，不能付款", status=Msg(order.status_label)))
     payment = Payment(order_id=order.id, provider=provider, reference=reference,
@@ -384,6 +381,20 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
     transition(order, OrderStatus.paid, "paid", None, now, f"{provider} {reference}")
     session.flush()
     return PaymentOutcome(payment, order)
+
+
+def _turned_away(session: Session, order: Order, provider: str, reference: str, amount_fen: int,
+                 currency: str, now: datetime, note: str) -> PaymentOutcome:
+    """Money arrived that the order cannot take: recorded as to be refunded (the caller pays it
+    back through the provider) and the buyer sees why on the order."""
+    payment = Payment(order_id=order.id, provider=provider, reference=reference,
+                      amount_fen=amount_fen, currency=currency.upper(),
+                      status=PaymentStatus.refunded, created_at=now)
+    session.add(payment)
+    order.events.append(OrderEvent(kind="payment_refunded", from_status=order.status,
+                                   to_status=order.status, created_at=now, note=note))
+    session.flush()
+    return PaymentOutcome(payment, order, refunded=True)
 
 
 # ---- reading ------------------------------------------------------------------------------------

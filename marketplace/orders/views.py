@@ -29,6 +29,7 @@ from marketplace.orders import cart, fulfilment, services
 from marketplace.orders.forms import CheckoutForm
 from marketplace.orders.models import Order, OrderStatus, Refund
 from marketplace.orders.services import AddressInput, LineInput
+from marketplace.payments import providers
 from marketplace.regions.models import Region, RegionLevel
 
 bp = Blueprint("orders", __name__)
@@ -207,7 +208,8 @@ def order_pay(order_id: int):
     deliver its confirmation late (after the payment window)."""
     order = _own(order_id)
     if request.method == "GET":
-        return render_template("orders/pay.html", order=order)
+        return render_template("orders/pay.html", order=order,
+                               stripe_enabled="stripe" in providers(current_app.config))
     outcome = request.form.get("outcome")
     if outcome == "fail":
         flash(_("测试支付：付款失败，订单仍待付款"), "error")
@@ -268,6 +270,27 @@ def order_refund_request(order_id: int):
         db.session.commit()
         flash(_("退款申请已提交，等待商家处理"), "success")
     return redirect(url_for("orders.order_page", order_id=order_id))
+
+
+@bp.post("/orders/<int:order_id>/pay/stripe")
+@login_required
+def order_pay_stripe(order_id: int):
+    """Off to Stripe Checkout; the webhook marks the order paid when the money is in."""
+    order = _own(order_id)
+    provider = providers(current_app.config).get("stripe")
+    if provider is None:
+        abort(404)
+    if order.status != OrderStatus.pending_payment:
+        flash(_("订单不是待付款状态"), "error")
+        return redirect(url_for("orders.order_page", order_id=order_id))
+    back = url_for("orders.order_page", order_id=order.id, _external=True)
+    try:
+        start = provider.start(order, success_url=back, cancel_url=back)
+    except Exception:  # the provider is unreachable: say so, keep the order
+        current_app.logger.exception("stripe checkout session failed")
+        flash(_("暂时无法连接支付服务，请稍后再试"), "error")
+        return redirect(url_for("orders.order_page", order_id=order_id))
+    return redirect(start.redirect_url, code=303)
 
 
 from marketplace.orders import seller_views  # noqa: F401  (routes on this blueprint)

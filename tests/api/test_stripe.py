@@ -1,0 +1,199 @@
+"""Stripe, offline: the real library against a local fake API; webhooks signed with the
+library's own helper. On SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import stripe
+from sqlalchemy import func, select
+
+from marketplace import create_app
+from marketplace.config import test_config
+from marketplace.extensions import db
+from marketplace.orders.models import Order, OrderStatus, Payment, PaymentEvent, PaymentStatus
+from tests.api.conftest import assert_error
+
+SECRET = "whsec_test_secret"
+WEBHOOK = "/payments/stripe/webhook"
+ADDRESS = {"recipient": "王小红", "mobile": "13912345678", "region_code": "431224",
+           "detail": "卢峰镇建设路 8 号"}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, fake_stripe):
+    """The app with Stripe enabled, talking to the fake API."""
+    application = create_app({**test_config(tmp_path, database_url),
+                              "STRIPE_SECRET_KEY": "sk_test_fake", "STRIPE_WEBHOOK_SECRET": SECRET,
+                              "STRIPE_API_BASE": fake_stripe.url})
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def bought(api, make, buyer_headers):
+    seller = make.seller(name="古楼茶叶合作社")
+    product = make.product(seller, name="云雾茶", price_fen=4500, stock=3)
+    resp = api.post("/api/v1/orders", {"lines": [{"product_id": product.id, "quantity": 2}],
+                                       "address": ADDRESS, "idempotency_key": "stripe-key-01"},
+                    headers=buyer_headers)
+    order = resp.get_json()["orders"][0]
+    return {"order": order, "product": product, "seller": seller}
+
+
+def signed(client, event: dict, *, secret: str = SECRET, timestamp: int | None = None):
+    payload = json.dumps(event)
+    header = stripe.WebhookSignature.generate_signature_header(
+        payload, secret, timestamp=timestamp or int(time.time()))
+    return client.post(WEBHOOK, data=payload, headers={"Stripe-Signature": header,
+                                                       "Content-Type": "application/json"})
+
+
+def completed(order: dict, *, event_id="evt_1", amount=None, currency="cny", intent="pi_1"):
+    return {"id": event_id, "object": "event", "type": "checkout.session.completed",
+            "data": {"object": {
+                "id": "cs_test_1", "object": "checkout.session", "payment_status": "paid",
+                "amount_total": order["total"]["amount"] if amount is None else amount,
+                "currency": currency, "payment_intent": intent,
+                "metadata": {"order_id": str(order["id"])}}}}
+
+
+def status(app, order_id):
+    with app.app_context():
+        return db.session.get(Order, order_id).status
+
+
+def count(app, model, *where):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_paying_with_stripe_starts_a_checkout_session(api, bought, buyer_headers, fake_stripe):
+    order = bought["order"]
+    resp = api.post(f"/api/v1/orders/{order['id']}/payments", {"provider": "stripe"},
+                    headers=buyer_headers)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert body["redirect_url"].startswith("https://checkout.stripe.test/")
+    assert body["test_mode"] is True and body["order"]["status"] == "pending_payment"
+    (call,) = fake_stripe.calls("/v1/checkout/sessions")
+    assert call["form"]["line_items[0][price_data][unit_amount]"] == "9000"
+    assert call["form"]["line_items[0][price_data][currency]"] == "cny"
+    assert call["form"]["metadata[order_id]"] == str(order["id"])
+    assert call["key"] and call["auth"] == "Bearer sk_test_fake"
+
+
+def test_a_signed_event_pays_once_however_often_it_comes(api, app, bought):
+    order = bought["order"]
+    for _ in range(5):
+        resp = signed(api.client, completed(order))
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert status(app, order["id"]) == OrderStatus.paid
+    assert count(app, Payment) == 1 and count(app, PaymentEvent) == 1
+    assert resp.get_json()["outcome"] == "duplicate"
+    # Stripe sending the same payment again under a new event id: still one payment
+    assert signed(api.client, completed(order, event_id="evt_2")).get_json()["outcome"] == \
+        "duplicate_payment"
+    # an out-of-order expiry after the payment changes nothing
+    expired = {"id": "evt_3", "type": "checkout.session.expired",
+               "data": {"object": {"id": "cs_test_1", "metadata": {"order_id": str(order["id"])}}}}
+    assert signed(api.client, expired).get_json()["outcome"] == "ignored"
+    assert status(app, order["id"]) == OrderStatus.paid and count(app, Payment) == 1
+
+
+@pytest.mark.parametrize("kind", ["wrong secret", "stale", "tampered", "missing"])
+def test_bad_signatures_are_400_and_change_nothing(api, app, bought, kind):
+    order = bought["order"]
+    if kind == "wrong secret":
+        resp = signed(api.client, completed(order), secret="whsec_other")
+    elif kind == "stale":
+        resp = signed(api.client, completed(order), timestamp=int(time.time()) - 3600)
+    elif kind == "tampered":
+        payload = json.dumps(completed(order))
+        header = stripe.WebhookSignature.generate_signature_header(payload, SECRET)
+        resp = api.client.post(WEBHOOK, data=payload.replace("9000", "9001"),
+                               headers={"Stripe-Signature": header})
+    else:
+        resp = api.client.post(WEBHOOK, data=json.dumps(completed(order)))
+    assert_error(resp, 400, "bad_signature")
+    assert status(app, order["id"]) == OrderStatus.pending_payment
+    assert count(app, Payment) == 0 and count(app, PaymentEvent) == 0
+
+
+def test_a_payment_for_another_amount_is_refused_and_sent_back(api, app, bought, fake_stripe):
+    order = bought["order"]
+    resp = signed(api.client, completed(order, amount=100, intent="pi_short"))
+    assert resp.get_json()["outcome"] == "amount_mismatch"
+    assert status(app, order["id"]) == OrderStatus.pending_payment
+    (call,) = fake_stripe.calls("/v1/refunds")
+    assert call["form"] == {"payment_intent": "pi_short", "amount": "100"}
+    other_currency = signed(api.client, completed(order, event_id="evt_9", currency="usd",
+                                                  intent="pi_usd"))
+    assert other_currency.get_json()["outcome"] == "amount_mismatch"
+    assert status(app, order["id"]) == OrderStatus.pending_payment
+
+
+def test_a_late_payment_without_stock_is_refunded_automatically(api, app, make, bought,
+                                                                 fake_stripe):
+    order = bought["order"]
+    with app.app_context():  # the window passed, and someone else bought the rest
+        row = db.session.get(Order, order["id"])
+        from datetime import timedelta
+
+        from marketplace.core.time import utcnow
+        from marketplace.orders import services
+        row.reserved_until = utcnow() - timedelta(minutes=5)
+        services.expire(db.session)
+        product = db.session.get(type(bought["product"]), bought["product"].id)
+        product.stock = 0
+        db.session.commit()
+    resp = signed(api.client, completed(order, intent="pi_late"))
+    assert resp.get_json()["outcome"] == "refunded"
+    assert status(app, order["id"]) == OrderStatus.cancelled
+    (call,) = fake_stripe.calls("/v1/refunds")
+    assert call["form"] == {"payment_intent": "pi_late", "amount": "9000"}
+    assert count(app, Payment, Payment.status == PaymentStatus.refunded) == 1
+    page_events = api.get(f"/api/v1/orders/{order['id']}",
+                          headers=api.auth(api.make.user("buyer").email))
+    assert page_events.status_code == 404  # and only its buyer sees it
+
+
+def test_seller_refund_goes_through_stripe(api, app, bought, fake_stripe):
+    order = bought["order"]
+    signed(api.client, completed(order, intent="pi_paid"))
+    staff = api.staff_headers(bought["seller"])[1]
+    path = f"/api/v1/orders/{order['id']}/refunds"
+    fake_stripe.failures = 3  # the provider is down (the library retries twice)
+    assert_error(api.post(path, {}, headers=staff), 502, "provider_unavailable")
+    with app.app_context():
+        assert db.session.get(Order, order["id"]).refunded_fen == 0  # nothing recorded
+    resp = api.post(path, {"amount": {"amount": 2000, "currency": "CNY"}}, headers=staff)
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    calls = fake_stripe.calls("/v1/refunds")
+    assert calls[-1]["form"] == {"payment_intent": "pi_paid", "amount": "2000"}
+    assert resp.get_json()["order"]["refunded"]["amount"] == 2000
+
+
+def test_the_pay_page_offers_stripe_and_redirects(client, app, make, fake_stripe):
+    seller = make.seller(name="古楼茶叶合作社")
+    product = make.product(seller, name="云雾茶", price_fen=4500, stock=3)
+    buyer = make.user("buyer")
+    client.login(buyer.email)
+    client.post_form("/cart/add", {"product_id": product.id, "quantity": 1})
+    page = client.get("/checkout").get_data(as_text=True)
+    import re
+    key = re.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]+)"', page).group(1)
+    client.post_form("/checkout", {**ADDRESS, "idempotency_key": key})
+    with app.app_context():
+        order_id = db.session.scalar(select(Order.id))
+    assert "银行卡支付（Stripe）" in client.get(f"/orders/{order_id}/pay").get_data(as_text=True)
+    resp = client.post_form(f"/orders/{order_id}/pay/stripe")
+    assert resp.status_code == 303
+    assert resp.headers["Location"].startswith("https://checkout.stripe.test/")
+    fake_stripe.failures = 3
+    resp = client.post_form(f"/orders/{order_id}/pay/stripe")
+    assert resp.status_code == 302  # back to the order with a message, nothing lost
+    assert status(app, order_id) == OrderStatus.pending_payment
