@@ -36,6 +36,11 @@ def default_config() -> dict:
         "IMAGE_THUMB_SIDE": 400,
         "PER_PAGE": 24,
         "ORDER_PAYMENT_WINDOW_MINUTES": 30,  # stock stays reserved this long for an unpaid order
+        # bank transfer (对公转账): the account buyers transfer to, and how long an order waits
+        "BANK_TRANSFER_DAYS": 3,
+        "BANK_ACCOUNT_NAME": "帮扶集市平台（演示账户）",
+        "BANK_NAME": "中国农业银行怀化分行（演示）",
+        "BANK_ACCOUNT_NO": "6228 0000 0000 0000 000",
         # Stripe is enabled by a secret key; webhooks need the endpoint's signing secret
         "STRIPE_SECRET_KEY": "",
         "STRIPE_WEBHOOK_SECRET": "",

@@ -19,6 +19,7 @@ from marketplace.core.errors import (
 from marketplace.core.i18n import Msg
 from marketplace.core.money import format_fen
 from marketplace.core.time import utcnow
+from marketplace.orders import notices
 from marketplace.orders.models import (
     Order,
     OrderEvent,
@@ -41,7 +42,7 @@ RECEIVE_AFTER = timedelta(days=10)  # a shipped order counts as received this lo
 COMPLETE_AFTER = timedelta(days=7)  # a received order closes this long after receipt
 
 
-def _check_seller(actor: User, order: Order) -> None:
+def check_seller(actor: User, order: Order) -> None:
     from marketplace.core import policy
     if not (policy.is_admin(actor) or policy.staff_of(actor, order.seller_id)):
         raise NotFound("未找到该订单")
@@ -50,7 +51,7 @@ def _check_seller(actor: User, order: Order) -> None:
 def ship(session: Session, actor: User, order: Order, *, carrier: str, tracking_no: str,
          now: datetime | None = None) -> Order:
     """The seller ships a paid order, with the carrier and tracking number."""
-    _check_seller(actor, order)
+    check_seller(actor, order)
     carrier, tracking_no = (carrier or "").strip(), (tracking_no or "").strip()
     errors = {}
     if not 1 <= len(carrier) <= 32:
@@ -64,6 +65,8 @@ def ship(session: Session, actor: User, order: Order, *, carrier: str, tracking_
     now = now or utcnow()
     order.carrier, order.tracking_no, order.shipped_at = carrier, tracking_no, now
     transition(order, OrderStatus.shipped, "shipped", actor, now, f"{carrier} {tracking_no}")
+    notices.to_buyer(session, order, Msg("订单 %(n)s 已发货：%(c)s %(t)s", n=order.number,
+                                         c=carrier, t=tracking_no))
     session.flush()
     return order
 
@@ -131,6 +134,8 @@ def request_refund(session: Session, buyer: User, order: Order, *, amount_fen: i
     order.events.append(OrderEvent(kind="refund_requested", from_status=order.status,
                                    to_status=order.status, actor_id=buyer.id, created_at=now,
                                    note=f"{format_fen(amount)} {reason}"[:200]))
+    notices.to_seller(session, order, Msg("订单 %(n)s 申请退款 %(a)s", n=order.number,
+                                          a=format_fen(amount)))
     session.flush()
     return refund
 
@@ -161,6 +166,8 @@ def _pay_back(session: Session, actor: User, order: Order, refund, now: datetime
         refund.provider_reference = f"sim-refund-{refund.id}"
     refund.status = RefundStatus.refunded
     refund.decided_by, refund.decided_at = actor.id, now
+    notices.to_buyer(session, order, Msg("订单 %(n)s 已退款 %(a)s", n=order.number,
+                                         a=format_fen(refund.amount_fen)))
     order.refunded_fen += refund.amount_fen
     order.events.append(OrderEvent(kind="refunded", from_status=order.status,
                                    to_status=order.status, actor_id=actor.id, created_at=now,
@@ -173,7 +180,7 @@ def _pay_back(session: Session, actor: User, order: Order, refund, now: datetime
 def approve_refund(session: Session, actor: User, refund, *, now: datetime | None = None,
                    gateway: dict | None = None):
     order = refund.order
-    _check_seller(actor, order)
+    check_seller(actor, order)
     if refund.status != RefundStatus.requested:
         raise IllegalTransition("该退款申请已处理")
     now = now or utcnow()
@@ -186,7 +193,7 @@ def approve_refund(session: Session, actor: User, refund, *, now: datetime | Non
 
 def reject_refund(session: Session, actor: User, refund, *, reason: str,
                   now: datetime | None = None):
-    _check_seller(actor, refund.order)
+    check_seller(actor, refund.order)
     if refund.status != RefundStatus.requested:
         raise IllegalTransition("该退款申请已处理")
     if not 2 <= len((reason or "").strip()) <= 200:
@@ -197,6 +204,8 @@ def reject_refund(session: Session, actor: User, refund, *, reason: str,
                                           from_status=refund.order.status,
                                           to_status=refund.order.status, created_at=now,
                                           note=reason.strip()[:200]))
+    notices.to_buyer(session, refund.order, Msg("订单 %(n)s 的退款申请未通过：%(r)s",
+                                                n=refund.order.number, r=reason.strip()[:100]))
     session.flush()
     return refund
 
@@ -204,7 +213,7 @@ def reject_refund(session: Session, actor: User, refund, *, reason: str,
 def refund(session: Session, actor: User, order: Order, *, amount_fen: int | None = None,
            reason: str = "", now: datetime | None = None, gateway: dict | None = None):
     """The seller (or an admin) gives money back: part, or all that is left."""
-    _check_seller(actor, order)
+    check_seller(actor, order)
     if order.status not in REFUNDABLE:
         raise IllegalTransition(Msg("订单%(status)s，不能退款", status=Msg(order.status_label)))
     left = refundable_fen(session, order)

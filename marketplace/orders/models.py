@@ -98,6 +98,10 @@ class Order(TimestampMixin, db.Model):
     stock_held: Mapped[bool] = mapped_column(default=True)  # its lines' units are reserved
     cancel_reason: Mapped[str] = mapped_column(String(32), default="")
     paid_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    # "" until the buyer picks one; bank_transfer waits for a voucher and the seller's confirmation
+    payment_method: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    voucher_filename: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    voucher_uploaded_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     carrier: Mapped[str] = mapped_column(String(32), default="", server_default="")
     tracking_no: Mapped[str] = mapped_column(String(40), default="", server_default="")
     shipped_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
@@ -241,3 +245,17 @@ class PaymentEvent(db.Model):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(32), default="")
     received_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+
+
+class Notification(db.Model):
+    """A message inside the site (no mail server needed): what happened to one's orders."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(AwareDateTime())

@@ -12,7 +12,7 @@ from marketplace.core.i18n import translate_message
 from marketplace.core.money import MoneyFormatError, parse_yuan
 from marketplace.core.policy import roles_required
 from marketplace.extensions import db
-from marketplace.orders import fulfilment
+from marketplace.orders import fulfilment, transfers
 from marketplace.orders.models import ORDER_STATUS_LABELS, Order, OrderStatus, Refund, RefundStatus
 from marketplace.orders.views import bp
 from marketplace.payments import providers
@@ -128,3 +128,14 @@ def seller_refund_decision(refund_id: int, decision: str):
     except DomainError as err:
         return _failed(order, err)
     return _done(order, _("退款申请已处理"))
+
+
+@bp.post("/seller/orders/<int:order_id>/confirm-transfer")
+@roles_required(Role.seller_staff)
+def seller_confirm_transfer(order_id: int):
+    order = _order(order_id)
+    try:
+        transfers.confirm(db.session, current_user, order)
+    except DomainError as err:
+        return _failed(order, err)
+    return _done(order, _("已确认到账：%(number)s", number=order.number))

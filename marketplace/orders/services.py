@@ -34,6 +34,7 @@ from marketplace.core.errors import (
 from marketplace.core.i18n import Msg
 from marketplace.core.time import utcnow
 from marketplace.core.validators import normalize_mobile
+from marketplace.orders import notices
 from marketplace.orders.models import (
     Channel,
     Checkout,
@@ -303,6 +304,7 @@ def expire(session: Session, *, now: datetime | None = None,
         _release(session, order)
         order.cancel_reason = "expired"
         transition(order, OrderStatus.cancelled, "expired", None, now, "付款时间已过，库存已释放")
+        notices.to_buyer(session, order, Msg("订单 %(n)s 付款超时，已自动取消", n=order.number))
         count += 1
     if count:
         session.flush()
@@ -379,6 +381,8 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
     order.reserved_until = None
     order.stock_held = False  # the units are sold now, not held
     transition(order, OrderStatus.paid, "paid", None, now, f"{provider} {reference}")
+    notices.to_buyer(session, order, Msg("订单 %(n)s 已付款，等待商家发货", n=order.number))
+    notices.to_seller(session, order, Msg("新订单 %(n)s 已付款，请尽快发货", n=order.number))
     session.flush()
     return PaymentOutcome(payment, order)
 
@@ -393,6 +397,7 @@ def _turned_away(session: Session, order: Order, provider: str, reference: str, 
     session.add(payment)
     order.events.append(OrderEvent(kind="payment_refunded", from_status=order.status,
                                    to_status=order.status, created_at=now, note=note))
+    notices.to_buyer(session, order, Msg("订单 %(n)s：%(note)s", n=order.number, note=Msg(note)))
     session.flush()
     return PaymentOutcome(payment, order, refunded=True)
 

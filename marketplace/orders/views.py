@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -25,7 +26,7 @@ from marketplace.core.i18n import translate_message
 from marketplace.core.money import MoneyFormatError, parse_yuan
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
-from marketplace.orders import cart, fulfilment, services
+from marketplace.orders import cart, fulfilment, notices, services, transfers
 from marketplace.orders.forms import CheckoutForm
 from marketplace.orders.models import Order, OrderStatus, Refund
 from marketplace.orders.services import AddressInput, LineInput
@@ -208,7 +209,8 @@ def order_pay(order_id: int):
     deliver its confirmation late (after the payment window)."""
     order = _own(order_id)
     if request.method == "GET":
-        return render_template("orders/pay.html", order=order,
+        return render_template("orders/pay.html", order=order, bank_days=current_app.config[
+                                   "BANK_TRANSFER_DAYS"],
                                stripe_enabled="stripe" in providers(current_app.config))
     outcome = request.form.get("outcome")
     if outcome == "fail":
@@ -291,6 +293,78 @@ def order_pay_stripe(order_id: int):
         flash(_("暂时无法连接支付服务，请稍后再试"), "error")
         return redirect(url_for("orders.order_page", order_id=order_id))
     return redirect(start.redirect_url, code=303)
+
+
+# ---- bank transfer ------------------------------------------------------------------------------
+
+def _voucher_folder() -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"]) / "vouchers"
+
+
+@bp.post("/orders/<int:order_id>/pay/bank")
+@login_required
+def order_pay_bank(order_id: int):
+    order = _own(order_id)
+    try:
+        transfers.choose(db.session, current_user, order,
+                         window=timedelta(days=current_app.config["BANK_TRANSFER_DAYS"]))
+    except DomainError as err:
+        db.session.rollback()
+        flash(translate_message(err.message), "error")
+    else:
+        db.session.commit()
+        flash(_("请按页面上的账户转账，并上传转账凭证"), "success")
+    return redirect(url_for("orders.order_page", order_id=order_id))
+
+
+@bp.post("/orders/<int:order_id>/voucher")
+@login_required
+def order_voucher_upload(order_id: int):
+    order = _own(order_id)
+    upload = request.files.get("voucher")
+    try:
+        transfers.upload_voucher(db.session, current_user, order,
+                                 upload.read() if upload else b"", _voucher_folder(),
+                                 max_bytes=current_app.config["MAX_IMAGE_BYTES"])
+    except DomainError as err:
+        db.session.rollback()
+        flash(translate_message(err.message), "error")
+    else:
+        db.session.commit()
+        flash(_("转账凭证已上传，等待商家确认到账"), "success")
+    return redirect(url_for("orders.order_page", order_id=order_id))
+
+
+@bp.get("/orders/<int:order_id>/voucher")
+@login_required
+def order_voucher(order_id: int):
+    """The voucher, to its buyer, the seller's staff and admins only (not a public file)."""
+    from flask import send_from_directory
+    order = services.order_for(db.session, current_user, order_id)  # 404 for anyone else
+    if not order.voucher_filename:
+        abort(404)
+    return send_from_directory(_voucher_folder(), order.voucher_filename, max_age=0)
+
+
+# ---- notifications ------------------------------------------------------------------------------
+
+@bp.get("/notifications")
+@login_required
+def notifications():
+    items = notices.latest(db.session, current_user.id)
+    unread_ids = {n.id for n in items if n.read_at is None}
+    notices.mark_read(db.session, current_user.id)
+    db.session.commit()
+    return render_template("orders/notifications.html", items=items, unread_ids=unread_ids)
+
+
+@bp.app_context_processor
+def _unread_notifications():
+    def count() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return notices.unread(db.session, current_user.id)
+    return {"unread_notifications": count}
 
 
 from marketplace.orders import seller_views  # noqa: F401  (routes on this blueprint)

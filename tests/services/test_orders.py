@@ -280,3 +280,18 @@ def test_32_concurrent_buyers_never_oversell_10_units(app, session, shop):
                           .where(Order.status == OrderStatus.pending_payment)) // 3800
     assert sold == 10
     assert stock(session, product_id) == 0
+
+
+def test_a_bank_transfer_waits_longer_then_times_out(session, shop):
+    from marketplace.orders import transfers
+    order = buy(session, shop["buyer"], **{str(shop["black"]): 1})[0]
+    with pytest.raises(NotFound):
+        transfers.choose(session, shop["other"], order)
+    transfers.choose(session, shop["buyer"], order)
+    session.commit()
+    assert services.expire(session, now=utcnow() + timedelta(days=2)) == 0
+    with pytest.raises(RuleBroken):  # no voucher yet
+        transfers.confirm(session, make_user(session, "platform_admin"), order)
+    assert services.expire(session, now=utcnow() + timedelta(days=3, minutes=1)) == 1
+    session.commit()
+    assert order.status == OrderStatus.cancelled and stock(session, shop["black"]) == 3

@@ -178,3 +178,60 @@ def test_seller_ships_buyer_confirms_and_asks_a_refund(client, make_client, app,
     stranger.login(make.staff(make.seller(name="别家合作社")).email)
     assert stranger.post_form(f"/seller/orders/{order_id}/ship",
                               {"carrier": "x", "tracking_no": "SF1234"}).status_code == 404
+
+
+def test_bank_transfer_voucher_and_confirmation(client, make_client, app, make, goods, buyer):
+    from tests.fixtures.factories import image_bytes
+    client.login("buyer1@example.test")
+    add(client, goods["tea"], 1)
+    client.post_form("/checkout", checkout_form(client))
+    order_id = scalar(app, select(Order.id))
+    client.post_form(f"/orders/{order_id}/pay/bank")
+    page = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "对公转账" in page and "附言请填订单号" in page
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        assert order.payment_method == "bank_transfer"
+        assert (order.reserved_until - order.created_at).days >= 2  # a longer window
+    staff = make.staff(goods["seller"])
+    seller = make_client()
+    seller.login(staff.email)
+    # nothing to confirm before a voucher is there
+    seller.post_form(f"/seller/orders/{order_id}/confirm-transfer")
+    assert scalar(app, select(Order.status).where(Order.id == order_id)) == \
+        OrderStatus.pending_payment
+    bad = client.post_form(f"/orders/{order_id}/voucher",
+                           {"voucher": (__import__("io").BytesIO(b"not an image"), "x.jpg")},
+                           content_type="multipart/form-data")
+    assert bad.status_code == 302
+    assert scalar(app, select(Order.voucher_filename).where(Order.id == order_id)) == ""
+    client.post_form(f"/orders/{order_id}/voucher",
+                     {"voucher": (__import__("io").BytesIO(image_bytes("JPEG")), "slip.jpg")},
+                     content_type="multipart/form-data")
+    assert client.get(f"/orders/{order_id}/voucher").status_code == 200
+    assert seller.get(f"/orders/{order_id}/voucher").status_code == 200
+    stranger = make_client()
+    stranger.login(make.user("buyer", login="buyer3@example.test").email)
+    assert stranger.get(f"/orders/{order_id}/voucher").status_code == 404
+    assert "转账凭证" in seller.get("/seller/orders?status=pending_payment").get_data(as_text=True)
+    seller.post_form(f"/seller/orders/{order_id}/confirm-transfer")
+    assert scalar(app, select(Order.status).where(Order.id == order_id)) == OrderStatus.paid
+
+
+def test_notifications_tell_buyer_and_seller(client, make_client, app, make, goods, buyer):
+    staff = make.staff(goods["seller"])
+    client.login("buyer1@example.test")
+    add(client, goods["tea"], 1)
+    client.post_form("/checkout", checkout_form(client))
+    order_id = scalar(app, select(Order.id))
+    client.post_form(f"/orders/{order_id}/pay", {"outcome": "success"})
+    seller = make_client()
+    seller.login(staff.email)
+    home = seller.get("/").get_data(as_text=True)
+    assert '<span class="unread-count">1</span>' in home
+    page = seller.get("/notifications").get_data(as_text=True)
+    assert "已付款，请尽快发货" in page
+    assert 'class="unread-count"' not in seller.get("/").get_data(as_text=True)  # read now
+    seller.post_form(f"/seller/orders/{order_id}/ship",
+                     {"carrier": "顺丰速运", "tracking_no": "SF1234567890"})
+    assert "已发货：顺丰速运 SF1234567890" in client.get("/notifications").get_data(as_text=True)

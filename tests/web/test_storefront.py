@@ -166,7 +166,7 @@ def test_search_matches_name_and_seller(client, make):
     assert "搜索“枣子产业”" in html
 
 
-def test_product_page_shows_breadcrumb_seller_and_no_cart(client, make):
+def test_product_page_shows_breadcrumb_seller_and_cart_form(client, make):
     seller = make.seller(name="洞口县古楼茶叶合作社")
     product = make.product(seller, name="雪峰毛尖", spec="250g/罐", price_fen=12800,
                            description="第一行 <b>粗</b>\n第二行")
@@ -181,7 +181,8 @@ def test_product_page_shows_breadcrumb_seller_and_no_cart(client, make):
     assert "农民专业合作社" in html
     assert 'href="/products?category=tea"' in html
     assert "第一行 &lt;b&gt;粗&lt;/b&gt;\n第二行" in html  # escaped, newline kept
-    assert "加入购物车（即将开放）" in html and "disabled" in html
+    assert 'action="/cart/add"' in html and f'name="product_id" value="{product.id}"' in html
+    assert 'max="50"' in html  # the quantity cannot go past the stock
     assert "帮扶产品" not in html and "认定证书号" not in html
 
 
