@@ -259,3 +259,35 @@ class Notification(db.Model):
     url: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
+class InvoiceCounter(db.Model):
+    """Each seller's last invoice number: taken and raised in the transaction that issues the
+    invoice, so numbers run on without gaps (a rolled-back issue gives its number back)."""
+
+    __tablename__ = "invoice_counters"
+
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), primary_key=True)
+    last_no: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Invoice(db.Model):
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("seller_id", "serial", name="uq_invoices_serial"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"))
+    serial: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 ... per seller
+    kind: Mapped[str] = mapped_column(String(16))  # personal | company
+    title: Mapped[str] = mapped_column(String(100))
+    tax_no: Mapped[str] = mapped_column(String(18), default="")
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    order: Mapped[Order] = relationship()
+
+    @property
+    def number(self) -> str:
+        return f"{self.seller_id:04d}-{self.serial:06d}"

@@ -26,9 +26,9 @@ from marketplace.core.i18n import translate_message
 from marketplace.core.money import MoneyFormatError, parse_yuan
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
-from marketplace.orders import cart, fulfilment, notices, services, transfers
+from marketplace.orders import cart, fulfilment, invoices, notices, services, transfers
 from marketplace.orders.forms import CheckoutForm
-from marketplace.orders.models import Order, OrderStatus, Refund
+from marketplace.orders.models import Invoice, Order, OrderStatus, Refund
 from marketplace.orders.services import AddressInput, LineInput
 from marketplace.payments import providers
 from marketplace.regions.models import Region, RegionLevel
@@ -182,8 +182,10 @@ def order_page(order_id: int):
     order = _own(order_id)
     refunds = db.session.scalars(select(Refund).where(Refund.order_id == order.id)
                                  .order_by(Refund.id)).all()
+    invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     return render_template("orders/order.html", order=order, statuses=OrderStatus,
-                           refunds=refunds, refundable=fulfilment.refundable_fen(db.session, order),
+                           refunds=refunds, invoice=invoice,
+                           can_invoice=order.status in invoices.INVOICEABLE, refundable=fulfilment.refundable_fen(db.session, order),
                            can_refund=order.status in fulfilment.REFUNDABLE)
 
 
@@ -344,6 +346,37 @@ def order_voucher(order_id: int):
     if not order.voucher_filename:
         abort(404)
     return send_from_directory(_voucher_folder(), order.voucher_filename, max_age=0)
+
+
+# ---- invoices -----------------------------------------------------------------------------------
+
+@bp.post("/orders/<int:order_id>/invoice")
+@login_required
+def order_invoice_request(order_id: int):
+    order = _own(order_id)
+    try:
+        invoices.request_invoice(db.session, current_user, order,
+                                 kind=request.form.get("kind", ""),
+                                 title=request.form.get("title", ""),
+                                 tax_no=request.form.get("tax_no", ""))
+    except DomainError as err:
+        db.session.rollback()
+        messages = [translate_message(m) for ms in getattr(err, "errors", {}).values() for m in ms]
+        flash("；".join(messages) or translate_message(err.message), "error")
+        return redirect(url_for("orders.order_page", order_id=order_id))
+    db.session.commit()
+    return redirect(url_for("orders.order_invoice", order_id=order_id))
+
+
+@bp.get("/orders/<int:order_id>/invoice")
+@login_required
+def order_invoice(order_id: int):
+    """The printable invoice: its buyer, the seller's staff and admins."""
+    order = services.order_for(db.session, current_user, order_id)
+    invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+    if invoice is None:
+        abort(404)
+    return render_template("orders/invoice.html", order=order, invoice=invoice)
 
 
 # ---- notifications ------------------------------------------------------------------------------

@@ -235,3 +235,27 @@ def test_notifications_tell_buyer_and_seller(client, make_client, app, make, goo
     seller.post_form(f"/seller/orders/{order_id}/ship",
                      {"carrier": "顺丰速运", "tracking_no": "SF1234567890"})
     assert "已发货：顺丰速运 SF1234567890" in client.get("/notifications").get_data(as_text=True)
+
+
+def test_invoice_request_and_printable_page(client, make_client, app, make, goods, buyer):
+    client.login("buyer1@example.test")
+    add(client, goods["tea"], 1)
+    client.post_form("/checkout", checkout_form(client))
+    order_id = scalar(app, select(Order.id))
+    page = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "申请发票" not in page  # not paid yet
+    client.post_form(f"/orders/{order_id}/pay", {"outcome": "success"})
+    resp = client.post_form(f"/orders/{order_id}/invoice",
+                            {"kind": "company", "title": "怀化市机关事务局", "tax_no": "123"})
+    assert resp.headers["Location"].endswith(f"/orders/{order_id}")
+    assert "纳税人识别号" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    resp = client.post_form(f"/orders/{order_id}/invoice", {"kind": "personal", "title": "王小红"})
+    assert resp.headers["Location"].endswith(f"/orders/{order_id}/invoice")
+    html = client.get(f"/orders/{order_id}/invoice").get_data(as_text=True)
+    assert "销售发票" in html and "王小红" in html and "-000001" in html and "¥45.00" in html
+    staff = make_client()
+    staff.login(make.staff(goods["seller"]).email)
+    assert staff.get(f"/orders/{order_id}/invoice").status_code == 200
+    stranger = make_client()
+    stranger.login(make.user("buyer", login="buyer4@example.test").email)
+    assert stranger.get(f"/orders/{order_id}/invoice").status_code == 404
