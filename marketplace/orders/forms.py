@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -13,4 +13,5 @@ class CheckoutForm(FlaskForm):
                               validate_choice=False)
     detail = StringField(_l("详细地址"), validators=[DataRequired(_l("请填写详细地址")),
                                                   Length(max=200)])
+    save_address = BooleanField(_l("保存到地址簿"), default=True)
     idempotency_key = HiddenField()

@@ -291,3 +291,19 @@ class Invoice(db.Model):
     @property
     def number(self) -> str:
         return f"{self.seller_id:04d}-{self.serial:06d}"
+
+
+class SavedAddress(TimestampMixin, db.Model):
+    """A buyer's address book entry; orders copy what they use, so editing never changes one."""
+
+    __tablename__ = "saved_addresses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(32))
+    mobile: Mapped[str] = mapped_column(String(11))
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    detail: Mapped[str] = mapped_column(String(200))
+    is_default: Mapped[bool] = mapped_column(default=False)
+
+    region = relationship("Region", lazy="joined")

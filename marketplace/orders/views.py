@@ -26,7 +26,15 @@ from marketplace.core.i18n import translate_message
 from marketplace.core.money import MoneyFormatError, parse_yuan
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
-from marketplace.orders import cart, fulfilment, invoices, notices, services, transfers
+from marketplace.orders import (
+    addresses,
+    cart,
+    fulfilment,
+    invoices,
+    notices,
+    services,
+    transfers,
+)
 from marketplace.orders.forms import CheckoutForm
 from marketplace.orders.models import Invoice, Order, OrderStatus, Refund
 from marketplace.orders.services import AddressInput, LineInput
@@ -128,9 +136,18 @@ def checkout():
         return redirect(url_for("orders.cart_page"))
     form = CheckoutForm()
     form.region_code.choices = _region_choices()
+    saved = addresses.book(db.session, current_user)
     if request.method == "GET":
         form.idempotency_key.data = uuid.uuid4().hex  # one per checkout page: a double submit
-        if not form.mobile.data and current_user.mobile:  # yields one set of orders
+        chosen = None  # yields one set of orders
+        wanted = request.args.get("address", type=int)
+        if wanted:
+            chosen = next((a for a in saved if a.id == wanted), None)
+        chosen = chosen or (saved[0] if saved else None)
+        if chosen is not None:
+            form.recipient.data, form.mobile.data = chosen.recipient, chosen.mobile
+            form.region_code.data, form.detail.data = chosen.region.code, chosen.detail
+        elif current_user.mobile:
             form.mobile.data = current_user.mobile
     blocked = any(line.problem for g in groups for line in g.lines)
     if form.validate_on_submit() and not blocked:
@@ -148,6 +165,10 @@ def checkout():
         else:
             cart.remove(db.session, current_user, session, [ln.product_id for o in orders
                                                             for ln in o.lines])
+            if form.save_address.data:
+                addresses.save(db.session, current_user, AddressInput(
+                    form.recipient.data, form.mobile.data, form.region_code.data,
+                    form.detail.data))
             db.session.commit()
             flash(_("下单成功，请在 %(n)s 分钟内付款", n=int(window.total_seconds() // 60)),
                   "success")
@@ -156,6 +177,7 @@ def checkout():
             return redirect(url_for("orders.my_orders"))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("orders/checkout.html", form=form, groups=groups, blocked=blocked,
+                           saved=saved,
                            total_fen=sum(g.total_fen for g in groups)), status
 
 
@@ -346,6 +368,27 @@ def order_voucher(order_id: int):
     if not order.voucher_filename:
         abort(404)
     return send_from_directory(_voucher_folder(), order.voucher_filename, max_age=0)
+
+
+# ---- address book -------------------------------------------------------------------------------
+
+@bp.get("/addresses")
+@login_required
+def address_book():
+    return render_template("orders/addresses.html", entries=addresses.book(db.session,
+                                                                            current_user))
+
+
+@bp.post("/addresses/<int:address_id>/delete")
+@login_required
+def address_delete(address_id: int):
+    try:
+        addresses.delete(db.session, current_user, address_id)
+    except DomainError:
+        abort(404)
+    db.session.commit()
+    flash(_("地址已删除"), "success")
+    return redirect(url_for("orders.address_book"))
 
 
 # ---- invoices -----------------------------------------------------------------------------------

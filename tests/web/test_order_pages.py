@@ -72,7 +72,7 @@ def checkout_form(client) -> dict:
         re.search(r'id="idempotency_key" name="idempotency_key" type="hidden" value="([0-9a-f]+)"',
                   page)
     assert key, page[:3000]
-    return {**ADDRESS, "idempotency_key": key.group(1)}
+    return {**ADDRESS, "idempotency_key": key.group(1), "save_address": "y"}  # as the box is
 
 
 def test_checkout_pay_and_double_submit(client, app, goods, buyer):
@@ -259,3 +259,25 @@ def test_invoice_request_and_printable_page(client, make_client, app, make, good
     stranger = make_client()
     stranger.login(make.user("buyer", login="buyer4@example.test").email)
     assert stranger.get(f"/orders/{order_id}/invoice").status_code == 404
+
+
+def test_address_book_fills_the_next_checkout(client, make_client, app, make, goods, buyer):
+    from marketplace.orders.models import SavedAddress
+    client.login("buyer1@example.test")
+    add(client, goods["tea"], 1)
+    client.post_form("/checkout", checkout_form(client))
+    assert scalar(app, select(func.count()).select_from(SavedAddress)) == 1
+    add(client, goods["zao"], 1)
+    page = client.get("/checkout").get_data(as_text=True)
+    assert 'value="王小红"' in page and 'value="13912345678"' in page
+    assert '<option selected value="431224">' in page or 'value="431224" selected' in page
+    # the same address again is not saved twice
+    client.post_form("/checkout", checkout_form(client))
+    assert scalar(app, select(func.count()).select_from(SavedAddress)) == 1
+    entry_id = scalar(app, select(SavedAddress.id))
+    other = make_client()
+    other.login(make.user("buyer", login="buyer5@example.test").email)
+    assert other.post_form(f"/addresses/{entry_id}/delete").status_code == 404
+    assert "卢峰镇建设路" in client.get("/addresses").get_data(as_text=True)
+    client.post_form(f"/addresses/{entry_id}/delete")
+    assert scalar(app, select(func.count()).select_from(SavedAddress)) == 0
