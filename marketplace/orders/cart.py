@@ -15,6 +15,7 @@ from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus
 from marketplace.core.errors import NotFound, RuleBroken, ValidationFailed
 from marketplace.core.i18n import Msg
+from marketplace.orders import services
 from marketplace.orders.models import CartItem
 from marketplace.orders.services import MAX_LINES, MAX_QUANTITY, shipping_fee
 from marketplace.sellers.models import SellerStatus
@@ -103,6 +104,8 @@ def set_quantity(session: Session, user: User | None, bag: dict, product_id: int
     current = quantities(session, user, bag)
     wanted = current.get(product_id, 0) + quantity if add else quantity
     if wanted:
+        # stock is read here: unpaid orders past their window give their units back first
+        services.expire(session, product_ids=[product_id])
         product = _buyable(session, product_id)
         _check(product, wanted)
         if product_id not in current and len(current) >= MAX_LINES:

@@ -281,3 +281,23 @@ def test_address_book_fills_the_next_checkout(client, make_client, app, make, go
     assert "卢峰镇建设路" in client.get("/addresses").get_data(as_text=True)
     client.post_form(f"/addresses/{entry_id}/delete")
     assert scalar(app, select(func.count()).select_from(SavedAddress)) == 0
+
+
+def test_stock_held_by_an_expired_order_comes_back_when_read(client, make_client, app, goods,
+                                                            buyer, make):
+    from datetime import timedelta
+
+    from marketplace.core.time import utcnow
+    client.login("buyer1@example.test")
+    add(client, goods["zao"], 2)
+    client.post_form("/checkout", checkout_form(client))
+    assert stock(app, goods["zao"]) == 0
+    with app.app_context():
+        order = db.session.scalar(select(Order))
+        order.reserved_until = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    other = make_client()
+    other.login(make.user("buyer", login="buyer6@example.test").email)
+    assert add(other, goods["zao"], 2).status_code == 302  # the two units are back for sale
+    assert "红枣" in other.get("/cart").get_data(as_text=True)
+    assert scalar(app, select(Order.status)) == OrderStatus.cancelled
