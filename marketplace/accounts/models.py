@@ -84,8 +84,9 @@ class RoleGrant(db.Model):
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=None)
 
     user: Mapped[User] = relationship(back_populates="grants")
-    seller = relationship("Seller", lazy="joined")
-    region = relationship("Region", lazy="joined")
+    # loaded when shown (account and admin pages): every authenticated request loads the grants
+    seller = relationship("Seller")
+    region = relationship("Region")
 
     def __init__(self, **kw):
         from marketplace.core.time import utcnow

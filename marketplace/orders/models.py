@@ -13,7 +13,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import DynamicMapped, Mapped, mapped_column, relationship
 
 from marketplace.core.models import AwareDateTime, BigId, TimestampMixin, str_enum
 from marketplace.core.time import utcnow
@@ -118,8 +118,10 @@ class Order(TimestampMixin, db.Model):
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id",
         lazy="selectin")
-    events: Mapped[list[OrderEvent]] = relationship(
-        back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id")
+    # appended without loading the history; iterating it queries (order pages)
+    events: DynamicMapped[OrderEvent] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id",
+        lazy="dynamic")
 
     @property
     def status_label(self) -> str:

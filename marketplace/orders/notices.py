@@ -21,8 +21,9 @@ def to_buyer(session: Session, order: Order, text: str) -> None:
 
 
 def to_seller(session: Session, order: Order, text: str) -> None:
-    staff = session.scalars(select(RoleGrant.user_id).where(
-        RoleGrant.role == Role.seller_staff, RoleGrant.seller_id == order.seller_id)).all()
+    with session.no_autoflush:  # the caller's changes go out in one flush, not two
+        staff = session.scalars(select(RoleGrant.user_id).where(
+            RoleGrant.role == Role.seller_staff, RoleGrant.seller_id == order.seller_id)).all()
     notify(session, staff, text, f"/seller/orders?seller={order.seller_id}&status="
                                  f"{order.status.value}")
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus
@@ -48,7 +48,7 @@ from marketplace.orders.models import (
 from marketplace.regions.models import LEVEL_CODE_LENGTH, Region, RegionLevel
 from marketplace.search import outbox
 from marketplace.search.models import OutboxKind
-from marketplace.sellers.models import Seller, SellerStatus
+from marketplace.sellers.models import SellerStatus
 
 PAYMENT_WINDOW = timedelta(minutes=30)
 MAX_LINES = 50
@@ -199,9 +199,10 @@ def _existing(session: Session, buyer: User, key: str, print_: str) -> list[Orde
 
 
 def _products(session: Session, quantities: dict[int, int]) -> dict[int, Product]:
+    # the product and its seller only (not the category, origin, images, seller's region...)
     rows = session.execute(
-        select(Product).join(Seller, Product.seller_id == Seller.id)
-        .where(Product.id.in_(list(quantities)))).unique().scalars().all()
+        select(Product).where(Product.id.in_(list(quantities)))
+        .options(lazyload("*"), joinedload(Product.seller).lazyload("*"))).unique().scalars().all()
     found = {p.id: p for p in rows}
     unavailable = [pid for pid in quantities
                    if pid not in found or found[pid].status != ProductStatus.listed
@@ -248,7 +249,8 @@ def _make_orders(session, buyer, record, quantities, products, address_fields, r
         shipping = shipping_fee(goods, seller.shipping_fee_fen or 0, seller.free_shipping_from_fen)
         order = Order(
             number=order_number(now, record.id, index), checkout=record, buyer_id=buyer.id,
-            seller_id=seller_id, channel=channel, status=OrderStatus.pending_payment,
+            seller_id=seller_id, seller=seller, channel=channel,
+            status=OrderStatus.pending_payment,
             goods_fen=goods, shipping_fen=shipping, total_fen=goods + shipping,
             paid_fen=0, refunded_fen=0, currency="CNY",
             reserved_until=reserved_until, stock_held=True, region_id=region.id,
@@ -290,8 +292,8 @@ def expire(session: Session, *, now: datetime | None = None,
     """Cancel the unpaid orders whose payment window has passed (those holding any of
     `product_ids`, or all) and give their units back. Returns how many."""
     now = now or utcnow()
-    stmt = (select(Order).where(Order.status == OrderStatus.pending_payment,
-                                Order.stock_held.is_(True), Order.reserved_until < now)
+    stmt = (select(Order.id).where(Order.status == OrderStatus.pending_payment,
+                                   Order.stock_held.is_(True), Order.reserved_until < now)
             .order_by(Order.id))
     if product_ids is not None:
         ids = list(product_ids)
@@ -299,8 +301,11 @@ def expire(session: Session, *, now: datetime | None = None,
             return 0
         stmt = stmt.where(Order.id.in_(select(OrderLine.order_id)
                                        .where(OrderLine.product_id.in_(ids))))
+    due = session.scalars(stmt).all()  # almost always none: only then are orders loaded
+    if not due:
+        return 0
     count = 0
-    for order in session.scalars(stmt).all():
+    for order in session.scalars(select(Order).where(Order.id.in_(due)).order_by(Order.id)):
         _release(session, order)
         order.cancel_reason = "expired"
         transition(order, OrderStatus.cancelled, "expired", None, now, "付款时间已过，库存已释放")
@@ -407,7 +412,7 @@ def _turned_away(session: Session, order: Order, provider: str, reference: str, 
 def order_for(session: Session, user: User, order_id: int) -> Order:
     """An order its buyer, its seller's staff or an admin may see; 404 for anyone else."""
     from marketplace.core import policy
-    order = session.get(Order, order_id)
+    order = session.get(Order, order_id, options=[joinedload(Order.seller).lazyload("*")])
     if order is None or not (order.buyer_id == user.id or policy.is_admin(user)
                              or policy.staff_of(user, order.seller_id)):
         raise NotFound("未找到该订单")
