@@ -23,7 +23,7 @@ from stdnum.cn import uscc
 
 from marketplace.catalog import images as image_store
 from marketplace.catalog.models import Category, Product, ProductImage, ProductStatus
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.regions.models import Region
 from marketplace.regions.services import RegionRow, import_rows
 from marketplace.sellers.models import Seller, SellerKind, SellerStatus
@@ -155,7 +155,7 @@ def _image(slug: str, color: tuple[int, int, int]) -> bytes:
 def build_catalog(session: Session, *, products: int, sellers: int, upload_folder: str,
                   seed: int = 20240601, progress=print) -> Built:
     rnd = random.Random(seed)
-    now = utcnow()
+    now = now_utc()
     import_rows(session, region_rows())
     session.flush()
     regions = list(session.scalars(select(Region)))

@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select, update
 from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.accounts.services import hash_password
 from marketplace.catalog.models import Category, Product, ProductStatus
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.orders.models import (
     Channel,
     Checkout,
@@ -85,7 +85,7 @@ def make_fixtures(session, *, buyers: int, products: dict[str, list[int]]) -> Fi
 
     out = Fixtures(buyers=[(u.id, u.email) for u in users], seller_id=seller.id,
                    seller_name=seller.name, staff_ids=staff)
-    now = utcnow()
+    now = now_utc()
     for role, stocks in products.items():
         made = []
         for i, stock in enumerate(stocks):
@@ -155,7 +155,7 @@ def floor(engine, fx: Fixtures, product_id: int, count: int, *, region_code: str
         t0 = time.perf_counter()
         for i in range(count):
             buyer = buyers[i % len(buyers)]
-            now = utcnow()
+            now = now_utc()
             with conn.begin():
                 taken = conn.execute(update(t_product).where(
                     t_product.c.id == product_id, t_product.c.stock >= 1)

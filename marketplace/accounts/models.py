@@ -89,6 +89,6 @@ class RoleGrant(db.Model):
     region = relationship("Region")
 
     def __init__(self, **kw):
-        from marketplace.core.time import utcnow
-        kw.setdefault("created_at", utcnow())
+        from marketplace.core.time import now_utc
+        kw.setdefault("created_at", now_utc())
         super().__init__(**kw)

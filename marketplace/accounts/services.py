@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.core.errors import Duplicate, NotFound, Unauthorized, ValidationFailed
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.core.validators import classify_login, password_problem
 from marketplace.extensions import db
 
@@ -82,7 +82,7 @@ def authenticate(session: Session, login: str, password: str) -> User:
         raise Unauthorized("账号或密码不正确")
     if not user.active:
         raise Unauthorized("该账号已停用，请联系平台管理员")
-    user.last_login_at = utcnow()
+    user.last_login_at = now_utc()
     return user
 
 

@@ -16,7 +16,7 @@ from marketplace.core import policy
 from marketplace.core.errors import IllegalTransition, ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.core.money import MAX_PRICE_FEN, MoneyFormatError, parse_yuan
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.regions.models import Region, RegionLevel
 from marketplace.sellers.models import Seller
 
@@ -200,7 +200,7 @@ def update_product(session: Session, actor: User, product: Product, data: Produc
     if (product.status == ProductStatus.listed and changed - FIELDS_WITHOUT_REVIEW
             and not policy.is_admin(actor)):
         product.status = ProductStatus.pending
-        product.submitted_at = utcnow()
+        product.submitted_at = now_utc()
         product.review_note = ""
     session.flush()
     return product
@@ -265,7 +265,7 @@ def submit_for_review(session: Session, actor: User, product: Product) -> None:
         raise IllegalTransition(Msg("“%(status)s”状态的商品不能提交审核",
                                      status=Msg(product.status_label)))
     product.status = ProductStatus.pending
-    product.submitted_at = utcnow()
+    product.submitted_at = now_utc()
     product.review_note = ""
 
 
@@ -275,7 +275,7 @@ def approve(session: Session, actor: User, product: Product, *,
     if product.status != ProductStatus.pending:
         raise IllegalTransition("只有待审核的商品可以通过审核")
     product.status = ProductStatus.listed
-    product.listed_at = utcnow()
+    product.listed_at = now_utc()
     product.review_note = ""
     product.certificate_checked = bool(certificate_checked and product.certificate_no)
 

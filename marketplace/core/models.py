@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, DateTime, Enum, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from marketplace.core.time import as_aware, utcnow
+from marketplace.core.time import as_aware, now_utc
 
 # BigInteger on PostgreSQL, plain INTEGER on SQLite (so that it is an alias of the rowid)
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -22,7 +22,7 @@ class AwareDateTime(TypeDecorator):
 
     def process_bind_param(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime; use marketplace.core.time.utcnow()")
+            raise ValueError("naive datetime; use marketplace.core.time.now_utc()")
         return value
 
     def process_result_value(self, value, dialect):
@@ -37,6 +37,6 @@ def str_enum(enum_cls: type[StrEnum], length: int = 24):
 
 
 class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow, onupdate=utcnow,
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc, onupdate=now_utc,
                                                  nullable=False)

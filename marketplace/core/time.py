@@ -4,8 +4,9 @@ from zoneinfo import ZoneInfo
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware (UTC)."""
+def now_utc() -> datetime:
+    """The current time, timezone-aware (UTC): datetime.now(timezone.utc). (Named so that it is
+    never mistaken for the naive, deprecated datetime.utcnow().)"""
     return datetime.now(timezone.utc)
 
 

@@ -18,7 +18,7 @@ from marketplace.core.errors import (
 )
 from marketplace.core.i18n import Msg
 from marketplace.core.money import format_fen
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.orders import notices
 from marketplace.orders.models import (
     Order,
@@ -62,7 +62,7 @@ def ship(session: Session, actor: User, order: Order, *, carrier: str, tracking_
         raise ValidationFailed("发货信息不完整", errors=errors)
     if order.status != OrderStatus.paid:
         raise IllegalTransition(Msg("订单%(status)s，不能发货", status=Msg(order.status_label)))
-    now = now or utcnow()
+    now = now or now_utc()
     order.carrier, order.tracking_no, order.shipped_at = carrier, tracking_no, now
     transition(order, OrderStatus.shipped, "shipped", actor, now, f"{carrier} {tracking_no}")
     notices.to_buyer(session, order, Msg("订单 %(n)s 已发货：%(c)s %(t)s", n=order.number,
@@ -77,7 +77,7 @@ def confirm_receipt(session: Session, buyer: User, order: Order, *,
         raise NotFound("未找到该订单")
     if order.status != OrderStatus.shipped:
         raise IllegalTransition(Msg("订单%(status)s，不能确认收货", status=Msg(order.status_label)))
-    now = now or utcnow()
+    now = now or now_utc()
     order.received_at = now
     transition(order, OrderStatus.received, "received", buyer, now)
     session.flush()
@@ -87,7 +87,7 @@ def confirm_receipt(session: Session, buyer: User, order: Order, *,
 def advance(session: Session, *, now: datetime | None = None) -> tuple[int, int]:
     """Shipped orders become received 10 days after shipping; received orders complete 7 days
     after receipt (`flask orders advance`). Returns (received, completed)."""
-    now = now or utcnow()
+    now = now or now_utc()
     received = completed = 0
     for order in session.scalars(select(Order).where(
             Order.status == OrderStatus.shipped, Order.shipped_at < now - RECEIVE_AFTER)):
@@ -127,7 +127,7 @@ def request_refund(session: Session, buyer: User, order: Order, *, amount_fen: i
     reason = (reason or "").strip()
     if not 2 <= len(reason) <= 200:
         raise ValidationFailed("请写明退款原因（2–200 个字）", field="reason")
-    now = now or utcnow()
+    now = now or now_utc()
     refund = Refund(order_id=order.id, amount_fen=amount, reason=reason,
                     status=RefundStatus.requested, requested_by=buyer.id, created_at=now)
     session.add(refund)
@@ -183,7 +183,7 @@ def approve_refund(session: Session, actor: User, refund, *, now: datetime | Non
     check_seller(actor, order)
     if refund.status != RefundStatus.requested:
         raise IllegalTransition("该退款申请已处理")
-    now = now or utcnow()
+    now = now or now_utc()
     _check_amount(refund.amount_fen, order.paid_fen - order.refunded_fen)
     session.flush()
     _pay_back(session, actor, order, refund, now, gateway)
@@ -198,7 +198,7 @@ def reject_refund(session: Session, actor: User, refund, *, reason: str,
         raise IllegalTransition("该退款申请已处理")
     if not 2 <= len((reason or "").strip()) <= 200:
         raise ValidationFailed("请写明拒绝原因", field="reason")
-    now = now or utcnow()
+    now = now or now_utc()
     refund.status, refund.decided_by, refund.decided_at = RefundStatus.rejected, actor.id, now
     refund.order.events.append(OrderEvent(kind="refund_rejected", actor_id=actor.id,
                                           from_status=refund.order.status,
@@ -219,7 +219,7 @@ def refund(session: Session, actor: User, order: Order, *, amount_fen: int | Non
     left = refundable_fen(session, order)
     amount = left if amount_fen is None else amount_fen
     _check_amount(amount, left)
-    now = now or utcnow()
+    now = now or now_utc()
     record = Refund(order_id=order.id, amount_fen=amount, reason=(reason or "")[:200],
                     status=RefundStatus.requested, requested_by=actor.id, created_at=now)
     session.add(record)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.core.errors import IllegalTransition, NotFound, ValidationFailed
 from marketplace.core.i18n import Msg
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.core.validators import normalize_credit_code
 from marketplace.orders import notices
 from marketplace.orders.models import Invoice, InvoiceCounter, Order, OrderStatus
@@ -62,7 +62,7 @@ def request_invoice(session: Session, buyer: User, order: Order, *, kind: str, t
         raise IllegalTransition("订单已全额退款，不能开发票")
     invoice = Invoice(order_id=order.id, seller_id=order.seller_id,
                       serial=next_serial(session, order.seller_id), kind=kind, title=title,
-                      tax_no=code, amount_fen=amount, issued_at=now or utcnow(),
+                      tax_no=code, amount_fen=amount, issued_at=now or now_utc(),
                       requested_by=buyer.id)
     session.add(invoice)
     notices.to_seller(session, order, Msg("订单 %(n)s 开具了发票 %(i)s", n=order.number,

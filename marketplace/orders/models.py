@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DynamicMapped, Mapped, mapped_column, relationship
 
 from marketplace.core.models import AwareDateTime, BigId, TimestampMixin, str_enum
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.extensions import db
 
 
@@ -65,7 +65,7 @@ class Checkout(db.Model):
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     idempotency_key: Mapped[str] = mapped_column(String(64))
     fingerprint: Mapped[str] = mapped_column(String(64))  # hash of the request it answered
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
 
     orders: Mapped[list[Order]] = relationship(back_populates="checkout", order_by="Order.id")
 
@@ -160,7 +160,7 @@ class OrderEvent(db.Model):
     to_status: Mapped[str] = mapped_column(String(24), default="")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
 
     order: Mapped[Order] = relationship(back_populates="events")
 
@@ -181,7 +181,7 @@ class Payment(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus))
     refund_reference: Mapped[str] = mapped_column(String(64), default="", server_default="")
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
 
 
 class CartItem(db.Model):
@@ -195,7 +195,7 @@ class CartItem(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     quantity: Mapped[int] = mapped_column(Integer)
-    added_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
 
 
 class RefundStatus(StrEnum):
@@ -223,7 +223,7 @@ class Refund(db.Model):
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     provider_reference: Mapped[str] = mapped_column(String(64), default="")
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
     decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     order: Mapped[Order] = relationship()
@@ -246,7 +246,7 @@ class PaymentEvent(db.Model):
     kind: Mapped[str] = mapped_column(String(64))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(32), default="")
-    received_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
 
 
 class Notification(db.Model):
@@ -259,7 +259,7 @@ class Notification(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(String(200))
     url: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
     read_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
@@ -285,7 +285,7 @@ class Invoice(db.Model):
     title: Mapped[str] = mapped_column(String(100))
     tax_no: Mapped[str] = mapped_column(String(18), default="")
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    issued_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    issued_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
     requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
     order: Mapped[Order] = relationship()

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, RoleGrant
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.orders.models import Notification, Order
 
 
@@ -41,4 +41,4 @@ def latest(session: Session, user_id: int, limit: int = 50) -> list[Notification
 def mark_read(session: Session, user_id: int) -> None:
     session.execute(update(Notification).where(Notification.user_id == user_id,
                                                Notification.read_at.is_(None))
-                    .values(read_at=utcnow()))
+                    .values(read_at=now_utc()))

@@ -32,7 +32,7 @@ from marketplace.core.errors import (
     ValidationFailed,
 )
 from marketplace.core.i18n import Msg
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.core.validators import normalize_mobile
 from marketplace.orders import notices
 from marketplace.orders.models import (
@@ -158,7 +158,7 @@ def checkout(session: Session, buyer: User, lines: Sequence[LineInput], address:
     if existing is not None:
         return existing
     address_fields, region = _clean_address(session, address)
-    now = now or utcnow()
+    now = now or now_utc()
     products = _products(session, quantities)
     expire(session, now=now, product_ids=list(quantities))
     savepoint = session.begin_nested()
@@ -291,7 +291,7 @@ def expire(session: Session, *, now: datetime | None = None,
            product_ids: Iterable[int] | None = None) -> int:
     """Cancel the unpaid orders whose payment window has passed (those holding any of
     `product_ids`, or all) and give their units back. Returns how many."""
-    now = now or utcnow()
+    now = now or now_utc()
     stmt = (select(Order.id).where(Order.status == OrderStatus.pending_payment,
                                    Order.stock_held.is_(True), Order.reserved_until < now)
             .order_by(Order.id))
@@ -318,7 +318,7 @@ def expire(session: Session, *, now: datetime | None = None,
 
 def cancel(session: Session, actor: User, order: Order, *, now: datetime | None = None) -> Order:
     """The buyer (or an admin) cancels an unpaid order; its units go back."""
-    now = now or utcnow()
+    now = now or now_utc()
     if order.status != OrderStatus.pending_payment:
         raise IllegalTransition(Msg("订单%(status)s，不能取消", status=Msg(order.status_label)))
     _release(session, order)
@@ -343,7 +343,7 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
     """A provider says money was captured for an order. Recorded once per (provider,
     reference); the amount and currency must be the order's. A payment for an order whose
     window passed takes the units again if there are enough, else it is marked for refund."""
-    now = now or utcnow()
+    now = now or now_utc()
     existing = session.scalar(select(Payment).where(Payment.provider == provider,
                                                     Payment.reference == reference))
     if existing is not None:

@@ -12,7 +12,7 @@ from marketplace.accounts.models import User
 from marketplace.catalog import images
 from marketplace.core.errors import IllegalTransition, NotFound, RuleBroken
 from marketplace.core.i18n import Msg
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.orders import notices, services
 from marketplace.orders.models import Order, OrderEvent, OrderStatus
 
@@ -31,7 +31,7 @@ def choose(session: Session, buyer: User, order: Order, *, window: timedelta = T
     if order.buyer_id != buyer.id:
         raise NotFound("未找到该订单")
     _pending(order)
-    now = now or utcnow()
+    now = now or now_utc()
     if order.reserved_until and order.reserved_until < now:
         raise IllegalTransition("付款时间已过，请重新下单")
     order.payment_method = METHOD
@@ -57,7 +57,7 @@ def upload_voucher(session: Session, buyer: User, order: Order, data: bytes, fol
     if order.voucher_filename:
         stem = order.voucher_filename.rsplit(".", 1)[0]
         images.delete_after_commit(session, folder, order.voucher_filename, f"{stem}_t.jpg")
-    now = now or utcnow()
+    now = now or now_utc()
     order.voucher_filename, order.voucher_uploaded_at = stored.filename, now
     order.events.append(OrderEvent(kind="voucher", from_status=order.status,
                                    to_status=order.status, actor_id=buyer.id, created_at=now,

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.core.models import AwareDateTime, BigId, str_enum
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.extensions import db
 
 
@@ -26,4 +26,4 @@ class SearchOutbox(db.Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[OutboxKind] = mapped_column(str_enum(OutboxKind, 16))
     entity_id: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)

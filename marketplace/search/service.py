@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from whoosh.index import LockError
 
 from marketplace.catalog.models import Category, Product
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.regions.models import Region
 from marketplace.search import engine
 from marketplace.search.models import OutboxKind, SearchOutbox
@@ -142,7 +142,7 @@ def _affected_products(session: Session, rows: list[SearchOutbox]) -> set[int]:
 
 
 def _pending_rows(session: Session, watermark: int) -> list[SearchOutbox]:
-    recent = utcnow() - RECENT
+    recent = now_utc() - RECENT
     return list(session.scalars(
         select(SearchOutbox)
         .where(or_(SearchOutbox.id > watermark, SearchOutbox.created_at >= recent))
@@ -195,7 +195,7 @@ def sync(session: Session, root: Path, *, timeout: float = 10.0, rounds: int = 1
 def prune(session: Session, *, older_than: timedelta = RETENTION) -> int:
     """Delete outbox rows older than the retention (every index should have applied them)."""
     result = session.execute(delete(SearchOutbox)
-                             .where(SearchOutbox.created_at < utcnow() - older_than))
+                             .where(SearchOutbox.created_at < now_utc() - older_than))
     return result.rowcount or 0
 
 

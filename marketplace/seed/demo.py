@@ -25,7 +25,7 @@ from marketplace.catalog import images as image_store
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import Product, ProductStatus
 from marketplace.config import PROJECT_ROOT
-from marketplace.core.time import today_china, utcnow
+from marketplace.core.time import now_utc, today_china
 from marketplace.core.validators import (
     id_number_hash,
     normalize_credit_code,
@@ -258,7 +258,7 @@ class _Loader:
                         region=get_by_code(self.session, spec["region"]),
                         contact_name=spec["contact_name"], contact_mobile=mobile,
                         description=spec.get("description", "").strip(), status=status,
-                        verified_at=utcnow() if status == SellerStatus.verified else None,
+                        verified_at=now_utc() if status == SellerStatus.verified else None,
                         applicant_id=applicant.id if applicant else None)
         self.session.add(seller)
         self.session.flush()
@@ -299,7 +299,7 @@ class _Loader:
         tally, pictures = self.report.tally("商品"), self.report.tally("商品图片")
         existing = set(self.session.scalars(select(Product.sku).where(
             Product.sku.in_([p["sku"] for p in specs]))))
-        now = utcnow()
+        now = now_utc()
         with self.progress("商品及图片", len(specs)) as step:
             for index, spec in enumerate(specs):
                 if spec["sku"] in existing:

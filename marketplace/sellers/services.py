@@ -17,7 +17,7 @@ from marketplace.core.errors import (
     RuleBroken,
     ValidationFailed,
 )
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.core.validators import normalize_credit_code, normalize_mobile
 from marketplace.households.models import Household
 from marketplace.households.services import matches_id_number
@@ -105,7 +105,7 @@ def verify(session: Session, actor: User, seller: Seller) -> None:
         raise IllegalTransition("该经营主体已认证")
     seller.status = SellerStatus.verified
     seller.status_note = ""
-    seller.verified_at = utcnow()
+    seller.verified_at = now_utc()
 
 
 def suspend(session: Session, actor: User, seller: Seller, note: str) -> None:

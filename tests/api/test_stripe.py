@@ -143,9 +143,9 @@ def test_a_late_payment_without_stock_is_refunded_automatically(api, app, make, 
         row = db.session.get(Order, order["id"])
         from datetime import timedelta
 
-        from marketplace.core.time import utcnow
+        from marketplace.core.time import now_utc
         from marketplace.orders import services
-        row.reserved_until = utcnow() - timedelta(minutes=5)
+        row.reserved_until = now_utc() - timedelta(minutes=5)
         services.expire(db.session)
         product = db.session.get(type(bought["product"]), bought["product"].id)
         product.stock = 0

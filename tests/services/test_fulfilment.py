@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.core.errors import IllegalTransition, NotFound, RuleBroken, ValidationFailed
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.orders import fulfilment, services
 from marketplace.orders.models import OrderStatus, Refund, RefundStatus
 from marketplace.orders.services import AddressInput, LineInput
@@ -45,7 +45,7 @@ def test_ship_receive_complete(session, paid):
         fulfilment.ship(session, staff, order, carrier="顺丰速运", tracking_no="SF1234567890")
     fulfilment.confirm_receipt(session, buyer, order)
     assert order.status == OrderStatus.received
-    assert fulfilment.advance(session, now=utcnow() + timedelta(days=8)) == (0, 1)
+    assert fulfilment.advance(session, now=now_utc() + timedelta(days=8)) == (0, 1)
     assert order.status == OrderStatus.completed
     assert [e.kind for e in order.events] == ["created", "paid", "shipped", "received",
                                               "completed"]
@@ -55,8 +55,8 @@ def test_ship_receive_complete(session, paid):
 
 def test_shipped_orders_are_received_after_ten_days(session, paid):
     fulfilment.ship(session, paid["staff"], paid["order"], carrier="邮政", tracking_no="EMS12345")
-    assert fulfilment.advance(session, now=utcnow() + timedelta(days=9)) == (0, 0)
-    assert fulfilment.advance(session, now=utcnow() + timedelta(days=11)) == (1, 0)
+    assert fulfilment.advance(session, now=now_utc() + timedelta(days=9)) == (0, 0)
+    assert fulfilment.advance(session, now=now_utc() + timedelta(days=11)) == (1, 0)
     assert paid["order"].status == OrderStatus.received
 
 

@@ -16,7 +16,7 @@ from marketplace.core.errors import (
     RuleBroken,
     ValidationFailed,
 )
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.extensions import db
 from marketplace.orders import services
 from marketplace.orders.models import Order, OrderEvent, OrderStatus, Payment, PaymentStatus
@@ -65,7 +65,7 @@ def test_one_order_per_seller_with_its_shipping_rule(session, shop):
     assert {o.status for o in orders} == {OrderStatus.pending_payment}
     assert len({o.number for o in orders}) == 2 and all(len(o.number) >= 16 for o in orders)
     assert stock(session, shop["tea"]) == 9 and stock(session, shop["zao"]) == 3
-    assert tea.reserved_until > utcnow() + timedelta(minutes=29)
+    assert tea.reserved_until > now_utc() + timedelta(minutes=29)
     assert tea.region_names.startswith("湖南省") and tea.mobile == "13912345678"
     # free shipping from 99 yuan on: 3 x 45 = 135
     more = buy(session, shop["buyer"], key="key-00000002", **{str(shop["tea"]): 3})
@@ -137,19 +137,19 @@ def test_delisted_or_unknown_products_cannot_be_bought(session, shop):
 def test_expiry_gives_the_units_back(session, app, shop):
     order = buy(session, shop["buyer"], **{str(shop["black"]): 3})[0]
     assert stock(session, shop["black"]) == 0
-    assert services.expire(session, now=utcnow()) == 0  # still inside the window
-    assert services.expire(session, now=utcnow() + timedelta(minutes=31)) == 1
+    assert services.expire(session, now=now_utc()) == 0  # still inside the window
+    assert services.expire(session, now=now_utc() + timedelta(minutes=31)) == 1
     session.commit()
     session.refresh(order)
     assert (order.status, order.cancel_reason) == (OrderStatus.cancelled, "expired")
     assert stock(session, shop["black"]) == 3
     assert [e.kind for e in order.events] == ["created", "expired"]
-    assert services.expire(session, now=utcnow() + timedelta(days=1)) == 0  # only once
+    assert services.expire(session, now=now_utc() + timedelta(days=1)) == 0  # only once
 
 
 def test_a_checkout_releases_expired_reservations_of_its_products_first(session, shop):
     buy(session, shop["buyer"], **{str(shop["black"]): 3})
-    later = utcnow() + timedelta(minutes=45)
+    later = now_utc() + timedelta(minutes=45)
     orders = services.checkout(session, shop["other"], [LineInput(shop["black"], 2)], ADDRESS,
                                idempotency_key="key-00000009", now=later)
     session.commit()
@@ -160,7 +160,7 @@ def test_a_checkout_releases_expired_reservations_of_its_products_first(session,
 def test_flask_orders_expire(app, session, shop):
     buy(session, shop["buyer"], **{str(shop["black"]): 2})
     order = session.scalar(select(Order))
-    order.reserved_until = utcnow() - timedelta(minutes=1)
+    order.reserved_until = now_utc() - timedelta(minutes=1)
     session.commit()
     result = app.test_cli_runner().invoke(args=["orders", "expire"])
     assert result.exit_code == 0, result.output
@@ -205,13 +205,13 @@ def test_payment_is_recorded_once_and_checked(session, shop):
     with pytest.raises(IllegalTransition):  # a second, different payment for a paid order
         pay(session, order, reference="sim-2")
     session.rollback()
-    assert services.expire(session, now=utcnow() + timedelta(days=1)) == 0
+    assert services.expire(session, now=now_utc() + timedelta(days=1)) == 0
     assert stock(session, shop["tea"]) == 9  # sold, not given back
 
 
 def test_a_late_payment_reserves_again_when_it_can(session, shop):
     order = buy(session, shop["buyer"], **{str(shop["black"]): 2})[0]
-    outcome = pay(session, order, now=utcnow() + timedelta(hours=2))
+    outcome = pay(session, order, now=now_utc() + timedelta(hours=2))
     assert not outcome.refunded and order.status == OrderStatus.paid
     assert stock(session, shop["black"]) == 1
     assert [e.kind for e in order.events] == ["created", "expired", "reserved_again", "paid"]
@@ -219,7 +219,7 @@ def test_a_late_payment_reserves_again_when_it_can(session, shop):
 
 def test_a_late_payment_is_refunded_when_the_units_are_gone(session, shop):
     order = buy(session, shop["buyer"], **{str(shop["black"]): 2})[0]
-    later = utcnow() + timedelta(hours=1)
+    later = now_utc() + timedelta(hours=1)
     services.checkout(session, shop["other"], [LineInput(shop["black"], 3)], ADDRESS,
                       idempotency_key="key-00000007", now=later)  # expires it, takes all 3
     session.commit()
@@ -289,9 +289,9 @@ def test_a_bank_transfer_waits_longer_then_times_out(session, shop):
         transfers.choose(session, shop["other"], order)
     transfers.choose(session, shop["buyer"], order)
     session.commit()
-    assert services.expire(session, now=utcnow() + timedelta(days=2)) == 0
+    assert services.expire(session, now=now_utc() + timedelta(days=2)) == 0
     with pytest.raises(RuleBroken):  # no voucher yet
         transfers.confirm(session, make_user(session, "platform_admin"), order)
-    assert services.expire(session, now=utcnow() + timedelta(days=3, minutes=1)) == 1
+    assert services.expire(session, now=now_utc() + timedelta(days=3, minutes=1)) == 1
     session.commit()
     assert order.status == OrderStatus.cancelled and stock(session, shop["black"]) == 3

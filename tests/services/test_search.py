@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.catalog.models import Product, ProductStatus
-from marketplace.core.time import utcnow
+from marketplace.core.time import now_utc
 from marketplace.regions.models import Region
 from marketplace.search import engine, search_root, service
 from marketplace.search.models import SearchOutbox
@@ -160,7 +160,7 @@ def test_recent_rows_are_applied_again(catalogue, session):
     engine.write_watermark(engine.live_directory(search_root()), row.id + 5)  # as if skipped
     service.sync(session, search_root())
     assert ask("高山红糯米").ids == [catalogue["rice"]]
-    row.created_at = utcnow() - timedelta(days=8)
+    row.created_at = now_utc() - timedelta(days=8)
     session.commit()
     assert service.prune(session) >= 1
 

@@ -138,10 +138,10 @@ def test_unknown_seller_is_404(client, admin):
 
 def pending_product(make, seller, **kw):
     def build(session):
-        from marketplace.core.time import utcnow
+        from marketplace.core.time import now_utc
         p = make_product(session, session.get(Seller, seller.id), status=ProductStatus.pending,
                          **kw)
-        p.submitted_at = utcnow()
+        p.submitted_at = now_utc()
         return p
     return make(build)
 

@@ -287,14 +287,14 @@ def test_stock_held_by_an_expired_order_comes_back_when_read(client, make_client
                                                             buyer, make):
     from datetime import timedelta
 
-    from marketplace.core.time import utcnow
+    from marketplace.core.time import now_utc
     client.login("buyer1@example.test")
     add(client, goods["zao"], 2)
     client.post_form("/checkout", checkout_form(client))
     assert stock(app, goods["zao"]) == 0
     with app.app_context():
         order = db.session.scalar(select(Order))
-        order.reserved_until = utcnow() - timedelta(minutes=1)
+        order.reserved_until = now_utc() - timedelta(minutes=1)
         db.session.commit()
     other = make_client()
     other.login(make.user("buyer", login="buyer6@example.test").email)
