@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.search import engine
+from marketplace.search import engine, reading, writing
 from marketplace.search.analysis import parse_query, token_texts
 
 CATEGORIES = {1: "茶叶 Tea", 2: "红枣 Jujube", 3: "米面粮油 Grain"}
@@ -197,7 +197,7 @@ def test_tiers_partition_hits_by_name_matches():
 
 
 def test_facets_with_many_values_are_counted_through_the_hits(tmp_path, monkeypatch):
-    monkeypatch.setattr(engine, "FACET_SETS", 1)  # every facet column takes the other path
+    monkeypatch.setattr(reading, "FACET_SETS", 1)  # every facet column takes the other path
     rnd = random.Random(11)
     docs = {pid: make_doc(rnd, pid) for pid in range(1, 201)}
     check(built_in_one_go(tmp_path, docs), docs, rnd)
@@ -222,7 +222,7 @@ def test_bulk_blocks_equal_what_whoosh_writes_itself(tmp_path, monkeypatch):
     rnd = random.Random(17)
     docs = {pid: make_doc(rnd, pid) for pid in range(1, 400)}
     engine.build_index(tmp_path / "fast", list(docs.values()))
-    monkeypatch.setattr(engine, "BLOCK_WRITES", False)  # one posting per call, as Whoosh does
+    monkeypatch.setattr(writing, "BLOCK_WRITES", False)  # one posting per call, as Whoosh does
     engine.build_index(tmp_path / "slow", list(docs.values()))
     fast, slow = engine.SearchIndex(tmp_path / "fast"), engine.SearchIndex(tmp_path / "slow")
     for q in QUERIES:
