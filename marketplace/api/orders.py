@@ -17,12 +17,12 @@ from marketplace.api.common import (
     seller_json,
     token_required,
 )
-from marketplace.core.errors import Forbidden, IllegalTransition, RuleBroken, ValidationFailed
+from marketplace.core.errors import Forbidden, RuleBroken, ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.core.money import money_json
 from marketplace.extensions import db
 from marketplace.orders import fulfilment, services
-from marketplace.orders.models import Channel, Order, OrderStatus
+from marketplace.orders.models import Channel, Order
 from marketplace.orders.services import AddressInput, LineInput
 from marketplace.payments import providers
 
@@ -115,8 +115,7 @@ def pay_order(order_id: int):
     if provider not in enabled:
         raise RuleBroken("该支付方式未启用", field="provider", code="provider_unavailable")
     if provider != "simulated":
-        if order.status != OrderStatus.pending_payment:
-            raise IllegalTransition(Msg("订单%(status)s，不能付款", status=Msg(order.status_label)))
+        services.ensure_payable(order)
         start = enabled[provider].start(
             order, success_url=url_for("orders.order_page", order_id=order.id, _external=True),
             cancel_url=url_for("orders.order_page", order_id=order.id, _external=True))

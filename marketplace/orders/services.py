@@ -375,8 +375,8 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
         # money for an order the buyer cancelled meanwhile: it cannot be kept
         return _turned_away(session, order, provider, reference, amount_fen, currency, now,
                             "订单已取消，款项原路退回")
-    elif order.status != OrderStatus.pending_payment:
-        raise IllegalTransition(Msg("订单%(status)s，不能付款", status=Msg(order.status_label)))
+    else:
+        ensure_payable(order)
     payment = Payment(order_id=order.id, provider=provider, reference=reference,
                       amount_fen=amount_fen, currency=currency.upper(),
                       status=PaymentStatus.succeeded, created_at=now)
@@ -390,6 +390,11 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
     notices.to_seller(session, order, Msg("新订单 %(n)s 已付款，请尽快发货", n=order.number))
     session.flush()
     return PaymentOutcome(payment, order)
+
+
+def ensure_payable(order: Order) -> None:
+    if order.status != OrderStatus.pending_payment:
+        raise IllegalTransition(Msg("订单%(status)s，不能付款", status=Msg(order.status_label)))
 
 
 def _turned_away(session: Session, order: Order, provider: str, reference: str, amount_fen: int,

@@ -20,9 +20,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 from sqlalchemy import select
 
-from marketplace.core.errors import DomainError
-from marketplace.core.forms import apply_error
-from marketplace.core.i18n import translate_message
+from marketplace.core.errors import DomainError, ValidationFailed
+from marketplace.core.forms import apply_error, commit_or_flash
 from marketplace.core.money import MoneyFormatError, parse_yuan
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
@@ -46,6 +45,15 @@ bp = Blueprint("orders", __name__)
 
 def _user():
     return current_user if current_user.is_authenticated else None
+
+
+def amount_from_form(name: str = "amount") -> int | None:
+    """An optional amount in yuan from a form (None when left empty)."""
+    text = (request.form.get(name) or "").strip()
+    try:
+        return parse_yuan(text) if text else None
+    except MoneyFormatError:
+        raise ValidationFailed("退款金额格式不对，例如 12.50", field=name) from None
 
 
 def _int(name: str, default: int | None = None) -> int | None:
@@ -82,13 +90,10 @@ def cart_add():
     quantity = _int("quantity", 1)
     if product_id is None:
         abort(400)
-    try:
-        now = cart.set_quantity(db.session, _user(), session, product_id, quantity, add=True)
-    except DomainError as err:
-        db.session.rollback()
-        flash(translate_message(err.message), "error")
+    ok, now = commit_or_flash(lambda: cart.set_quantity(db.session, _user(), session,
+                                                        product_id, quantity, add=True))
+    if not ok:
         return redirect(url_for("storefront.product", product_id=product_id))
-    db.session.commit()
     flash(_("已加入购物车（共 %(n)s 件）", n=now), "success")
     return redirect(url_for("orders.cart_page"))
 
@@ -99,13 +104,8 @@ def cart_update():
     if product_id is None or quantity is None:
         flash(_("数量必须是整数"), "error")
         return redirect(url_for("orders.cart_page"))
-    try:
-        cart.set_quantity(db.session, _user(), session, product_id, max(quantity, 0))
-    except DomainError as err:
-        db.session.rollback()
-        flash(translate_message(err.message), "error")
-    else:
-        db.session.commit()
+    commit_or_flash(lambda: cart.set_quantity(db.session, _user(), session, product_id,
+                                              max(quantity, 0)))
     return redirect(url_for("orders.cart_page"))
 
 
@@ -207,7 +207,8 @@ def order_page(order_id: int):
     invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     return render_template("orders/order.html", order=order, statuses=OrderStatus,
                            refunds=refunds, invoice=invoice,
-                           can_invoice=order.status in invoices.INVOICEABLE, refundable=fulfilment.refundable_fen(db.session, order),
+                           can_invoice=order.status in invoices.INVOICEABLE,
+                           refundable=fulfilment.refundable_fen(db.session, order),
                            can_refund=order.status in fulfilment.REFUNDABLE)
 
 
@@ -215,14 +216,8 @@ def order_page(order_id: int):
 @login_required
 def order_cancel(order_id: int):
     order = _own(order_id)
-    try:
-        services.cancel(db.session, current_user, order)
-    except DomainError as err:
-        db.session.rollback()
-        flash(translate_message(err.message), "error")
-    else:
-        db.session.commit()
-        flash(_("订单已取消，库存已释放"), "success")
+    commit_or_flash(lambda: services.cancel(db.session, current_user, order),
+                    _("订单已取消，库存已释放"))
     return redirect(url_for("orders.order_page", order_id=order_id))
 
 
@@ -245,20 +240,14 @@ def order_pay(order_id: int):
     now = None
     if outcome == "late" and order.reserved_until:
         now = order.reserved_until + timedelta(minutes=1)
-    try:
-        result = services.record_payment(
-            db.session, order, provider="simulated", reference=f"sim-{order.id}",
-            amount_fen=order.total_fen, currency=order.currency, now=now)
-    except DomainError as err:
-        db.session.rollback()
-        flash(translate_message(err.message), "error")
-        return redirect(url_for("orders.order_page", order_id=order_id))
-    db.session.commit()
-    if result.refunded:
+    ok, result = commit_or_flash(lambda: services.record_payment(
+        db.session, order, provider="simulated", reference=f"sim-{order.id}",
+        amount_fen=order.total_fen, currency=order.currency, now=now))
+    if ok and result.refunded:
         flash(_("付款到账时商品已售完，款项将原路退回"), "error")
-    elif result.duplicate:
+    elif ok and result.duplicate:
         flash(_("这笔付款已经入账"), "info")
-    else:
+    elif ok:
         flash(_("付款成功（测试支付）"), "success")
     return redirect(url_for("orders.order_page", order_id=order_id))
 
@@ -267,14 +256,8 @@ def order_pay(order_id: int):
 @login_required
 def order_receive(order_id: int):
     order = _own(order_id)
-    try:
-        fulfilment.confirm_receipt(db.session, current_user, order)
-    except DomainError as err:
-        db.session.rollback()
-        flash(translate_message(err.message), "error")
-    else:
-        db.session.commit()
-        flash(_("已确认收货，谢谢您的帮扶"), "success")
+    commit_or_flash(lambda: fulfilment.confirm_receipt(db.session, current_user, order),
+                    _("已确认收货，谢谢您的帮扶"))
     return redirect(url_for("orders.order_page", order_id=order_id))
 
 
@@ -282,19 +265,9 @@ def order_receive(order_id: int):
 @login_required
 def order_refund_request(order_id: int):
     order = _own(order_id)
-    text = (request.form.get("amount") or "").strip()
-    try:
-        amount = parse_yuan(text) if text else None
-        fulfilment.request_refund(db.session, current_user, order, amount_fen=amount,
-                                  reason=request.form.get("reason", ""))
-    except MoneyFormatError:
-        flash(_("退款金额格式不对，例如 12.50"), "error")
-    except DomainError as err:
-        db.session.rollback()
-        flash(translate_message(err.message), "error")
-    else:
-        db.session.commit()
-        flash(_("退款申请已提交，等待商家处理"), "success")
+    commit_or_flash(lambda: fulfilment.request_refund(
+        db.session, current_user, order, amount_fen=amount_from_form(),
+        reason=request.form.get("reason", "")), _("退款申请已提交，等待商家处理"))
     return redirect(url_for("orders.order_page", order_id=order_id))
 
 
@@ -329,15 +302,9 @@ def _voucher_folder() -> Path:
 @login_required
 def order_pay_bank(order_id: int):
     order = _own(order_id)
-    try:
-        transfers.choose(db.session, current_user, order,
-                         window=timedelta(days=current_app.config["BANK_TRANSFER_DAYS"]))
-    except DomainError as err:
-        db.session.rollback()
-        flash(translate_message(err.message), "error")
-    else:
-        db.session.commit()
-        flash(_("请按页面上的账户转账，并上传转账凭证"), "success")
+    window = timedelta(days=current_app.config["BANK_TRANSFER_DAYS"])
+    commit_or_flash(lambda: transfers.choose(db.session, current_user, order, window=window),
+                    _("请按页面上的账户转账，并上传转账凭证"))
     return redirect(url_for("orders.order_page", order_id=order_id))
 
 
@@ -346,16 +313,9 @@ def order_pay_bank(order_id: int):
 def order_voucher_upload(order_id: int):
     order = _own(order_id)
     upload = request.files.get("voucher")
-    try:
-        transfers.upload_voucher(db.session, current_user, order,
-                                 upload.read() if upload else b"", _voucher_folder(),
-                                 max_bytes=current_app.config["MAX_IMAGE_BYTES"])
-    except DomainError as err:
-        db.session.rollback()
-        flash(translate_message(err.message), "error")
-    else:
-        db.session.commit()
-        flash(_("转账凭证已上传，等待商家确认到账"), "success")
+    commit_or_flash(lambda: transfers.upload_voucher(
+        db.session, current_user, order, upload.read() if upload else b"", _voucher_folder(),
+        max_bytes=current_app.config["MAX_IMAGE_BYTES"]), _("转账凭证已上传，等待商家确认到账"))
     return redirect(url_for("orders.order_page", order_id=order_id))
 
 
@@ -382,10 +342,7 @@ def address_book():
 @bp.post("/addresses/<int:address_id>/delete")
 @login_required
 def address_delete(address_id: int):
-    try:
-        addresses.delete(db.session, current_user, address_id)
-    except DomainError:
-        abort(404)
+    addresses.delete(db.session, current_user, address_id)  # another buyer's: 404
     db.session.commit()
     flash(_("地址已删除"), "success")
     return redirect(url_for("orders.address_book"))
@@ -397,17 +354,11 @@ def address_delete(address_id: int):
 @login_required
 def order_invoice_request(order_id: int):
     order = _own(order_id)
-    try:
-        invoices.request_invoice(db.session, current_user, order,
-                                 kind=request.form.get("kind", ""),
-                                 title=request.form.get("title", ""),
-                                 tax_no=request.form.get("tax_no", ""))
-    except DomainError as err:
-        db.session.rollback()
-        messages = [translate_message(m) for ms in getattr(err, "errors", {}).values() for m in ms]
-        flash("；".join(messages) or translate_message(err.message), "error")
+    ok, _invoice = commit_or_flash(lambda: invoices.request_invoice(
+        db.session, current_user, order, kind=request.form.get("kind", ""),
+        title=request.form.get("title", ""), tax_no=request.form.get("tax_no", "")))
+    if not ok:
         return redirect(url_for("orders.order_page", order_id=order_id))
-    db.session.commit()
     return redirect(url_for("orders.order_invoice", order_id=order_id))
 
 

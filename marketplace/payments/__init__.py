@@ -2,6 +2,7 @@
 test mode) and Stripe (when its keys are configured; only stripe_provider.py imports stripe)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,7 +39,12 @@ def providers(config) -> dict[str, Provider]:
     """The providers this configuration enables, by name."""
     out: dict[str, Provider] = {"simulated": SimulatedProvider()}
     if config.get("STRIPE_SECRET_KEY"):
-        from marketplace.payments.stripe_provider import StripeProvider
-        out["stripe"] = StripeProvider(config["STRIPE_SECRET_KEY"],
-                                       api_base=config.get("STRIPE_API_BASE") or None)
+        out["stripe"] = _stripe(config["STRIPE_SECRET_KEY"], config.get("STRIPE_API_BASE") or None)
     return out
+
+
+@functools.lru_cache(maxsize=4)
+def _stripe(secret_key: str, api_base: str | None) -> Provider:
+    """One Stripe client (and its connection pool) per key and address, not one per request."""
+    from marketplace.payments.stripe_provider import StripeProvider
+    return StripeProvider(secret_key, api_base=api_base)

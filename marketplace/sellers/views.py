@@ -15,7 +15,7 @@ from marketplace.accounts.models import Role
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import PRODUCT_STATUS_LABELS, ProductStatus
 from marketplace.core.errors import DomainError
-from marketplace.core.forms import apply_error
+from marketplace.core.forms import apply_error, commit_or_flash
 from marketplace.core.i18n import translate_message
 from marketplace.core.money import fen_to_yuan_text
 from marketplace.core.policy import login_required, roles_required
@@ -50,7 +50,8 @@ def _pick_seller(mine):
     return mine[0] if mine else None
 
 
-def _console_seller():
+def console_seller():
+    """(the user's sellers, the one this page works on): also used by the orders console."""
     mine = _my_sellers()
     seller = _pick_seller(mine)
     if seller is None:
@@ -146,7 +147,7 @@ def index():
     if not mine and not request.args.get("seller"):
         flash(_("您还没有经营主体，请先提交入驻申请。"), "warning")
         return redirect(url_for("seller.apply"))
-    mine, seller = _console_seller()
+    mine, seller = console_seller()
     counts = {str(k): v for k, v in catalog.status_counts(db.session, seller).items()}
     return render_template("seller/index.html", sellers=mine, seller=seller, counts=counts,
                            tabs=TAB_ORDER, labels=PRODUCT_STATUS_LABELS)
@@ -157,7 +158,7 @@ def index():
 @bp.route("/products")
 @roles_required(Role.seller_staff)
 def products():
-    mine, seller = _console_seller()
+    mine, seller = console_seller()
     status = request.args.get("status") or ""
     if status not in {s.value for s in ProductStatus}:
         status = ""
@@ -172,7 +173,7 @@ def products():
 @bp.route("/products/new", methods=["GET", "POST"])
 @roles_required(Role.seller_staff)
 def product_new():
-    mine, seller = _console_seller()
+    mine, seller = console_seller()
     form = ProductForm()
     _fill_product_choices(form)
     dropped = False
@@ -232,16 +233,7 @@ def product_edit(product_id: int):
 
 def _product_action(product_id: int, action, done_message: str):
     product = catalog.get_managed(db.session, current_user, product_id)
-    try:
-        action(product)
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status in (401, 403, 404):
-            raise
-        flash(translate_message(err.message), "error")
-    else:
-        flash(done_message, "success")
+    commit_or_flash(lambda: action(product), done_message, reraise_access=True)
     target = request.form.get("next") or ""
     if target.startswith("/") and not target.startswith("//"):
         return redirect(target)
@@ -285,7 +277,7 @@ def _weight(text: str):
 @bp.route("/members", methods=["GET", "POST"])
 @roles_required(Role.seller_staff)
 def members():
-    mine, seller = _console_seller()
+    mine, seller = console_seller()
     form = MemberForm()
     if form.validate_on_submit():
         try:
@@ -307,7 +299,7 @@ def members():
 @bp.route("/members/<int:member_id>/remove", methods=["POST"])
 @roles_required(Role.seller_staff)
 def member_remove(member_id: int):
-    _mine, seller = _console_seller()
+    _mine, seller = console_seller()
     try:
         sellers.remove_member(db.session, current_user, seller, member_id)
         db.session.commit()
