@@ -46,11 +46,9 @@ from __future__ import annotations
 import argparse
 import cProfile
 import http.client
-import io
 import json
 import os
 import platform
-import pstats
 import re
 import shutil
 import signal
@@ -71,7 +69,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.pyload import percentile
-from bench.storefront import Server, _die_with_parent, free_port, stop_server
+from bench.storefront import Server, _die_with_parent, free_port, log_profile, stop_server
 
 HOST = "127.0.0.1"
 TARGET_PG = 100.0  # paid orders per second on PostgreSQL
@@ -633,18 +631,8 @@ def profile_in_process(env: dict[str, str], fx, product_id: int, pairs: int = 60
         for _ in range(pairs):
             pair()
         profiler.disable()
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(35)
-        log(f"  cProfile of {pairs} pairs, top 35 by cumulative time:")
-        for line in out.getvalue().splitlines():
-            if line.strip():
-                log("    " + line)
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime").print_stats(20)
-        log(f"  cProfile of {pairs} pairs, top 20 by own time:")
-        for line in out.getvalue().splitlines():
-            if line.strip():
-                log("    " + line)
+        log_profile(profiler, "cumulative", 35, f"{pairs} pairs", write=log)
+        log_profile(profiler, "tottime", 20, f"{pairs} pairs", write=log)
 
 
 # --------------------------------------------------------------------------- one engine

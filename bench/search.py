@@ -89,6 +89,20 @@ def by_kind(kinds: list[str], values: list[float]) -> dict[str, list[float]]:
     return out
 
 
+def kind_lines(kinds: list[str], values: list[float]) -> list[str]:
+    """p50/p95/p99/max per query kind, one line each."""
+    from bench.search_data import QUERY_KINDS
+    out = []
+    per = by_kind(kinds, values)
+    for kind in QUERY_KINDS:
+        if kind in per:
+            v = per[kind]
+            out.append(f"    {kind:10s} n={len(v):4d}  p50 {percentile(v, 50):8.2f}  "
+                       f"p95 {percentile(v, 95):8.2f}  p99 {percentile(v, 99):8.2f}  "
+                       f"max {max(v):8.2f} ms")
+    return out
+
+
 def dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -489,7 +503,6 @@ def index_phase(engine, args, workdir: Path, docs: list) -> tuple[float | None, 
 
 def summarize(args, mix, engine_error, build_rate, size_mb, child, like_lat,
               like_totals) -> list[str]:
-    from bench.search_data import QUERY_KINDS
     title = (f"RESULTS  ({args.products:,} products, {len(mix):,} queries, "
              f"seed {args.seed})")
     out = ["", "=" * 78, title, "=" * 78]
@@ -508,13 +521,7 @@ def summarize(args, mix, engine_error, build_rate, size_mb, child, like_lat,
         idx_p95 = percentile(lat, 95)
         st = child["status_final"]
         out.append(f"index query latency   : {stats_line(lat)}")
-        per = by_kind(kinds, lat)
-        for kind in QUERY_KINDS:
-            if kind in per:
-                v = per[kind]
-                out.append(f"    {kind:10s} n={len(v):4d}  p50 {percentile(v, 50):8.2f}  "
-                           f"p95 {percentile(v, 95):8.2f}  p99 {percentile(v, 99):8.2f}  "
-                           f"max {max(v):8.2f} ms")
+        out.extend(kind_lines(kinds, lat))
         firsts, seen = [], set()
         for (_k, q), ms in zip(mix, lat, strict=True):
             if q not in seen:
@@ -535,13 +542,7 @@ def summarize(args, mix, engine_error, build_rate, size_mb, child, like_lat,
     if like_lat is not None:
         like_p95 = percentile(like_lat, 95)
         out.append(f"SQLite LIKE baseline  : {stats_line(like_lat)}")
-        per = by_kind(kinds, like_lat)
-        for kind in QUERY_KINDS:
-            if kind in per:
-                v = per[kind]
-                out.append(f"    {kind:10s} n={len(v):4d}  p50 {percentile(v, 50):8.2f}  "
-                           f"p95 {percentile(v, 95):8.2f}  p99 {percentile(v, 99):8.2f}  "
-                           f"max {max(v):8.2f} ms")
+        out.extend(kind_lines(kinds, like_lat))
     if idx_p95 is not None and like_p95 is not None:
         out.append(f"ratio index-p95 / LIKE-p95: {idx_p95 / like_p95:.3f}  "
                    f"(index {like_p95 / idx_p95:.1f}x faster at p95)")

@@ -61,6 +61,18 @@ def log(message: str = "") -> None:
     print(message, flush=True)
 
 
+def log_profile(profiler, sort: str, limit: int, what: str, write=log) -> None:
+    """cProfile's top `limit` functions by `sort` ("cumulative" or "tottime"), line by line
+    through `write`."""
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(limit)
+    by = "cumulative time" if sort == "cumulative" else "own time"
+    write(f"  cProfile of {what}, top {limit} by {by}:")
+    for line in out.getvalue().splitlines():
+        if line.strip():
+            write("    " + line)
+
+
 # --------------------------------------------------------------------------- database
 
 
@@ -322,12 +334,7 @@ def profile_in_process(budget_seconds: float = 8.0) -> None:
     for _ in range(iterations):
         client.get(PATH)
     profiler.disable()
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(30)
-    log(f"  cProfile of {iterations} requests, top 30 by cumulative time:")
-    for line in out.getvalue().splitlines():
-        if line.strip():
-            log("    " + line)
+    log_profile(profiler, "cumulative", 30, f"{iterations} requests")
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
