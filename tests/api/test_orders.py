@@ -9,10 +9,10 @@ from marketplace.catalog.models import Product
 from marketplace.extensions import db
 from marketplace.orders.models import Order, Payment
 from tests.api.conftest import assert_error
+from tests.fixtures.factories import DELIVERY
 
 URL = "/api/v1/orders"
-ADDRESS = {"recipient": "王小红", "mobile": "13912345678", "region_code": "431224",
-           "detail": "卢峰镇建设路 8 号"}
+ADDRESS = DELIVERY
 
 
 @pytest.fixture

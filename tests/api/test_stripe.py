@@ -14,11 +14,11 @@ from marketplace.config import test_config
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderStatus, Payment, PaymentEvent, PaymentStatus
 from tests.api.conftest import assert_error
+from tests.fixtures.factories import DELIVERY
 
 SECRET = "whsec_test_secret"
 WEBHOOK = "/payments/stripe/webhook"
-ADDRESS = {"recipient": "王小红", "mobile": "13912345678", "region_code": "431224",
-           "detail": "卢峰镇建设路 8 号"}
+ADDRESS = DELIVERY
 
 
 @pytest.fixture

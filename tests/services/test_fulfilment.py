@@ -11,9 +11,9 @@ from marketplace.core.time import now_utc
 from marketplace.orders import fulfilment, services
 from marketplace.orders.models import OrderStatus, Refund, RefundStatus
 from marketplace.orders.services import AddressInput, LineInput
-from tests.fixtures.factories import make_product, make_seller, make_user
+from tests.fixtures.factories import DELIVERY, make_product, make_seller, make_user
 
-ADDRESS = AddressInput("王小红", "13912345678", "431224", "卢峰镇建设路 8 号")
+ADDRESS = AddressInput(**DELIVERY)
 
 
 @pytest.fixture

@@ -12,9 +12,15 @@ from marketplace.extensions import db
 from marketplace.orders import fulfilment, invoices, services
 from marketplace.orders.models import Invoice, Order
 from marketplace.orders.services import AddressInput, LineInput
-from tests.fixtures.factories import make_product, make_seller, make_user, valid_credit_code
+from tests.fixtures.factories import (
+    DELIVERY,
+    make_product,
+    make_seller,
+    make_user,
+    valid_credit_code,
+)
 
-ADDRESS = AddressInput("王小红", "13912345678", "431224", "卢峰镇建设路 8 号")
+ADDRESS = AddressInput(**DELIVERY)
 
 
 def paid_order(session, buyer, product, key):

@@ -22,10 +22,9 @@ from marketplace.orders import services
 from marketplace.orders.models import Order, OrderEvent, OrderStatus, Payment, PaymentStatus
 from marketplace.orders.services import AddressInput, InsufficientStock, LineInput
 from marketplace.search.models import SearchOutbox
-from tests.fixtures.factories import make_product, make_seller, make_user
+from tests.fixtures.factories import DELIVERY, make_product, make_seller, make_user
 
-ADDRESS = AddressInput(recipient="王小红", mobile="13912345678", region_code="431224",
-                       detail="卢峰镇建设路 8 号")
+ADDRESS = AddressInput(**DELIVERY)
 
 
 def stock(session, product_id: int) -> int:

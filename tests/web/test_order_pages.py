@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from marketplace.catalog.models import Product
 from marketplace.extensions import db
 from marketplace.orders.models import CartItem, Order, OrderStatus, Refund
+from tests.fixtures.factories import DELIVERY
 
-ADDRESS = {"recipient": "王小红", "mobile": "13912345678", "region_code": "431224",
-           "detail": "卢峰镇建设路 8 号"}
+ADDRESS = DELIVERY
 
 
 @pytest.fixture
