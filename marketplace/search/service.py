@@ -173,7 +173,10 @@ def sync(session: Session, root: Path, *, timeout: float = 10.0, rounds: int = 1
                 ids = _affected_products(session, rows)
                 docs = list(documents(session, Product.id.in_(ids))) if ids else []
                 found = {d.id for d in docs}
-                engine.apply(writer, docs, removed=ids - found)
+                # a seller's or region's own change rewrites its document; a product's
+                # change (every sale changes its stock) only adds missing ones
+                engine.apply(writer, docs, removed=ids - found, refresh_entities=any(
+                    r.kind != OutboxKind.product for r in rows))
                 writer.commit()
                 new_mark = max([watermark] + [r.id for r in rows])
                 engine.write_watermark(directory, new_mark)

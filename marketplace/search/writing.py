@@ -218,9 +218,12 @@ def build_index(directory: Path, docs: Iterable[SearchDoc], *,
     return count
 
 
-def apply(writer, docs: Iterable[SearchDoc], removed: Iterable[int] = ()) -> int:
-    """Add or replace the documents of `docs` (with their category, seller and origin
-    documents) and remove the products with the ids in `removed`, in an open writer."""
+def apply(writer, docs: Iterable[SearchDoc], removed: Iterable[int] = (), *,
+          refresh_entities: bool = True) -> int:
+    """Add or replace the documents of `docs` and remove the products with the ids in
+    `removed`, in an open writer. Their category, seller and origin documents are rewritten too,
+    or, with refresh_entities=False (only products changed: a sale's stock, a new product),
+    only written where the index has none yet."""
     for product_id in removed:
         writer.delete_by_term("key", f"p{product_id}")
     entities: dict[str, tuple[dict, tuple[str, ...]]] = {}
@@ -230,6 +233,9 @@ def apply(writer, docs: Iterable[SearchDoc], removed: Iterable[int] = ()) -> int
         for key, columns, tokens in _entities(doc):
             entities[key] = (columns, tokens)
         count += 1
+    if not refresh_entities and entities:
+        with writer.reader() as existing:
+            entities = {k: v for k, v in entities.items() if ("key", k) not in existing}
     for key, (columns, tokens) in entities.items():
         writer.update_document(key=key, etok=list(tokens), **columns)
     return count

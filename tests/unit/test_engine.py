@@ -235,3 +235,22 @@ def test_bulk_blocks_equal_what_whoosh_writes_itself(tmp_path, monkeypatch):
         for t in terms[::7]:
             assert list(f.postings(fieldname, t).all_ids()) == \
                 list(s.postings(fieldname, t).all_ids())
+
+
+def test_product_only_changes_leave_existing_entity_documents_alone(tmp_path):
+    rnd = random.Random(19)
+    docs = {pid: make_doc(rnd, pid) for pid in range(1, 51)}
+    engine.build_index(tmp_path / "ix", list(docs.values()))
+    index = engine.SearchIndex(tmp_path / "ix")
+    before = index.snapshot().segments[0].reader.doc_count()
+    changed = replace(docs[1], stock=docs[1].stock + 1)
+    new_seller = replace(make_doc(rnd, 51), seller_id=99, seller_name="麻阳苗族自治县柑橘合作社")
+    with engine.writer(tmp_path / "ix") as w:
+        engine.apply(w, [changed, new_seller], refresh_entities=False)
+        w.commit()
+    reader = index.snapshot().searcher.reader()
+    assert reader.doc_count() == before + 2  # one new product, one new seller document
+    assert reader.doc_count_all() - reader.doc_count() == 1  # only the changed product replaced
+    assert set(index.search(engine.SearchRequest(q="柑橘", limit=500)).ids) == {51}
+    docs[51] = new_seller
+    check(index, {**docs, 1: changed}, rnd)
