@@ -14,6 +14,7 @@ from marketplace.core.errors import IllegalTransition, NotFound, RuleBroken
 from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc
 from marketplace.orders import notices, services
+from marketplace.orders.fulfilment import check_seller
 from marketplace.orders.models import Order, OrderEvent, OrderStatus
 
 TRANSFER_WINDOW = timedelta(days=3)
@@ -69,7 +70,6 @@ def upload_voucher(session: Session, buyer: User, order: Order, data: bytes, fol
 
 def confirm(session: Session, actor: User, order: Order, *, now: datetime | None = None):
     """The seller (or an admin) saw the money arrive: the order is paid."""
-    from marketplace.orders.fulfilment import check_seller
     check_seller(actor, order)
     if order.payment_method != METHOD:
         raise RuleBroken("该订单不是对公转账")
