@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import contextvars
 import sqlite3
+import time
 from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.pool import Pool
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
 _busy_timeout_ms = 15000
@@ -65,7 +70,80 @@ def _on_begin(conn):
 
 
 def sqlite_engine_options(url: str) -> dict:
-    """pysqlite: one connection per thread is fine; keep the pool small."""
+    """pysqlite: one connection per thread is fine; keep the pool small. Other engines: the
+    pool's idle check below (instead of `pool_pre_ping`, a round trip on every checkout)."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": _busy_timeout_ms / 1000, "check_same_thread": False}}
-    return {"pool_pre_ping": True}
+    return {}
+
+
+IDLE_PING_SECONDS = 10.0
+
+
+@event.listens_for(Pool, "checkin")
+def _on_checkin(dbapi_connection, connection_record):
+    connection_record.info["checked_in_at"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _on_checkout(dbapi_connection, connection_record, connection_proxy):
+    """A server connection that sat in the pool for a while (the database may have restarted
+    meanwhile) is pinged before use; a dead one is replaced (DisconnectionError makes the pool
+    connect again). Connections in steady use are not pinged: a busy server saves a round trip
+    per request."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    idle_since = connection_record.info.get("checked_in_at")
+    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()
+    except Exception as exc:
+        raise DisconnectionError("the pooled connection is gone") from exc
+
+
+def dialect_insert(session, table):
+    """INSERT of the session's engine that has `on_conflict_do_nothing` (PostgreSQL, SQLite)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+def in_session(session, cls, ident):
+    """The object of `cls` with primary key `ident` if the session holds it already, else None
+    (no SQL)."""
+    return session.identity_map.get(session.identity_key(cls, ident))
+
+
+def loaded(cls, values: dict, **related):
+    """An object of `cls` for a row read (or just written) by a Core statement, in the state the
+    ORM gives a loaded object: `values` (column attribute -> value) and `related` (relationship
+    -> loaded object or list of them) are its committed state, attributes not given load on
+    first use, nothing is pending. Not in a session yet: see `attach`. Building it this way
+    skips the constructor's change events (hot paths build a few per request)."""
+    obj = cls.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(values)
+    for name, value in related.items():
+        set_committed_value(obj, name, value)
+    make_transient_to_detached(obj)
+    return obj
+
+
+def attach(session, obj):
+    """Put a `loaded` object (and the loaded objects it holds) in the session, no SQL. The
+    session must not hold another object of the same identity (see `in_session`)."""
+    session.add(obj)
+    return obj
+
+
+def row_object(session, cls, row):
+    """The session's object of `cls` for a Core result row that holds all of its table's
+    columns (selected by column objects): the one the session holds, else one attached."""
+    table = cls.__table__
+    found = in_session(session, cls, row[table.c.id])
+    if found is not None:
+        return found
+    return attach(session, loaded(cls, {c.key: row[c] for c in table.c}))

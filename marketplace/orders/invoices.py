@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.core.db import dialect_insert
 from marketplace.core.errors import IllegalTransition, NotFound, ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc
@@ -26,8 +25,7 @@ KINDS = ("personal", "company")
 def next_serial(session: Session, seller_id: int) -> int:
     """Raise the seller's counter and return the new value; the row lock (PostgreSQL) or the
     single writer (SQLite) serialises concurrent issues for one seller."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(InvoiceCounter).values(seller_id=seller_id, last_no=0)
+    session.execute(dialect_insert(session, InvoiceCounter).values(seller_id=seller_id, last_no=0)
                     .on_conflict_do_nothing(index_elements=["seller_id"]))
     return session.execute(update(InvoiceCounter).where(InvoiceCounter.seller_id == seller_id)
                            .values(last_no=InvoiceCounter.last_no + 1)

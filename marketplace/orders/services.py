@@ -1,14 +1,21 @@
 """Checkout, stock reservations, expiry, cancellation and recorded payments.
 
 Stock is reserved by decrementing `products.stock` with one conditional UPDATE per product
-(`... SET stock = stock - q WHERE id = ? AND stock >= q`), products in id order, inside a
-savepoint: every short line is collected, and if any is short the savepoint is rolled back and
-one `InsufficientStock` names them all. The row itself is the lock on both engines (PostgreSQL
-row lock; SQLite's single writer), and `stock >= 0` is also a CHECK constraint, so stock never
-goes below zero. Unpaid orders hold their units until `reserved_until`; `expire()` gives them
-back (`flask orders expire`, and before each checkout for the products it touches).
+(`... SET stock = stock - q WHERE id = ? AND stock >= q`), products in id order: every short
+line is collected, and if any is short the units taken are put back and one
+`InsufficientStock` names them all. The row itself is the lock on both engines (PostgreSQL row
+lock; SQLite's single writer), and `stock >= 0` is also a CHECK constraint, so stock never goes
+below zero. Unpaid orders hold their units until `reserved_until`; `expire()` gives them back
+(`flask orders expire`, and at checkout when a product is short).
 
-Services take an explicit session and actor and never commit: the caller does.
+Creating an order and recording its payment are the hot paths: they read and write with
+prebuilt Core statements (one statement reads the products, their sellers and the address's
+region; INSERT ... ON CONFLICT DO NOTHING takes the idempotency key and the payment reference)
+and hand the rows to the session as loaded objects (`core.db.loaded`), so callers get ordinary
+Order and Payment objects without a flush.
+
+Services take an explicit session and actor and never commit: the caller does (and rolls back
+on a DomainError).
 """
 from __future__ import annotations
 
@@ -18,12 +25,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus
+from marketplace.core.db import attach, dialect_insert, in_session, loaded, row_object
 from marketplace.core.errors import (
     Conflict,
     IllegalTransition,
@@ -48,7 +56,73 @@ from marketplace.orders.models import (
 from marketplace.regions.models import LEVEL_CODE_LENGTH, Region, RegionLevel
 from marketplace.search import outbox
 from marketplace.search.models import OutboxKind
-from marketplace.sellers.models import SellerStatus
+from marketplace.sellers.models import Seller, SellerStatus
+
+# the tables the hot paths (checkout, payment) write with Core statements
+CHECKOUTS = Checkout.__table__
+ORDERS = Order.__table__
+LINES = OrderLine.__table__
+EVENTS = OrderEvent.__table__
+PAYMENTS = Payment.__table__
+PRODUCTS = Product.__table__
+REGIONS = Region.__table__
+SELLERS = Seller.__table__
+
+# built once: a statement object caches its compiled form and cache key
+TAKE_STOCK = (update(PRODUCTS).where(PRODUCTS.c.id == bindparam("pid"),
+                                     PRODUCTS.c.stock >= bindparam("q"))
+              .values(stock=PRODUCTS.c.stock - bindparam("q")))
+PUT_BACK_STOCK = (update(PRODUCTS).where(PRODUCTS.c.id == bindparam("pid"))
+                  .values(stock=PRODUCTS.c.stock + bindparam("q")))
+INSERT_ORDERS = ORDERS.insert().returning(ORDERS.c.id, sort_by_parameter_order=True)
+INSERT_LINES = LINES.insert().returning(LINES.c.id, sort_by_parameter_order=True)
+INSERT_EVENTS = EVENTS.insert()
+MARK_PAID = (update(ORDERS).where(ORDERS.c.id == bindparam("order_id"),
+                                  ORDERS.c.status == OrderStatus.pending_payment)
+             .values(status=OrderStatus.paid, paid_fen=bindparam("paid_fen"),
+                     paid_at=bindparam("now"), updated_at=bindparam("now"),
+                     reserved_until=None, stock_held=False))
+REGION_BY_CODE = select(REGIONS.c.id, REGIONS.c.code, REGIONS.c.name_path).where(
+    REGIONS.c.code == bindparam("code"))
+_REGION = REGIONS.c.code == bindparam("code")
+PRODUCTS_FOR_CHECKOUT = (
+    select(PRODUCTS.c.id, PRODUCTS.c.name, PRODUCTS.c.spec, PRODUCTS.c.price_fen,
+           PRODUCTS.c.status, SELLERS,
+           select(REGIONS.c.id).where(_REGION).scalar_subquery().label("address_region_id"),
+           select(REGIONS.c.name_path).where(_REGION).scalar_subquery()
+           .label("address_region_path"))
+    .join(SELLERS, SELLERS.c.id == PRODUCTS.c.seller_id)
+    .where(PRODUCTS.c.id.in_(bindparam("ids", expanding=True))))
+ORDER_WITH_LINES = (select(ORDERS, SELLERS, LINES)
+                    .join(SELLERS, SELLERS.c.id == ORDERS.c.seller_id)
+                    .outerjoin(LINES, LINES.c.order_id == ORDERS.c.id)
+                    .where(ORDERS.c.id == bindparam("order_id")).order_by(LINES.c.id))
+_dialect_statements: dict[str, tuple] = {}
+
+
+def _insert_checkout(session: Session):
+    """INSERT ... ON CONFLICT (buyer, key) DO NOTHING RETURNING id: no row when the key was
+    used before (PostgreSQL waits for a concurrent insert of the same key to end)."""
+    return _on_conflict_statements(session)[0]
+
+
+def _insert_payment(session: Session):
+    """INSERT ... ON CONFLICT (provider, reference) DO NOTHING RETURNING id."""
+    return _on_conflict_statements(session)[1]
+
+
+def _on_conflict_statements(session: Session) -> tuple:
+    name = session.get_bind().dialect.name
+    if name not in _dialect_statements:
+        _dialect_statements[name] = (
+            dialect_insert(session, CHECKOUTS)
+            .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"])
+            .returning(CHECKOUTS.c.id),
+            dialect_insert(session, PAYMENTS)
+            .on_conflict_do_nothing(index_elements=["provider", "reference"])
+            .returning(PAYMENTS.c.id))
+    return _dialect_statements[name]
+
 
 PAYMENT_WINDOW = timedelta(minutes=30)
 MAX_LINES = 50
@@ -94,7 +168,13 @@ def _clean_lines(lines: Sequence[LineInput]) -> dict[int, int]:
     return out
 
 
-def _clean_address(session: Session, address: AddressInput) -> tuple[dict, Region]:
+_LOOK_UP = object()
+
+
+def _clean_address(session: Session, address: AddressInput,
+                   region=_LOOK_UP) -> tuple[dict, Row]:
+    """The address's fields and its region (a row: id, code, name_path; looked up by its code
+    unless the caller read it already: None for no such region)."""
     errors: dict[str, list[str]] = {}
     recipient = (address.recipient or "").strip()
     if not 1 <= len(recipient) <= 32:
@@ -105,10 +185,10 @@ def _clean_address(session: Session, address: AddressInput) -> tuple[dict, Regio
     detail = (address.detail or "").strip()
     if not 2 <= len(detail) <= 200:
         errors["detail"] = ["请填写详细地址（2–200 个字）"]
-    region = None
     code = (address.region_code or "").strip()
-    if code:
-        region = session.scalar(select(Region).where(Region.code == code))
+    if region is _LOOK_UP:
+        region = (session.connection().execute(REGION_BY_CODE, {"code": code}).first()
+                  if code else None)
     if region is None or len(region.code) < LEVEL_CODE_LENGTH[RegionLevel.county]:
         errors["region_code"] = ["请选择收货地区（至少到区县）"]
     if errors:
@@ -154,113 +234,166 @@ def checkout(session: Session, buyer: User, lines: Sequence[LineInput], address:
     except ValueError:
         raise ValidationFailed("未知的购买渠道", field="channel") from None
     print_ = fingerprint(quantities, address, channel)
-    existing = _existing(session, buyer, key, print_)
-    if existing is not None:
-        return existing
-    address_fields, region = _clean_address(session, address)
     now = now or now_utc()
-    products = _products(session, quantities)
-    expire(session, now=now, product_ids=list(quantities))
-    savepoint = session.begin_nested()
     try:
-        record = Checkout(buyer_id=buyer.id, idempotency_key=key, fingerprint=print_,
-                          created_at=now)
-        session.add(record)
-        session.flush()
-    except IntegrityError:  # the same key committed by a concurrent request meanwhile
-        savepoint.rollback()
+        products, region = _products(session, quantities, (address.region_code or "").strip())
+        address_fields, region = _clean_address(session, address, region)
+        _check_available(quantities, products)
+    except ValidationFailed:
+        # a retry of a submission accepted before answers its orders, whatever changed since
+        existing = _existing(session, buyer, key, print_)
+        if existing is not None:
+            return existing
+        raise
+    conn = session.connection()
+    checkout_id = conn.execute(_insert_checkout(session), {
+        "buyer_id": buyer.id, "idempotency_key": key, "fingerprint": print_,
+        "created_at": now}).scalar()
+    if checkout_id is None:  # the key was used before (or by a concurrent request just now)
         existing = _existing(session, buyer, key, print_)
         if existing is None:
-            raise Conflict("该提交正在处理，请稍后刷新订单列表") from None
+            raise Conflict("该提交正在处理，请稍后刷新订单列表")
         return existing
     short = _reserve(session, quantities, products)
+    if short and expire(session, now=now, product_ids=[line["product_id"] for line in short]):
+        short = _reserve(session, quantities, products)  # units held past their window are back
     if short:
-        savepoint.rollback()
+        conn.execute(delete(CHECKOUTS).where(CHECKOUTS.c.id == checkout_id))
         raise InsufficientStock(
             Msg("库存不足：%(lines)s", lines="；".join(
                 Msg("%(name)s 仅剩 %(n)s 件", name=s["name"], n=s["available"]) for s in short)),
             details={"lines": short})
-    savepoint.commit()
-    orders = _make_orders(session, buyer, record, quantities, products, address_fields, region,
-                          channel, now, now + window)
+    orders = _make_orders(session, buyer, checkout_id, quantities, products, address_fields,
+                          region, channel, now, now + window)
     outbox.record(session, OutboxKind.product, sorted(quantities))
     return orders
 
 
 def _existing(session: Session, buyer: User, key: str, print_: str) -> list[Order] | None:
-    found = session.scalar(select(Checkout).where(Checkout.buyer_id == buyer.id,
-                                                  Checkout.idempotency_key == key))
+    found = session.connection().execute(
+        select(CHECKOUTS.c.id, CHECKOUTS.c.fingerprint)
+        .where(CHECKOUTS.c.buyer_id == buyer.id, CHECKOUTS.c.idempotency_key == key)).first()
     if found is None:
         return None
     if found.fingerprint != print_:
         raise Conflict("这个提交编号已用于另一笔不同的下单", field="idempotency_key",
                        code="idempotency_key_reused")
-    return list(found.orders)
+    return list(session.scalars(select(Order).where(Order.checkout_id == found.id)
+                                .order_by(Order.id)))
 
 
-def _products(session: Session, quantities: dict[int, int]) -> dict[int, Product]:
-    # the product and its seller only (not the category, origin, images, seller's region...)
-    rows = session.execute(
-        select(Product).where(Product.id.in_(list(quantities)))
-        .options(lazyload("*"), joinedload(Product.seller).lazyload("*"))).unique().scalars().all()
-    found = {p.id: p for p in rows}
-    unavailable = [pid for pid in quantities
-                   if pid not in found or found[pid].status != ProductStatus.listed
-                   or found[pid].seller.status != SellerStatus.verified]
+@dataclass(frozen=True)
+class _Item:
+    """What a checkout needs of a product (read with Core; its seller is the session's)."""
+    name: str
+    spec: str
+    price_fen: int
+    seller_id: int
+    seller: Seller
+
+
+def _products(session: Session, quantities: dict[int, int], region_code: str):
+    """The products that can be sold (listed, of a verified seller) among those asked for, and
+    the region of the address (a row, None if there is no such code), in one statement."""
+    rows = session.connection().execute(
+        PRODUCTS_FOR_CHECKOUT, {"ids": list(quantities), "code": region_code}).mappings().all()
+    if not rows:  # nothing to read the region with
+        return {}, _LOOK_UP
+    found, sellers = {}, {}
+    for row in rows:
+        seller = sellers.get(row[SELLERS.c.id])
+        if seller is None:
+            seller = sellers[row[SELLERS.c.id]] = row_object(session, Seller, row)
+        if row[PRODUCTS.c.status] == ProductStatus.listed and seller.status == SellerStatus.verified:
+            found[row[PRODUCTS.c.id]] = _Item(row[PRODUCTS.c.name], row[PRODUCTS.c.spec],
+                                              row[PRODUCTS.c.price_fen], seller.id, seller)
+    first = rows[0]
+    region = (_Region(first["address_region_id"], region_code, first["address_region_path"])
+              if first["address_region_id"] is not None else None)
+    return found, region
+
+
+@dataclass(frozen=True)
+class _Region:
+    id: int
+    code: str
+    name_path: str
+
+
+def _check_available(quantities: dict[int, int], products: dict[int, _Item]) -> None:
+    unavailable = [pid for pid in quantities if pid not in products]
     if unavailable:
         raise ValidationFailed("有商品已下架或不存在", field="lines",
                                details={"product_ids": unavailable})
-    return found
 
 
-def _reserve(session: Session, quantities: dict[int, int],
-             products: dict[int, Product]) -> list[dict]:
-    """Take the units, products in id order; the lines that are short (nothing is kept
-    then: the caller rolls the savepoint back)."""
-    short = []
+def _reserve(session: Session, quantities: dict[int, int], products: dict) -> list[dict]:
+    """Take the units, products in id order. If any line is short, the units taken are put
+    back (nothing is kept) and the short lines are returned."""
+    conn = session.connection()
+    short, taken = [], []
     for pid in sorted(quantities):
-        wanted = quantities[pid]
-        taken = session.execute(
-            update(Product).where(Product.id == pid, Product.stock >= wanted)
-            .values(stock=Product.stock - wanted)
-            .execution_options(synchronize_session=False)).rowcount
-        if taken != 1:
-            available = session.scalar(select(Product.stock).where(Product.id == pid))
-            short.append({"product_id": pid, "name": products[pid].name,
-                          "requested": wanted, "available": int(available or 0)})
-    for pid in quantities:
-        session.expire(products[pid], ["stock"])
+        if conn.execute(TAKE_STOCK, {"pid": pid, "q": quantities[pid]}).rowcount == 1:
+            taken.append(pid)
+            continue
+        available = conn.execute(select(PRODUCTS.c.stock).where(PRODUCTS.c.id == pid)).scalar()
+        short.append({"product_id": pid, "name": products[pid].name,
+                      "requested": quantities[pid], "available": int(available or 0)})
+    if short and taken:
+        conn.execute(PUT_BACK_STOCK, [{"pid": pid, "q": quantities[pid]} for pid in taken])
+    for pid in quantities:  # loaded products read their new stock when next used
+        loaded = in_session(session, Product, pid)
+        if loaded is not None:
+            session.expire(loaded, ["stock"])
     return short
 
 
-def _make_orders(session, buyer, record, quantities, products, address_fields, region, channel,
-                 now, reserved_until) -> list[Order]:
+def _make_orders(session, buyer, checkout_id, quantities, products, address_fields, region,
+                 channel, now, reserved_until) -> list[Order]:
+    """The orders (one per seller), their lines and 'created' events, written as Core
+    statements (a checkout is the hot path) and returned as loaded Order objects."""
     by_seller: dict[int, list[int]] = {}
     for pid in sorted(quantities):
         by_seller.setdefault(products[pid].seller_id, []).append(pid)
-    orders = []
+    order_rows, line_rows = [], []
     for index, seller_id in enumerate(sorted(by_seller)):
         seller = products[by_seller[seller_id][0]].seller
-        lines = [OrderLine(product_id=pid, name=products[pid].name, spec=products[pid].spec,
-                           unit_price_fen=products[pid].price_fen, quantity=quantities[pid],
-                           amount_fen=products[pid].price_fen * quantities[pid])
+        lines = [{"product_id": pid, "name": products[pid].name, "spec": products[pid].spec,
+                  "unit_price_fen": products[pid].price_fen, "quantity": quantities[pid],
+                  "amount_fen": products[pid].price_fen * quantities[pid]}
                  for pid in by_seller[seller_id]]
-        goods = sum(line.amount_fen for line in lines)
+        line_rows.append(lines)
+        goods = sum(line["amount_fen"] for line in lines)
         shipping = shipping_fee(goods, seller.shipping_fee_fen or 0, seller.free_shipping_from_fen)
-        order = Order(
-            number=order_number(now, record.id, index), checkout=record, buyer_id=buyer.id,
-            seller_id=seller_id, seller=seller, channel=channel,
-            status=OrderStatus.pending_payment,
-            goods_fen=goods, shipping_fen=shipping, total_fen=goods + shipping,
-            paid_fen=0, refunded_fen=0, currency="CNY",
-            reserved_until=reserved_until, stock_held=True, region_id=region.id,
-            region_names="".join(region.path_names), lines=lines,
-            created_at=now, updated_at=now, **address_fields)
-        order.events.append(OrderEvent(kind="created", to_status=OrderStatus.pending_payment,
-                                       actor_id=buyer.id, created_at=now))
-        session.add(order)
-        orders.append(order)
-    session.flush()
+        order_rows.append({
+            "number": order_number(now, checkout_id, index), "checkout_id": checkout_id,
+            "buyer_id": buyer.id, "seller_id": seller_id, "channel": channel,
+            "status": OrderStatus.pending_payment, "goods_fen": goods, "shipping_fen": shipping,
+            "total_fen": goods + shipping, "paid_fen": 0, "refunded_fen": 0, "currency": "CNY",
+            "reserved_until": reserved_until, "stock_held": True, "cancel_reason": "",
+            "paid_at": None, "payment_method": "", "voucher_filename": "",
+            "voucher_uploaded_at": None, "carrier": "", "tracking_no": "", "shipped_at": None,
+            "received_at": None, "region_id": region.id,
+            "region_names": region.name_path.replace("/", ""), "created_at": now,
+            "updated_at": now, **address_fields})
+    conn = session.connection()
+    order_ids = conn.execute(INSERT_ORDERS, order_rows).scalars().all()
+    for order_id, lines in zip(order_ids, line_rows, strict=True):
+        for line in lines:
+            line["order_id"] = order_id
+    flat = [line for lines in line_rows for line in lines]
+    line_ids = conn.execute(INSERT_LINES, flat).scalars().all()
+    conn.execute(INSERT_EVENTS, [
+        {"order_id": order_id, "kind": "created", "from_status": "",
+         "to_status": OrderStatus.pending_payment, "actor_id": buyer.id, "note": "",
+         "created_at": now} for order_id in order_ids])
+    ids = iter(line_ids)
+    orders = []
+    for order_id, row, lines in zip(order_ids, order_rows, line_rows, strict=True):
+        lines = [loaded(OrderLine, {**line, "id": next(ids)}) for line in lines]
+        orders.append(attach(session, loaded(
+            Order, {**row, "id": order_id}, lines=lines,
+            seller=products[lines[0].product_id].seller)))
     return orders
 
 
@@ -344,52 +477,66 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
     reference); the amount and currency must be the order's. A payment for an order whose
     window passed takes the units again if there are enough, else it is marked for refund."""
     now = now or now_utc()
-    existing = session.scalar(select(Payment).where(Payment.provider == provider,
-                                                    Payment.reference == reference))
-    if existing is not None:
-        return PaymentOutcome(existing, order, duplicate=True,
-                              refunded=existing.status == PaymentStatus.refunded)
+    late = order.stock_held and order.reserved_until and order.reserved_until < now
+    if order.status != OrderStatus.pending_payment or late:
+        # not the usual case: a confirmation delivered again, or one the order cannot take as is
+        existing = _payment(session, provider, reference)
+        if existing is not None:
+            return PaymentOutcome(existing, order, duplicate=True,
+                                  refunded=existing.status == PaymentStatus.refunded)
     if currency.upper() != order.currency or amount_fen != order.total_fen:
         raise RuleBroken("付款金额或币种与订单不符，未入账", code="amount_mismatch",
                          details={"expected": order.total_fen, "received": amount_fen})
-    if order.status == OrderStatus.pending_payment and order.stock_held \
-            and order.reserved_until and order.reserved_until < now:
+    if order.status == OrderStatus.pending_payment and late:
         expire(session, now=now, product_ids=[ln.product_id for ln in order.lines])
         session.refresh(order)
     if order.status == OrderStatus.cancelled and order.cancel_reason == "expired" \
             and order.paid_fen == 0:
         quantities = {ln.product_id: ln.quantity for ln in order.lines}
         products = {ln.product_id: session.get(Product, ln.product_id) for ln in order.lines}
-        savepoint = session.begin_nested()
-        short = _reserve(session, quantities, products)
-        if short:
-            savepoint.rollback()
+        if _reserve(session, quantities, products):
             return _turned_away(session, order, provider, reference, amount_fen, currency, now,
                                 "付款到账时库存已售出，款项原路退回")
-        savepoint.commit()
         order.stock_held = True
         outbox.record(session, OutboxKind.product, list(quantities))
         transition(order, OrderStatus.pending_payment, "reserved_again", None, now,
                     "付款在时限后到账，库存重新锁定")
+        session.flush()  # the order is written before the payment's Core statements below
     elif order.status == OrderStatus.cancelled and order.paid_fen == 0:
         # money for an order the buyer cancelled meanwhile: it cannot be kept
         return _turned_away(session, order, provider, reference, amount_fen, currency, now,
                             "订单已取消，款项原路退回")
     else:
         ensure_payable(order)
-    payment = Payment(order_id=order.id, provider=provider, reference=reference,
-                      amount_fen=amount_fen, currency=currency.upper(),
-                      status=PaymentStatus.succeeded, created_at=now)
-    session.add(payment)
-    order.paid_fen = amount_fen
-    order.paid_at = now
-    order.reserved_until = None
-    order.stock_held = False  # the units are sold now, not held
-    transition(order, OrderStatus.paid, "paid", None, now, f"{provider} {reference}")
-    notices.to_buyer(session, order, Msg("订单 %(n)s 已付款，等待商家发货", n=order.number))
-    notices.to_seller(session, order, Msg("新订单 %(n)s 已付款，请尽快发货", n=order.number))
-    session.flush()
-    return PaymentOutcome(payment, order)
+    # the usual case, as Core statements; the loaded order is told what they wrote
+    conn = session.connection()
+    row = {"order_id": order.id, "provider": provider, "reference": reference,
+           "amount_fen": amount_fen, "currency": currency.upper(),
+           "status": PaymentStatus.succeeded, "refund_reference": "", "created_at": now}
+    payment_id = conn.execute(_insert_payment(session), row).scalar()
+    if payment_id is None:  # the same confirmation, recorded by a concurrent request just now
+        existing = _payment(session, provider, reference)
+        return PaymentOutcome(existing, order, duplicate=True,
+                              refunded=existing.status == PaymentStatus.refunded)
+    if conn.execute(MARK_PAID, {"order_id": order.id, "paid_fen": amount_fen,
+                                "now": now}).rowcount != 1:  # changed by a concurrent request
+        raise IllegalTransition("订单状态刚刚发生变化，请刷新后重试")
+    for name, value in {"status": OrderStatus.paid, "paid_fen": amount_fen, "paid_at": now,
+                        "updated_at": now, "reserved_until": None, "stock_held": False}.items():
+        set_committed_value(order, name, value)
+    conn.execute(INSERT_EVENTS, {
+        "order_id": order.id, "kind": "paid", "from_status": OrderStatus.pending_payment,
+        "to_status": OrderStatus.paid, "actor_id": None, "note": f"{provider} {reference}",
+        "created_at": now})
+    notices.to_buyer_and_seller(
+        session, order, Msg("订单 %(n)s 已付款，等待商家发货", n=order.number),
+        Msg("新订单 %(n)s 已付款，请尽快发货", n=order.number))
+    return PaymentOutcome(attach(session, loaded(Payment, {**row, "id": payment_id})), order)
+
+
+def _payment(session: Session, provider: str, reference: str) -> Payment | None:
+    return session.scalar(select(Payment).where(Payment.provider == provider,
+                                                Payment.reference == reference))
 
 
 def ensure_payable(order: Order) -> None:
@@ -417,8 +564,22 @@ def _turned_away(session: Session, order: Order, provider: str, reference: str, 
 def order_for(session: Session, user: User, order_id: int) -> Order:
     """An order its buyer, its seller's staff or an admin may see; 404 for anyone else."""
     from marketplace.core import policy
-    order = session.get(Order, order_id, options=[joinedload(Order.seller).lazyload("*")])
+    order = in_session(session, Order, order_id) or _load_order(session, order_id)
     if order is None or not (order.buyer_id == user.id or policy.is_admin(user)
                              or policy.staff_of(user, order.seller_id)):
         raise NotFound("未找到该订单")
     return order
+
+
+def _load_order(session: Session, order_id: int) -> Order | None:
+    """The order with its seller and lines in one statement (read with Core: every order
+    request starts here)."""
+    rows = session.connection().execute(ORDER_WITH_LINES, {"order_id": order_id}).mappings().all()
+    if not rows:
+        return None
+    values = [{c.key: row[c] for c in LINES.c} for row in rows if row[LINES.c.id] is not None]
+    if any(in_session(session, OrderLine, v["id"]) for v in values):  # rare: load it the ORM way
+        return session.get(Order, order_id, options=[joinedload(Order.lines)])
+    return attach(session, loaded(Order, {c.key: rows[0][c] for c in ORDERS.c},
+                                  lines=[loaded(OrderLine, v) for v in values],
+                                  seller=row_object(session, Seller, rows[0])))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from marketplace.search.models import OutboxKind, SearchOutbox
@@ -18,12 +18,13 @@ from marketplace.search.models import OutboxKind, SearchOutbox
 PENDING = "search_outbox_written"  # session.info flag: this transaction wrote outbox rows
 SELLER_FIELDS = {"name", "status"}
 REGION_FIELDS = {"name", "name_path"}
+INSERT = SearchOutbox.__table__.insert()
 
 
 def record(session: Session, kind: OutboxKind, ids: Iterable[int]) -> None:
     rows = [{"kind": kind, "entity_id": i} for i in dict.fromkeys(ids) if i is not None]
     if rows:
-        session.execute(insert(SearchOutbox), rows)
+        session.connection().execute(INSERT, rows)
         session.info[PENDING] = True
 
 
@@ -51,7 +52,7 @@ def _after_flush(session: Session, _context) -> None:
             rows[(OutboxKind.region, obj.id)] = None
     if rows:  # on the flush's own connection: no autoflush inside a flush
         session.connection().execute(
-            insert(SearchOutbox),
+            INSERT,
             [{"kind": k, "entity_id": i} for k, i in rows if i is not None])
         session.info[PENDING] = True
 
