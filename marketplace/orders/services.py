@@ -25,13 +25,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy import (
+    BigInteger,
+    Row,
+    String,
+    bindparam,
+    delete,
+    false,
+    literal_column,
+    null,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus
-from marketplace.core.db import attach, dialect_insert, in_session, loaded, row_object
+from marketplace.core.db import attach, in_session, loaded, row_object
 from marketplace.core.errors import (
     Conflict,
     IllegalTransition,
@@ -40,6 +52,7 @@ from marketplace.core.errors import (
     ValidationFailed,
 )
 from marketplace.core.i18n import Msg
+from marketplace.core.models import AwareDateTime
 from marketplace.core.time import now_utc
 from marketplace.core.validators import normalize_mobile
 from marketplace.orders import notices
@@ -68,7 +81,9 @@ PRODUCTS = Product.__table__
 REGIONS = Region.__table__
 SELLERS = Seller.__table__
 
-# built once: a statement object caches its compiled form and cache key
+# Built once: a statement object caches its compiled form and cache key. Bound parameters of
+# UPDATE statements are named unlike any column ("p_..."): SQLAlchemy would add a SET for a
+# parameter named after a column of the table.
 TAKE_STOCK = (update(PRODUCTS).where(PRODUCTS.c.id == bindparam("pid"),
                                      PRODUCTS.c.stock >= bindparam("q"))
               .values(stock=PRODUCTS.c.stock - bindparam("q")))
@@ -77,11 +92,68 @@ PUT_BACK_STOCK = (update(PRODUCTS).where(PRODUCTS.c.id == bindparam("pid"))
 INSERT_ORDERS = ORDERS.insert().returning(ORDERS.c.id, sort_by_parameter_order=True)
 INSERT_LINES = LINES.insert().returning(LINES.c.id, sort_by_parameter_order=True)
 INSERT_EVENTS = EVENTS.insert()
-MARK_PAID = (update(ORDERS).where(ORDERS.c.id == bindparam("order_id"),
-                                  ORDERS.c.status == OrderStatus.pending_payment)
-             .values(status=OrderStatus.paid, paid_fen=bindparam("paid_fen"),
-                     paid_at=bindparam("now"), updated_at=bindparam("now"),
-                     reserved_until=None, stock_held=False))
+
+
+def _sql_text(value: str):
+    """A constant of ours as an SQL string literal (CTE statements below keep no anonymous
+    parameters)."""
+    assert "'" not in value
+    return literal_column(f"'{value}'", String())
+
+
+_AT = bindparam("p_at", type_=AwareDateTime())
+_ORDER = bindparam("p_order", type_=BigInteger())
+MARK_PAID = (update(ORDERS).where(ORDERS.c.id == _ORDER,
+                                  ORDERS.c.status == _sql_text(OrderStatus.pending_payment))
+             .values(status=_sql_text(OrderStatus.paid), paid_fen=bindparam("p_amount"),
+                     paid_at=_AT, updated_at=_AT, reserved_until=null(), stock_held=false()))
+EVENT_COLUMNS = ["order_id", "kind", "from_status", "to_status", "actor_id", "note",
+                 "created_at"]
+_PAID_EVENT = (_sql_text("paid"), _sql_text(OrderStatus.pending_payment),
+               _sql_text(OrderStatus.paid), null(), bindparam("p_note", type_=String()), _AT)
+INSERT_PAID_EVENT = EVENTS.insert().from_select(EVENT_COLUMNS, select(_ORDER, *_PAID_EVENT))
+# INSERT ... ON CONFLICT DO NOTHING RETURNING id (PostgreSQL and SQLite): no row when the key
+# was taken before (PostgreSQL waits for a concurrent insert of the same key to end). Written as
+# SQL: SQLAlchemy does not cache its dialect-specific INSERT constructs, and compiling one costs
+# more than running it.
+_AT_TYPED = bindparam("created_at", type_=AwareDateTime())
+INSERT_CHECKOUT = text(
+    "INSERT INTO checkouts (buyer_id, idempotency_key, fingerprint, created_at) "
+    "VALUES (:buyer_id, :idempotency_key, :fingerprint, :created_at) "
+    "ON CONFLICT (buyer_id, idempotency_key) DO NOTHING RETURNING id").bindparams(_AT_TYPED)
+_NEW_PAYMENT = (
+    "INSERT INTO payments (order_id, provider, reference, amount_fen, currency, status, "
+    "refund_reference, created_at) VALUES (:order_id, :provider, :reference, :amount_fen, "
+    ":currency, :status, :refund_reference, :created_at) "
+    "ON CONFLICT (provider, reference) DO NOTHING RETURNING id")
+INSERT_PAYMENT = text(_NEW_PAYMENT).bindparams(_AT_TYPED)
+# PostgreSQL: the payment, its order marked paid (if it still waits) and the 'paid' event in one
+# statement (data-modifying CTEs see each other's RETURNING rows)
+PG_PAY = text(
+    f"WITH new_payment AS ({_NEW_PAYMENT}), "
+    "paid_order AS (UPDATE orders SET status = 'paid', paid_fen = :amount_fen, "
+    "paid_at = :created_at, updated_at = :created_at, reserved_until = NULL, stock_held = false "
+    "WHERE id = :order_id AND status = 'pending_payment' "
+    "AND EXISTS (SELECT 1 FROM new_payment) RETURNING id), "
+    "paid_event AS (INSERT INTO order_events (order_id, kind, from_status, to_status, actor_id, "
+    "note, created_at) SELECT id, 'paid', 'pending_payment', 'paid', NULL, :note, :created_at "
+    "FROM paid_order) "
+    "SELECT (SELECT id FROM new_payment) AS payment_id, "
+    "EXISTS (SELECT 1 FROM paid_order) AS marked").bindparams(_AT_TYPED)
+
+
+def _pg_take_stock():
+    """PostgreSQL takes a product's units and writes its search-outbox row in one statement."""
+    taken = (update(PRODUCTS).where(PRODUCTS.c.id == bindparam("pid"),
+                                    PRODUCTS.c.stock >= bindparam("q"))
+             .values(stock=PRODUCTS.c.stock - bindparam("q"), updated_at=_AT)
+             .returning(PRODUCTS.c.id).cte("taken"))
+    return (outbox.INSERT.from_select(["kind", "entity_id", "created_at"],
+                                      select(_sql_text(OutboxKind.product), taken.c.id, _AT))
+            .returning(outbox.INSERT.table.c.entity_id))
+
+
+PG_TAKE_STOCK = _pg_take_stock()
 REGION_BY_CODE = select(REGIONS.c.id, REGIONS.c.code, REGIONS.c.name_path).where(
     REGIONS.c.code == bindparam("code"))
 _REGION = REGIONS.c.code == bindparam("code")
@@ -97,31 +169,6 @@ ORDER_WITH_LINES = (select(ORDERS, SELLERS, LINES)
                     .join(SELLERS, SELLERS.c.id == ORDERS.c.seller_id)
                     .outerjoin(LINES, LINES.c.order_id == ORDERS.c.id)
                     .where(ORDERS.c.id == bindparam("order_id")).order_by(LINES.c.id))
-_dialect_statements: dict[str, tuple] = {}
-
-
-def _insert_checkout(session: Session):
-    """INSERT ... ON CONFLICT (buyer, key) DO NOTHING RETURNING id: no row when the key was
-    used before (PostgreSQL waits for a concurrent insert of the same key to end)."""
-    return _on_conflict_statements(session)[0]
-
-
-def _insert_payment(session: Session):
-    """INSERT ... ON CONFLICT (provider, reference) DO NOTHING RETURNING id."""
-    return _on_conflict_statements(session)[1]
-
-
-def _on_conflict_statements(session: Session) -> tuple:
-    name = session.get_bind().dialect.name
-    if name not in _dialect_statements:
-        _dialect_statements[name] = (
-            dialect_insert(session, CHECKOUTS)
-            .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"])
-            .returning(CHECKOUTS.c.id),
-            dialect_insert(session, PAYMENTS)
-            .on_conflict_do_nothing(index_elements=["provider", "reference"])
-            .returning(PAYMENTS.c.id))
-    return _dialect_statements[name]
 
 
 PAYMENT_WINDOW = timedelta(minutes=30)
@@ -246,7 +293,7 @@ def checkout(session: Session, buyer: User, lines: Sequence[LineInput], address:
             return existing
         raise
     conn = session.connection()
-    checkout_id = conn.execute(_insert_checkout(session), {
+    checkout_id = conn.execute(INSERT_CHECKOUT, {
         "buyer_id": buyer.id, "idempotency_key": key, "fingerprint": print_,
         "created_at": now}).scalar()
     if checkout_id is None:  # the key was used before (or by a concurrent request just now)
@@ -263,10 +310,8 @@ def checkout(session: Session, buyer: User, lines: Sequence[LineInput], address:
             Msg("库存不足：%(lines)s", lines="；".join(
                 Msg("%(name)s 仅剩 %(n)s 件", name=s["name"], n=s["available"]) for s in short)),
             details={"lines": short})
-    orders = _make_orders(session, buyer, checkout_id, quantities, products, address_fields,
-                          region, channel, now, now + window)
-    outbox.record(session, OutboxKind.product, sorted(quantities))
-    return orders
+    return _make_orders(session, buyer, checkout_id, quantities, products, address_fields,
+                        region, channel, now, now + window)
 
 
 def _existing(session: Session, buyer: User, key: str, print_: str) -> list[Order] | None:
@@ -328,12 +373,16 @@ def _check_available(quantities: dict[int, int], products: dict[int, _Item]) -> 
 
 
 def _reserve(session: Session, quantities: dict[int, int], products: dict) -> list[dict]:
-    """Take the units, products in id order. If any line is short, the units taken are put
-    back (nothing is kept) and the short lines are returned."""
+    """Take the units, products in id order, and record them for the search index. If any line
+    is short, the units taken are put back (nothing is kept) and the short lines are
+    returned."""
     conn = session.connection()
+    pg = conn.dialect.name == "postgresql"
     short, taken = [], []
     for pid in sorted(quantities):
-        if conn.execute(TAKE_STOCK, {"pid": pid, "q": quantities[pid]}).rowcount == 1:
+        params = {"pid": pid, "q": quantities[pid]}
+        if (conn.execute(PG_TAKE_STOCK, {**params, "p_at": now_utc()}).first() is not None
+                if pg else conn.execute(TAKE_STOCK, params).rowcount == 1):
             taken.append(pid)
             continue
         available = conn.execute(select(PRODUCTS.c.stock).where(PRODUCTS.c.id == pid)).scalar()
@@ -341,6 +390,10 @@ def _reserve(session: Session, quantities: dict[int, int], products: dict) -> li
                       "requested": quantities[pid], "available": int(available or 0)})
     if short and taken:
         conn.execute(PUT_BACK_STOCK, [{"pid": pid, "q": quantities[pid]} for pid in taken])
+    if not short and pg:  # the search index learns the new stock: written with the UPDATE
+        outbox.written(session)
+    elif not short:
+        outbox.record(session, OutboxKind.product, taken)
     for pid in quantities:  # loaded products read their new stock when next used
         loaded = in_session(session, Product, pid)
         if loaded is not None:
@@ -498,7 +551,6 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
             return _turned_away(session, order, provider, reference, amount_fen, currency, now,
                                 "付款到账时库存已售出，款项原路退回")
         order.stock_held = True
-        outbox.record(session, OutboxKind.product, list(quantities))
         transition(order, OrderStatus.pending_payment, "reserved_again", None, now,
                     "付款在时限后到账，库存重新锁定")
         session.flush()  # the order is written before the payment's Core statements below
@@ -513,25 +565,39 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
     row = {"order_id": order.id, "provider": provider, "reference": reference,
            "amount_fen": amount_fen, "currency": currency.upper(),
            "status": PaymentStatus.succeeded, "refund_reference": "", "created_at": now}
-    payment_id = conn.execute(_insert_payment(session), row).scalar()
+    payment_id, marked = _write_payment(conn, row, f"{provider} {reference}")
     if payment_id is None:  # the same confirmation, recorded by a concurrent request just now
         existing = _payment(session, provider, reference)
         return PaymentOutcome(existing, order, duplicate=True,
                               refunded=existing.status == PaymentStatus.refunded)
-    if conn.execute(MARK_PAID, {"order_id": order.id, "paid_fen": amount_fen,
-                                "now": now}).rowcount != 1:  # changed by a concurrent request
+    if not marked:  # changed by a concurrent request
         raise IllegalTransition("订单状态刚刚发生变化，请刷新后重试")
     for name, value in {"status": OrderStatus.paid, "paid_fen": amount_fen, "paid_at": now,
                         "updated_at": now, "reserved_until": None, "stock_held": False}.items():
         set_committed_value(order, name, value)
-    conn.execute(INSERT_EVENTS, {
-        "order_id": order.id, "kind": "paid", "from_status": OrderStatus.pending_payment,
-        "to_status": OrderStatus.paid, "actor_id": None, "note": f"{provider} {reference}",
-        "created_at": now})
     notices.to_buyer_and_seller(
         session, order, Msg("订单 %(n)s 已付款，等待商家发货", n=order.number),
         Msg("新订单 %(n)s 已付款，请尽快发货", n=order.number))
     return PaymentOutcome(attach(session, loaded(Payment, {**row, "id": payment_id})), order)
+
+
+def _write_payment(conn, row: dict, note: str) -> tuple[int | None, bool]:
+    """Insert the payment unless its (provider, reference) was recorded before, mark its order
+    paid if it still waits for payment, and append the 'paid' event: (the payment's id or None,
+    whether the order was marked). One statement on PostgreSQL."""
+    row = {**row, "status": str(row["status"])}
+    if conn.dialect.name == "postgresql":
+        payment_id, marked = conn.execute(PG_PAY, {**row, "note": note}).one()
+        return payment_id, bool(marked)
+    payment_id = conn.execute(INSERT_PAYMENT, row).scalar()
+    params = {"p_order": row["order_id"], "p_amount": row["amount_fen"],
+              "p_at": row["created_at"], "p_note": note}
+    if payment_id is None:
+        return None, False
+    if conn.execute(MARK_PAID, params).rowcount != 1:
+        return payment_id, False
+    conn.execute(INSERT_PAID_EVENT, params)
+    return payment_id, True
 
 
 def _payment(session: Session, provider: str, reference: str) -> Payment | None:

@@ -25,7 +25,12 @@ def record(session: Session, kind: OutboxKind, ids: Iterable[int]) -> None:
     rows = [{"kind": kind, "entity_id": i} for i in dict.fromkeys(ids) if i is not None]
     if rows:
         session.connection().execute(INSERT, rows)
-        session.info[PENDING] = True
+        written(session)
+
+
+def written(session: Session) -> None:
+    """This transaction wrote outbox rows (by `record`, or by a statement of its own)."""
+    session.info[PENDING] = True
 
 
 def _changed(obj, fields: set[str]) -> bool:

@@ -294,3 +294,90 @@ def test_a_bank_transfer_waits_longer_then_times_out(session, shop):
     assert services.expire(session, now=now_utc() + timedelta(days=3, minutes=1)) == 1
     session.commit()
     assert order.status == OrderStatus.cancelled and stock(session, shop["black"]) == 3
+
+
+def _concurrently(app, count: int, action) -> list[str]:
+    """Run action(i) in `count` threads at once, each in its own app context and session."""
+    results: list[str] = []
+    start = threading.Barrier(count)
+
+    def run(i: int) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                results.append(action(i))
+                db.session.commit()
+            except IllegalTransition:
+                db.session.rollback()
+                results.append("illegal")
+            except Exception as exc:  # noqa: BLE001 - reported by the caller's assertion
+                db.session.rollback()
+                results.append(f"error: {exc!r}")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results
+
+
+def test_one_confirmation_delivered_8_times_at_once_records_one_payment(app, session, shop):
+    order = buy(session, shop["buyer"], **{str(shop["tea"]): 1})[0]
+    order_id, total = order.id, order.total_fen
+    session.commit()
+
+    def confirm(_i: int) -> str:
+        loaded = db.session.get(Order, order_id)
+        outcome = services.record_payment(db.session, loaded, provider="stripe",
+                                          reference="cs_same", amount_fen=total, currency="CNY")
+        return "duplicate" if outcome.duplicate else "paid"
+
+    results = _concurrently(app, 8, confirm)
+    assert sorted(results) == ["duplicate"] * 7 + ["paid"], results
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert [e.kind for e in session.get(Order, order_id).events] == ["created", "paid"]
+
+
+def test_two_different_payments_at_once_pay_the_order_once(app, session, shop):
+    order = buy(session, shop["buyer"], **{str(shop["tea"]): 1})[0]
+    order_id, total = order.id, order.total_fen
+    session.commit()
+
+    def pay_with(i: int) -> str:
+        loaded = db.session.get(Order, order_id)
+        services.record_payment(db.session, loaded, provider="stripe", reference=f"cs_{i}",
+                                amount_fen=total, currency="CNY")
+        return "paid"
+
+    results = _concurrently(app, 4, pay_with)
+    assert sorted(results) == ["illegal"] * 3 + ["paid"], results
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert session.get(Order, order_id).paid_fen == total
+
+
+def test_checkout_and_payment_write_only_their_own_columns(session, shop):
+    """The hot paths write with Core statements: nothing else of the product or the order may
+    change (a parameter named like a column would add it to an UPDATE's SET)."""
+    product = session.get(Product, shop["tea"])
+    created, name = product.created_at, product.name
+    order = buy(session, shop["buyer"], **{str(shop["tea"]): 2})[0]
+    order_created = order.created_at
+    outcome = services.record_payment(session, order, provider="simulated", reference="sim-x",
+                                      amount_fen=order.total_fen, currency="CNY",
+                                      now=now_utc() + timedelta(minutes=5))
+    session.commit()
+    session.expire_all()
+    product, order = session.get(Product, shop["tea"]), session.get(Order, order.id)
+    assert (product.created_at, product.name, product.stock) == (created, name, 8)
+    assert order.created_at == order_created and order.paid_at > order_created
+    assert (order.status, order.paid_fen, order.stock_held, order.reserved_until) == (
+        OrderStatus.paid, order.total_fen, False, None)
+    assert outcome.payment.created_at == order.paid_at
+    assert session.scalar(select(func.count()).select_from(SearchOutbox)
+                          .where(SearchOutbox.entity_id == shop["tea"])) >= 1
+    assert [e.kind for e in order.events] == ["created", "paid"]
