@@ -53,12 +53,21 @@ def _buyer_url(order: Order) -> str:
     return f"/orders/{order.id}"
 
 
-def _params(order: Order, *, seller_text: str, buyer_text: str = "") -> dict:
+def _params(order: Order, *, seller_text: str, buyer_text: str = "",
+            status: str | None = None) -> dict:
+    """The parameters of TO_STAFF and TO_BUYER_AND_STAFF (the seller's link opens the list of
+    `status`, by default the order's)."""
+    status = status or order.status.value
     return {"buyer_id": order.buyer_id, "buyer_text": str(buyer_text)[:200],
             "buyer_url": _buyer_url(order), "seller_id": order.seller_id,
             "seller_text": str(seller_text)[:200],
-            "seller_url": f"/seller/orders?seller={order.seller_id}&status={order.status.value}",
+            "seller_url": f"/seller/orders?seller={order.seller_id}&status={status}",
             "now": now_utc()}
+
+
+def paid_params(order: Order, buyer_text: str, seller_text: str) -> dict:
+    """What the buyer and the staff are told when the order is paid (TO_BUYER_AND_STAFF)."""
+    return _params(order, buyer_text=buyer_text, seller_text=seller_text, status="paid")
 
 
 def unread(session: Session, user_id: int) -> int:

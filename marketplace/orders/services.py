@@ -127,8 +127,8 @@ _NEW_PAYMENT = (
     ":currency, :status, :refund_reference, :created_at) "
     "ON CONFLICT (provider, reference) DO NOTHING RETURNING id")
 INSERT_PAYMENT = text(_NEW_PAYMENT).bindparams(_AT_TYPED)
-# PostgreSQL: the payment, its order marked paid (if it still waits) and the 'paid' event in one
-# statement (data-modifying CTEs see each other's RETURNING rows)
+# PostgreSQL: the payment, its order marked paid (if it still waits), the 'paid' event and the
+# notices in one statement (data-modifying CTEs see each other's RETURNING rows)
 PG_PAY = text(
     f"WITH new_payment AS ({_NEW_PAYMENT}), "
     "paid_order AS (UPDATE orders SET status = 'paid', paid_fen = :amount_fen, "
@@ -137,7 +137,13 @@ PG_PAY = text(
     "AND EXISTS (SELECT 1 FROM new_payment) RETURNING id), "
     "paid_event AS (INSERT INTO order_events (order_id, kind, from_status, to_status, actor_id, "
     "note, created_at) SELECT id, 'paid', 'pending_payment', 'paid', NULL, :note, :created_at "
-    "FROM paid_order) "
+    "FROM paid_order), "
+    # as notices.TO_BUYER_AND_STAFF
+    "paid_notices AS (INSERT INTO notifications (user_id, text, url, created_at) "
+    "SELECT :buyer_id, :buyer_text, :buyer_url, :created_at FROM paid_order UNION ALL "
+    "SELECT DISTINCT user_id, :seller_text, :seller_url, :created_at FROM role_grants "
+    "WHERE role = 'seller_staff' AND seller_id = :seller_id "
+    "AND EXISTS (SELECT 1 FROM paid_order)) "
     "SELECT (SELECT id FROM new_payment) AS payment_id, "
     "EXISTS (SELECT 1 FROM paid_order) AS marked").bindparams(_AT_TYPED)
 
@@ -565,7 +571,9 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
     row = {"order_id": order.id, "provider": provider, "reference": reference,
            "amount_fen": amount_fen, "currency": currency.upper(),
            "status": PaymentStatus.succeeded, "refund_reference": "", "created_at": now}
-    payment_id, marked = _write_payment(conn, row, f"{provider} {reference}")
+    told = notices.paid_params(order, Msg("订单 %(n)s 已付款，等待商家发货", n=order.number),
+                               Msg("新订单 %(n)s 已付款，请尽快发货", n=order.number))
+    payment_id, marked = _write_payment(conn, row, f"{provider} {reference}", told)
     if payment_id is None:  # the same confirmation, recorded by a concurrent request just now
         existing = _payment(session, provider, reference)
         return PaymentOutcome(existing, order, duplicate=True,
@@ -575,19 +583,17 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
     for name, value in {"status": OrderStatus.paid, "paid_fen": amount_fen, "paid_at": now,
                         "updated_at": now, "reserved_until": None, "stock_held": False}.items():
         set_committed_value(order, name, value)
-    notices.to_buyer_and_seller(
-        session, order, Msg("订单 %(n)s 已付款，等待商家发货", n=order.number),
-        Msg("新订单 %(n)s 已付款，请尽快发货", n=order.number))
     return PaymentOutcome(attach(session, loaded(Payment, {**row, "id": payment_id})), order)
 
 
-def _write_payment(conn, row: dict, note: str) -> tuple[int | None, bool]:
+def _write_payment(conn, row: dict, note: str, told: dict) -> tuple[int | None, bool]:
     """Insert the payment unless its (provider, reference) was recorded before, mark its order
-    paid if it still waits for payment, and append the 'paid' event: (the payment's id or None,
-    whether the order was marked). One statement on PostgreSQL."""
+    paid if it still waits for payment, append the 'paid' event and notify the buyer and the
+    seller's staff (`told`: notices.paid_params): (the payment's id or None, whether the order
+    was marked). One statement on PostgreSQL."""
     row = {**row, "status": str(row["status"])}
     if conn.dialect.name == "postgresql":
-        payment_id, marked = conn.execute(PG_PAY, {**row, "note": note}).one()
+        payment_id, marked = conn.execute(PG_PAY, {**told, **row, "note": note}).one()
         return payment_id, bool(marked)
     payment_id = conn.execute(INSERT_PAYMENT, row).scalar()
     params = {"p_order": row["order_id"], "p_amount": row["amount_fen"],
@@ -597,6 +603,7 @@ def _write_payment(conn, row: dict, note: str) -> tuple[int | None, bool]:
     if conn.execute(MARK_PAID, params).rowcount != 1:
         return payment_id, False
     conn.execute(INSERT_PAID_EVENT, params)
+    conn.execute(notices.TO_BUYER_AND_STAFF, told)
     return payment_id, True
 
 
