@@ -497,20 +497,18 @@ def _part_timers():
 
     from marketplace.api import common
     from marketplace.api import orders as api_orders
-    from marketplace.orders import notices, services
+    from marketplace.orders import services
 
     parts: dict[str, list] = {}
     targets = [(common, "api_user", "auth: api_user (token, user, grants)"),
                (services, "checkout", "services.checkout"),
-               (services, "_existing", "  checkout: _existing (idempotency)"),
+               (services, "_products", "  checkout: _products (with sellers, region)"),
                (services, "_clean_address", "  checkout: _clean_address"),
-               (services, "_products", "  checkout: _products"),
-               (services, "expire", "  checkout: expire"),
-               (services, "_reserve", "  checkout: _reserve (stock UPDATE)"),
-               (services, "_make_orders", "  checkout: _make_orders (flush)"),
+               (services, "_reserve", "  checkout: _reserve (stock, outbox)"),
+               (services, "_make_orders", "  checkout: _make_orders (orders, lines, events)"),
                (services, "order_for", "pay: services.order_for"),
                (services, "record_payment", "services.record_payment"),
-               (notices, "to_seller", "  record_payment: notices.to_seller"),
+               (services, "_write_payment", "  record_payment: _write_payment"),
                (api_orders, "order_json", "order_json (both calls)"),
                (Session, "commit", "session.commit (both calls)")]
     saved = []
