@@ -324,40 +324,36 @@ def _concurrently(app, count: int, action) -> list[str]:
     return results
 
 
-def test_one_confirmation_delivered_8_times_at_once_records_one_payment(app, session, shop):
+def _pay_concurrently(app, session, shop, count: int, reference) -> tuple[list[str], int]:
+    """`count` threads record a payment for one order at once, thread i with reference(i)."""
     order = buy(session, shop["buyer"], **{str(shop["tea"]): 1})[0]
     order_id, total = order.id, order.total_fen
     session.commit()
 
-    def confirm(_i: int) -> str:
-        loaded = db.session.get(Order, order_id)
-        outcome = services.record_payment(db.session, loaded, provider="stripe",
-                                          reference="cs_same", amount_fen=total, currency="CNY")
+    def pay_once(i: int) -> str:
+        outcome = services.record_payment(db.session, db.session.get(Order, order_id),
+                                          provider="stripe", reference=reference(i),
+                                          amount_fen=total, currency="CNY")
         return "duplicate" if outcome.duplicate else "paid"
 
-    results = _concurrently(app, 8, confirm)
-    assert sorted(results) == ["duplicate"] * 7 + ["paid"], results
+    results = _concurrently(app, count, pay_once)
     session.expire_all()
+    return results, order_id
+
+
+def test_one_confirmation_delivered_8_times_at_once_records_one_payment(app, session, shop):
+    results, order_id = _pay_concurrently(app, session, shop, 8, lambda i: "cs_same")
+    assert sorted(results) == ["duplicate"] * 7 + ["paid"], results
     assert session.scalar(select(func.count()).select_from(Payment)) == 1
     assert [e.kind for e in session.get(Order, order_id).events] == ["created", "paid"]
 
 
 def test_two_different_payments_at_once_pay_the_order_once(app, session, shop):
-    order = buy(session, shop["buyer"], **{str(shop["tea"]): 1})[0]
-    order_id, total = order.id, order.total_fen
-    session.commit()
-
-    def pay_with(i: int) -> str:
-        loaded = db.session.get(Order, order_id)
-        services.record_payment(db.session, loaded, provider="stripe", reference=f"cs_{i}",
-                                amount_fen=total, currency="CNY")
-        return "paid"
-
-    results = _concurrently(app, 4, pay_with)
+    results, order_id = _pay_concurrently(app, session, shop, 4, lambda i: f"cs_{i}")
     assert sorted(results) == ["illegal"] * 3 + ["paid"], results
-    session.expire_all()
     assert session.scalar(select(func.count()).select_from(Payment)) == 1
-    assert session.get(Order, order_id).paid_fen == total
+    order = session.get(Order, order_id)
+    assert order.paid_fen == order.total_fen
 
 
 def test_checkout_and_payment_write_only_their_own_columns(session, shop):
