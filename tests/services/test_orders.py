@@ -19,7 +19,14 @@ from marketplace.core.errors import (
 from marketplace.core.time import now_utc
 from marketplace.extensions import db
 from marketplace.orders import services
-from marketplace.orders.models import Order, OrderEvent, OrderStatus, Payment, PaymentStatus
+from marketplace.orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+)
 from marketplace.orders.services import AddressInput, InsufficientStock, LineInput
 from marketplace.search.models import SearchOutbox
 from tests.fixtures.factories import DELIVERY, make_product, make_seller, make_user
@@ -377,3 +384,17 @@ def test_checkout_and_payment_write_only_their_own_columns(session, shop):
     assert session.scalar(select(func.count()).select_from(SearchOutbox)
                           .where(SearchOutbox.entity_id == shop["tea"])) >= 1
     assert [e.kind for e in order.events] == ["created", "paid"]
+
+
+def test_one_seller_several_lines_make_one_order(session, shop):
+    order, = buy(session, shop["buyer"], **{str(shop["black"]): 2, str(shop["tea"]): 1})
+    returned = {ln.id: (ln.product_id, ln.quantity) for ln in order.lines}
+    session.expire_all()
+    assert returned == {ln.id: (ln.product_id, ln.quantity)
+                        for ln in session.scalars(select(OrderLine))}
+    order = session.get(Order, order.id)
+    assert sorted((ln.product_id, ln.quantity, ln.amount_fen) for ln in order.lines) == sorted(
+        [(shop["black"], 2, 12000), (shop["tea"], 1, 4500)])
+    assert (order.goods_fen, order.shipping_fen, order.total_fen) == (16500, 0, 16500)
+    assert [e.kind for e in order.events] == ["created"]
+    assert all(ln.order_id == order.id for ln in order.lines)
