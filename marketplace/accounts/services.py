@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace.accounts.models import Role, RoleGrant, User
-from marketplace.core.db import attach, in_session, loaded
+from marketplace.core.db import attach, in_session, loaded, split_row
 from marketplace.core.errors import Duplicate, NotFound, Unauthorized, ValidationFailed
 from marketplace.core.time import now_utc
 from marketplace.core.validators import classify_login, password_problem
@@ -56,12 +56,12 @@ def get_user(session: Session, user_id: int) -> User | None:
     user = in_session(session, User, user_id)
     if user is not None:
         return user
-    rows = session.connection().execute(USER_AND_GRANTS, {"uid": user_id}).mappings().all()
+    rows = [split_row(row, USERS, GRANTS)
+            for row in session.connection().execute(USER_AND_GRANTS, {"uid": user_id})]
     if not rows:
         return None
-    grants = [loaded(RoleGrant, {c.key: row[f"grant_{c.key}"] for c in GRANTS.c})
-              for row in rows if row["grant_id"] is not None]
-    return attach(session, loaded(User, {c.key: rows[0][c] for c in USERS.c}, grants=grants))
+    grants = [loaded(RoleGrant, grant) for _, grant in rows if grant["id"] is not None]
+    return attach(session, loaded(User, rows[0][0], grants=grants))
 
 
 def find_by_login(session: Session, login: str) -> User | None:

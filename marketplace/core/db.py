@@ -139,11 +139,21 @@ def attach(session, obj):
     return obj
 
 
-def row_object(session, cls, row):
-    """The session's object of `cls` for a Core result row that holds all of its table's
-    columns (selected by column objects): the one the session holds, else one attached."""
-    table = cls.__table__
-    found = in_session(session, cls, row[table.c.id])
+def row_object(session, cls, values: dict):
+    """The session's object of `cls` for a row's values (all columns of its table, e.g. from
+    `split_row`): the one the session holds, else one attached."""
+    found = in_session(session, cls, values["id"])
     if found is not None:
         return found
-    return attach(session, loaded(cls, {c.key: row[c] for c in table.c}))
+    return attach(session, loaded(cls, values))
+
+
+def split_row(row, *tables) -> list[dict]:
+    """A Core row of `select(table_a, table_b, ...)` (all columns of each, in that order, maybe
+    followed by others) as one {column key: value} dict per table: positional, no lookups."""
+    out, start = [], 0
+    for table in tables:
+        keys = table.c.keys()
+        out.append(dict(zip(keys, row[start:start + len(keys)], strict=True)))
+        start += len(keys)
+    return out

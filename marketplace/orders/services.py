@@ -45,7 +45,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus
-from marketplace.core.db import attach, in_session, loaded, row_object
+from marketplace.core.db import attach, in_session, loaded, row_object, split_row
 from marketplace.core.errors import (
     Conflict,
     IllegalTransition,
@@ -349,21 +349,21 @@ def _products(session: Session, quantities: dict[int, int], region_code: str):
     """The products that can be sold (listed, of a verified seller) among those asked for, and
     the region of the address (a row, None if there is no such code), in one statement."""
     rows = session.connection().execute(
-        PRODUCTS_FOR_CHECKOUT, {"ids": list(quantities), "code": region_code}).mappings().all()
+        PRODUCTS_FOR_CHECKOUT, {"ids": list(quantities), "code": region_code}).all()
     if not rows:  # nothing to read the region with
         return {}, _LOOK_UP
     found, sellers = {}, {}
     for row in rows:
-        seller = sellers.get(row[SELLERS.c.id])
+        pid, name, spec, price_fen, status = row[:5]
+        seller_values = split_row(row[5:], SELLERS)[0]
+        seller = sellers.get(seller_values["id"])
         if seller is None:
-            seller = sellers[row[SELLERS.c.id]] = row_object(session, Seller, row)
-        if row[PRODUCTS.c.status] == ProductStatus.listed and seller.status == SellerStatus.verified:
-            found[row[PRODUCTS.c.id]] = _Item(row[PRODUCTS.c.name], row[PRODUCTS.c.spec],
-                                              row[PRODUCTS.c.price_fen], seller.id, seller)
-    first = rows[0]
-    region = (_Region(first["address_region_id"], region_code, first["address_region_path"])
-              if first["address_region_id"] is not None else None)
-    return found, region
+            seller = sellers[seller_values["id"]] = row_object(session, Seller, seller_values)
+        if status == ProductStatus.listed and seller.status == SellerStatus.verified:
+            found[pid] = _Item(name, spec, price_fen, seller.id, seller)
+    region_id, region_path = rows[0][-2:]
+    return found, (_Region(region_id, region_code, region_path) if region_id is not None
+                   else None)
 
 
 @dataclass(frozen=True)
@@ -688,12 +688,13 @@ def order_for(session: Session, user: User, order_id: int) -> Order:
 def _load_order(session: Session, order_id: int) -> Order | None:
     """The order with its seller and lines in one statement (read with Core: every order
     request starts here)."""
-    rows = session.connection().execute(ORDER_WITH_LINES, {"order_id": order_id}).mappings().all()
+    rows = [split_row(row, ORDERS, SELLERS, LINES)
+            for row in session.connection().execute(ORDER_WITH_LINES, {"order_id": order_id})]
     if not rows:
         return None
-    values = [{c.key: row[c] for c in LINES.c} for row in rows if row[LINES.c.id] is not None]
+    values = [line for _, _, line in rows if line["id"] is not None]
     if any(in_session(session, OrderLine, v["id"]) for v in values):  # rare: load it the ORM way
         return session.get(Order, order_id, options=[joinedload(Order.lines)])
-    return attach(session, loaded(Order, {c.key: rows[0][c] for c in ORDERS.c},
-                                  lines=[loaded(OrderLine, v) for v in values],
-                                  seller=row_object(session, Seller, rows[0])))
+    order, seller, _ = rows[0]
+    return attach(session, loaded(Order, order, lines=[loaded(OrderLine, v) for v in values],
+                                  seller=row_object(session, Seller, seller)))
