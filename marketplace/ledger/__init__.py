@@ -1,0 +1,1 @@
+"""Attribution of sales to households: rules, the insert-only hash-chained ledger, statements."""

@@ -1,0 +1,179 @@
+"""Pure attribution rules: what a line gives households, how a refund takes it back, and the hash
+chain that makes the ledger tamper-evident. Plain values in, plain values out (no database).
+
+- A line's attributable amount is floor(net x share / 10000) fen (net: the line after discounts,
+  shipping excluded), scaled by the part of it that supply lots cover when lots are the
+  beneficiaries.
+- It is split among households by weight with largest-remainder rounding, households in id
+  order (so the split does not depend on the order they were listed in): the parts sum exactly.
+- A refund of part of an order reverses, for each line, enough that the line's reversals so far
+  are floor(attributable x refunded so far / paid): the reversals of all refunds of a line sum
+  exactly to what a single refund of the same total would reverse, and a full refund reverses
+  everything. Each reversal is split by what the households still hold of the line, so none can
+  go below zero.
+- Ledger entries are chained: each stores the previous entry's hash and
+  sha256(previous hash | its canonical content); `first_break` walks a chain and names the first
+  entry that does not fit.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from marketplace.core.money import split_largest_remainder
+
+SHARE_MAX_BP = 10_000
+GENESIS_HASH = "0" * 64
+SALE = "sale"  # attributed when a payment is captured (amount > 0)
+REVERSAL = "reversal"  # taken back when money is refunded (amount < 0)
+KINDS = (SALE, REVERSAL)
+
+
+def attributable_fen(net_fen: int, share_bp: int, covered: int = 1, of: int = 1) -> int:
+    """floor(net x share / 10000 x covered / of): what a line gives households. `covered` of `of`
+    units are backed by beneficiaries (all of them unless supply lots fall short)."""
+    if net_fen < 0:
+        raise ValueError("net amount must be >= 0")
+    if not 0 <= share_bp <= SHARE_MAX_BP:
+        raise ValueError("share must be 0..10000 basis points")
+    if of <= 0 or not 0 <= covered <= of:
+        raise ValueError("covered must be 0..of, of > 0")
+    return net_fen * share_bp * covered // (SHARE_MAX_BP * of)
+
+
+def split_among(amount_fen: int, weights: Mapping[int, int]) -> dict[int, int]:
+    """`amount_fen` split by household weight (household id -> weight > 0), exactly, households
+    in id order for the tie-break; households that get nothing are left out."""
+    if any(w <= 0 for w in weights.values()):
+        raise ValueError("weights must be > 0")
+    households = sorted(weights)
+    parts = split_largest_remainder(amount_fen, [weights[h] for h in households])
+    return {h: p for h, p in zip(households, parts, strict=True) if p}
+
+
+@dataclass(frozen=True)
+class Lot:
+    """A supply lot (收购批次) still holding `remaining` units, bought from `household_id`."""
+    id: int
+    household_id: int
+    remaining: int
+
+
+@dataclass(frozen=True)
+class Draw:
+    lot_id: int
+    household_id: int
+    quantity: int
+
+
+def draw_fifo(lots: Sequence[Lot], quantity: int) -> list[Draw]:
+    """Take `quantity` units from `lots` in the order given (oldest first): each lot is used up
+    before the next is touched. Fewer units are drawn when the lots hold fewer."""
+    if quantity < 0:
+        raise ValueError("quantity must be >= 0")
+    draws, left = [], quantity
+    for lot in lots:
+        if left == 0:
+            break
+        take = min(left, max(lot.remaining, 0))
+        if take:
+            draws.append(Draw(lot.id, lot.household_id, take))
+            left -= take
+    return draws
+
+
+def lot_weights(draws: Iterable[Draw]) -> dict[int, int]:
+    """Household -> units drawn from it (the weights of a lot-backed line)."""
+    weights: dict[int, int] = {}
+    for draw in draws:
+        weights[draw.household_id] = weights.get(draw.household_id, 0) + draw.quantity
+    return weights
+
+
+def reversal_parts(held: Mapping[int, int], attributable: int, paid_fen: int,
+                   refunded_before: int, refunded_after: int) -> dict[int, int]:
+    """What a refund takes back from each household for one line (positive amounts).
+
+    `held`: household -> what it still holds of the line (posted minus reversed so far);
+    `attributable`: the line's attributable amount; the order's `paid_fen`, and the refunded
+    total before and after this refund. The line's reversals reach floor(attributable x
+    refunded_after / paid); this refund's part of that is split by what each household holds
+    (largest remainder), so no household gives back more than it holds."""
+    if not 0 <= refunded_before <= refunded_after <= paid_fen or paid_fen <= 0:
+        raise ValueError("refunds must satisfy 0 <= before <= after <= paid, paid > 0")
+    if any(v < 0 for v in held.values()):
+        raise ValueError("held amounts must be >= 0")
+    holding = sum(held.values())
+    reversed_so_far = attributable - holding
+    target = attributable * refunded_after // paid_fen
+    take = min(max(target - reversed_so_far, 0), holding)
+    if take == 0:
+        return {}
+    return split_among(take, {h: v for h, v in held.items() if v > 0})
+
+
+# ---- the hash chain ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChainEntry:
+    seq: int  # 1, 2, 3 ... without gaps
+    household_id: int
+    order_line_id: int
+    amount_fen: int  # > 0 for a sale, < 0 for a reversal
+    kind: str
+    created_at: datetime
+    prev_hash: str
+    hash: str
+
+
+def canonical(seq: int, household_id: int, order_line_id: int, amount_fen: int, kind: str,
+              created_at: datetime) -> bytes:
+    """The content an entry's hash covers, in one fixed text form (UTC, microseconds)."""
+    if created_at.tzinfo is None:
+        raise ValueError("naive datetime")
+    moment = created_at.astimezone(UTC).isoformat(timespec="microseconds")
+    return f"{seq}|{household_id}|{order_line_id}|{amount_fen}|{kind}|{moment}".encode()
+
+
+def chain_hash(prev_hash: str, content: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode() + b"|" + content).hexdigest()
+
+
+def make_entry(prev: ChainEntry | None, household_id: int, order_line_id: int,
+               amount_fen: int, kind: str, created_at: datetime) -> ChainEntry:
+    """The entry that follows `prev` (None: the first)."""
+    seq = prev.seq + 1 if prev else 1
+    prev_hash = prev.hash if prev else GENESIS_HASH
+    content = canonical(seq, household_id, order_line_id, amount_fen, kind, created_at)
+    return ChainEntry(seq, household_id, order_line_id, amount_fen, kind, created_at, prev_hash,
+                      chain_hash(prev_hash, content))
+
+
+def entry_problem(entry: ChainEntry, expected_seq: int, expected_prev: str) -> str | None:
+    """Why `entry` does not fit where the chain expects it (None if it does)."""
+    if entry.seq != expected_seq:
+        return f"sequence {entry.seq} where {expected_seq} was expected (missing or moved)"
+    if entry.prev_hash != expected_prev:
+        return "previous hash does not match the entry before it"
+    if entry.kind not in KINDS or (entry.amount_fen > 0) != (entry.kind == SALE) \
+            or entry.amount_fen == 0:
+        return f"kind {entry.kind!r} does not fit the amount {entry.amount_fen}"
+    content = canonical(entry.seq, entry.household_id, entry.order_line_id, entry.amount_fen,
+                        entry.kind, entry.created_at)
+    if chain_hash(entry.prev_hash, content) != entry.hash:
+        return "content does not match its hash (changed after it was written)"
+    return None
+
+
+def first_break(entries: Iterable[ChainEntry]) -> tuple[int, str] | None:
+    """Walk a chain in stored order: (position, reason) of the first entry that does not fit,
+    position 1-based; None when the whole chain holds."""
+    expected_prev = GENESIS_HASH
+    for position, entry in enumerate(entries, start=1):
+        problem = entry_problem(entry, position, expected_prev)
+        if problem:
+            return position, problem
+        expected_prev = entry.hash
+    return None
