@@ -99,6 +99,7 @@ def _import_models() -> None:
     from marketplace.accounts import models as _a  # noqa: F401
     from marketplace.catalog import models as _c  # noqa: F401
     from marketplace.households import models as _h  # noqa: F401
+    from marketplace.ledger import models as _l  # noqa: F401
     from marketplace.orders import models as _o  # noqa: F401
     from marketplace.regions import models as _r  # noqa: F401
     from marketplace.search import models as _q  # noqa: F401

@@ -1,5 +1,5 @@
 """Flask commands: `flask regions import`, `flask seed demo`, `flask users create-admin|grant`,
-`flask search reindex|sync|status`, `flask orders expire|advance`.
+`flask search reindex|sync|status`, `flask orders expire|advance`, `flask ledger verify`.
 
 Run them as `flask --app marketplace:create_app <group> <command>`. `flask db upgrade` and the
 other migration commands come from Flask-Migrate. Progress goes to standard error, results to
@@ -25,10 +25,11 @@ seed_cli = AppGroup("seed", help="演示数据 (demo data).")
 users_cli = AppGroup("users", help="用户与角色 (users and roles).")
 search_cli = AppGroup("search", help="商品搜索 (search index): reindex, sync, status.")
 orders_cli = AppGroup("orders", help="订单 (orders): expire unpaid orders, advance shipped ones.")
+ledger_cli = AppGroup("ledger", help="帮扶收入台账 (attribution ledger): verify the chain.")
 
 
 def register(app: Flask) -> None:
-    for group in (regions_cli, seed_cli, users_cli, search_cli, orders_cli):
+    for group in (regions_cli, seed_cli, users_cli, search_cli, orders_cli, ledger_cli):
         app.cli.add_command(group)
 
 
@@ -230,3 +231,18 @@ def orders_advance() -> None:
     received, completed = fulfilment.advance(db.session)
     db.session.commit()
     click.echo(f"自动确认收货 {received} 笔，完成 {completed} 笔")
+
+
+# ---- ledger -----------------------------------------------------------------------------------
+
+@ledger_cli.command("verify")
+def ledger_verify() -> None:
+    """Walk the whole attribution ledger: every entry's number, link and hash, the head row, and
+    no household below zero on a line. Names the first entry that does not fit; exits 1 then."""
+    from marketplace.ledger import services
+    with _bar("核对台账", services.entry_count(db.session)) as step:
+        verdict = services.verify(db.session, progress=step)
+    if not verdict.ok:
+        where = f"第 {verdict.seq} 条" if verdict.seq is not None else "台账末尾"
+        _fail(f"台账核对失败：{where}：{verdict.problem}（此前 {verdict.entries} 条完好）")
+    click.echo(f"台账完好：{verdict.entries} 条记录，哈希链、编号与余额均核对无误")

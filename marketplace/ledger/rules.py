@@ -141,11 +141,11 @@ def chain_hash(prev_hash: str, content: bytes) -> str:
     return hashlib.sha256(prev_hash.encode() + b"|" + content).hexdigest()
 
 
-def make_entry(prev: ChainEntry | None, household_id: int, order_line_id: int,
+def make_entry(prev_seq: int, prev_hash: str, household_id: int, order_line_id: int,
                amount_fen: int, kind: str, created_at: datetime) -> ChainEntry:
-    """The entry that follows `prev` (None: the first)."""
-    seq = prev.seq + 1 if prev else 1
-    prev_hash = prev.hash if prev else GENESIS_HASH
+    """The entry that follows the one numbered `prev_seq` with hash `prev_hash` (0 and
+    GENESIS_HASH for the first)."""
+    seq = prev_seq + 1
     content = canonical(seq, household_id, order_line_id, amount_fen, kind, created_at)
     return ChainEntry(seq, household_id, order_line_id, amount_fen, kind, created_at, prev_hash,
                       chain_hash(prev_hash, content))

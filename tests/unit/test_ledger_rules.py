@@ -140,11 +140,12 @@ def test_refund_arguments_are_checked():
 # ---- the chain --------------------------------------------------------------------------------
 
 def build_chain(amounts: list[int]) -> list:
-    chain, prev = [], None
+    chain, seq, last = [], 0, GENESIS_HASH
     for i, amount in enumerate(amounts):
-        prev = make_entry(prev, 100 + i % 4, 500 + i // 3, amount, SALE if amount > 0 else
-                          REVERSAL, T0 + timedelta(seconds=i))
-        chain.append(prev)
+        entry = make_entry(seq, last, 100 + i % 4, 500 + i // 3, amount,
+                           SALE if amount > 0 else REVERSAL, T0 + timedelta(seconds=i))
+        chain.append(entry)
+        seq, last = entry.seq, entry.hash
     return chain
 
 
@@ -188,9 +189,9 @@ def test_two_entries_swapped_are_found_at_the_first(amounts, data):
 
 def test_a_rehashed_edit_still_breaks_the_next_link_and_kinds_must_fit_amounts():
     chain = build_chain([100, 200, 300])
-    forged = make_entry(chain[0], chain[1].household_id, chain[1].order_line_id, 999, SALE,
+    forged = make_entry(1, chain[0].hash, chain[1].household_id, chain[1].order_line_id, 999, SALE,
                         chain[1].created_at)  # an edit with a fresh hash of its own
     assert first_break([chain[0], forged, chain[2]]) == (
         3, "previous hash does not match the entry before it")
-    wrong_kind = make_entry(None, 1, 1, 100, REVERSAL, T0)
+    wrong_kind = make_entry(0, GENESIS_HASH, 1, 1, 100, REVERSAL, T0)
     assert "kind" in first_break([wrong_kind])[1]

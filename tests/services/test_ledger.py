@@ -1,0 +1,176 @@
+"""The attribution ledger on a real database, SQLite and PostgreSQL: entries are chained in order,
+the database itself refuses UPDATE and DELETE, concurrent appends make one gap-free chain, and
+tampering (a changed amount, a deleted entry, two entries reordered) makes `verify` and
+`flask ledger verify` fail and name the entry."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from marketplace.extensions import db
+from marketplace.ledger import rules, services
+from marketplace.ledger.models import LedgerEntry, LedgerHead
+from marketplace.ledger.services import NewEntry
+from marketplace.orders import services as orders
+from marketplace.orders.models import OrderLine
+from marketplace.orders.services import AddressInput, LineInput
+from tests.fixtures.factories import (
+    DELIVERY,
+    make_household,
+    make_product,
+    make_seller,
+    make_user,
+)
+
+
+@pytest.fixture
+def world(session):
+    """Two order lines and three households to attribute them to."""
+    seller = make_seller(session)
+    products = [make_product(session, seller, name=f"茶叶{i}", stock=50) for i in range(2)]
+    buyer = make_user(session, "buyer")
+    households = [make_household(session, n=900 + i).id for i in range(3)]
+    session.commit()
+    orders.checkout(session, buyer, [LineInput(p.id, 1) for p in products],
+                    AddressInput(**DELIVERY), idempotency_key="ledger-test-1")
+    session.commit()
+    lines = list(session.scalars(select(OrderLine.id).order_by(OrderLine.id)))
+    return {"households": households, "lines": lines}
+
+
+def post(session, world, amounts):
+    """Entries for the given amounts, cycling through the households and lines."""
+    hh, lines = world["households"], world["lines"]
+    chained = services.append(session, [NewEntry(hh[i % 3], lines[i % 2], a)
+                                        for i, a in enumerate(amounts)])
+    session.commit()
+    return chained
+
+
+def raw(session, sql: str):
+    session.execute(text(sql))
+    session.commit()
+
+
+def without_triggers(session, sql: str) -> None:
+    """Tamper as someone who owns the database would: with the guarding triggers out of the way."""
+    if session.get_bind().dialect.name == "postgresql":
+        raw(session, "ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_append_only")
+        raw(session, sql)
+        raw(session, "ALTER TABLE ledger_entries ENABLE TRIGGER ledger_entries_append_only")
+    else:
+        triggers = dict(session.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'ledger_entries'")).all())
+        for name in triggers:
+            raw(session, f"DROP TRIGGER {name}")
+        raw(session, sql)
+        for definition in triggers.values():
+            raw(session, definition)
+
+
+def test_entries_are_numbered_and_chained(session, world):
+    first = post(session, world, [500, 300, 200])
+    second = post(session, world, [-70])  # back from the first household's 500
+    assert [e.seq for e in first + second] == [1, 2, 3, 4]
+    assert first[0].prev_hash == rules.GENESIS_HASH
+    assert second[0].prev_hash == first[-1].hash
+    stored = session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)).all()
+    assert [(e.amount_fen, e.kind) for e in stored] == [
+        (500, "sale"), (300, "sale"), (200, "sale"), (-70, "reversal")]
+    head = session.get(LedgerHead, 1)
+    assert (head.last_seq, head.last_hash) == (4, second[0].hash)
+    assert services.verify(session).ok and services.verify(session).entries == 4
+    with pytest.raises(ValueError):
+        services.append(session, [NewEntry(world["households"][0], world["lines"][0], 0)])
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE ledger_entries SET amount_fen = amount_fen + 1",
+    "DELETE FROM ledger_entries",
+])
+def test_the_database_refuses_updates_and_deletes(session, world, statement):
+    post(session, world, [500, 300])
+    with pytest.raises(DBAPIError, match="append-only"):
+        session.execute(text(statement))
+    session.rollback()
+    assert session.scalar(select(func.sum(LedgerEntry.amount_fen))) == 800
+
+
+def test_a_changed_amount_is_named(session, world, app):
+    post(session, world, [500, 300, 200, 100])
+    without_triggers(session, "UPDATE ledger_entries SET amount_fen = 301 WHERE seq = 2")
+    verdict = services.verify(session)
+    assert (verdict.ok, verdict.seq, verdict.entries) == (False, 2, 1)
+    assert "hash" in verdict.problem
+    result = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert result.exit_code == 1 and "第 2 条" in result.output
+
+
+def test_a_deleted_entry_is_named(session, world):
+    post(session, world, [500, 300, 200, 100])
+    without_triggers(session, "DELETE FROM ledger_entries WHERE seq = 3")
+    verdict = services.verify(session)
+    assert (verdict.ok, verdict.seq) == (False, 4) and "sequence" in verdict.problem
+
+
+def test_the_last_entry_deleted_is_found_by_the_head(session, world):
+    post(session, world, [500, 300])
+    without_triggers(session, "DELETE FROM ledger_entries WHERE seq = 2")
+    verdict = services.verify(session)
+    assert (verdict.ok, verdict.seq) == (False, 2) and "head" in verdict.problem
+
+
+def test_two_entries_reordered_are_named(session, world):
+    post(session, world, [500, 300, 200, 100])
+    without_triggers(session, "UPDATE ledger_entries SET seq = 99 WHERE seq = 2")
+    without_triggers(session, "UPDATE ledger_entries SET seq = 2 WHERE seq = 3")
+    without_triggers(session, "UPDATE ledger_entries SET seq = 3 WHERE seq = 99")
+    verdict = services.verify(session)
+    assert (verdict.ok, verdict.seq) == (False, 2)
+
+
+def test_more_given_back_than_given_is_named(session, world):
+    # the second household gets 300 on the second line (entry 2) and gives 400 back (entry 8)
+    post(session, world, [500, 300, 200, 100, 50, 60, 70, -400])
+    verdict = services.verify(session)
+    assert (verdict.ok, verdict.seq) == (False, 8) and "more than" in verdict.problem
+
+
+def test_verify_on_the_command_line(session, world, app):
+    post(session, world, [500, 300])
+    result = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert result.exit_code == 0 and "台账完好：2 条记录" in result.output
+
+
+def test_concurrent_appends_make_one_gap_free_chain(app, session, world):
+    session.commit()
+    start = threading.Barrier(8)
+    errors: list[str] = []
+
+    def append(i: int) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                services.append(db.session, [NewEntry(world["households"][i % 3],
+                                                      world["lines"][i % 2], 100 + i)] * 3)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                db.session.rollback()
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=append, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    session.expire_all()
+    assert list(session.scalars(select(LedgerEntry.seq).order_by(LedgerEntry.seq))) == list(
+        range(1, 25))
+    assert services.verify(session).ok
