@@ -2,8 +2,6 @@
 when issued at the same moment; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
@@ -12,6 +10,7 @@ from marketplace.extensions import db
 from marketplace.orders import fulfilment, invoices, services
 from marketplace.orders.models import Invoice, Order
 from marketplace.orders.services import AddressInput, LineInput
+from tests.fixtures.concurrency import run_at_once
 from tests.fixtures.factories import (
     DELIVERY,
     make_product,
@@ -82,28 +81,15 @@ def test_concurrent_invoices_are_numbered_without_gaps(app, session, shop):
               for i, b in enumerate(buyers)]
     pairs = [(b.id, o.id) for b, o in zip(buyers, orders, strict=True)]
     session.commit()
-    start = threading.Barrier(len(pairs))
-    errors: list[str] = []
 
-    def issue(buyer_id: int, order_id: int) -> None:
-        with app.app_context():
-            from marketplace.accounts.models import User
-            start.wait()
-            try:
-                user, order = db.session.get(User, buyer_id), db.session.get(Order, order_id)
-                invoices.request_invoice(db.session, user, order, kind="personal", title="王小红")
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - reported below
-                db.session.rollback()
-                errors.append(repr(exc))
-            finally:
-                db.session.remove()
+    def issue(i: int) -> str:
+        from marketplace.accounts.models import User
+        buyer_id, order_id = pairs[i]
+        invoices.request_invoice(db.session, db.session.get(User, buyer_id),
+                                 db.session.get(Order, order_id), kind="personal", title="王小红")
+        return "ok"
 
-    threads = [threading.Thread(target=issue, args=pair) for pair in pairs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    errors = [r for r in run_at_once(app, len(pairs), issue) if r != "ok"]
     assert errors == []
     serials = sorted(session.scalars(select(Invoice.serial)
                                      .where(Invoice.seller_id == shop["tea"].seller_id)))

@@ -4,8 +4,6 @@ tampering (a changed amount, a deleted entry, two entries reordered) makes `veri
 `flask ledger verify` fail and name the entry."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -17,6 +15,7 @@ from marketplace.ledger.services import NewEntry
 from marketplace.orders import services as orders
 from marketplace.orders.models import OrderLine
 from marketplace.orders.services import AddressInput, LineInput
+from tests.fixtures.concurrency import run_at_once
 from tests.fixtures.factories import (
     DELIVERY,
     make_household,
@@ -148,27 +147,13 @@ def test_verify_on_the_command_line(session, world, app):
 
 def test_concurrent_appends_make_one_gap_free_chain(app, session, world):
     session.commit()
-    start = threading.Barrier(8)
-    errors: list[str] = []
 
-    def append(i: int) -> None:
-        with app.app_context():
-            start.wait()
-            try:
-                services.append(db.session, [NewEntry(world["households"][i % 3],
-                                                      world["lines"][i % 2], 100 + i)] * 3)
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - reported below
-                db.session.rollback()
-                errors.append(repr(exc))
-            finally:
-                db.session.remove()
+    def append(i: int) -> str:
+        services.append(db.session, [NewEntry(world["households"][i % 3],
+                                              world["lines"][i % 2], 100 + i)] * 3)
+        return "ok"
 
-    threads = [threading.Thread(target=append, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    errors = [r for r in run_at_once(app, 8, append) if r != "ok"]
     assert not errors
     session.expire_all()
     assert list(session.scalars(select(LedgerEntry.seq).order_by(LedgerEntry.seq))) == list(

@@ -2,7 +2,6 @@
 PostgreSQL; 32 concurrent buyers against 10 units."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -29,6 +28,7 @@ from marketplace.orders.models import (
 )
 from marketplace.orders.services import AddressInput, InsufficientStock, LineInput
 from marketplace.search.models import SearchOutbox
+from tests.fixtures.concurrency import run_at_once
 from tests.fixtures.factories import DELIVERY, make_product, make_seller, make_user
 
 ADDRESS = AddressInput(**DELIVERY)
@@ -252,33 +252,15 @@ def test_32_concurrent_buyers_never_oversell_10_units(app, session, shop):
     buyers = [make_user(session, "buyer", login=f"1360000{i:04d}") for i in range(32)]
     buyer_ids = [b.id for b in buyers]
     session.commit()  # and no more reads here until the threads are done: no open transaction
-    results: list[str] = []
-    start = threading.Barrier(len(buyer_ids))
 
-    def attempt(user_id: int, quantity: int) -> None:
-        with app.app_context():
-            from marketplace.accounts.models import User
-            start.wait()  # all at once (and before any transaction: SQLite has one writer)
-            try:
-                user = db.session.get(User, user_id)
-                services.checkout(db.session, user, [LineInput(product_id, quantity)], ADDRESS,
-                                  idempotency_key=f"concurrent-{user_id}")
-                db.session.commit()
-                results.append("ok")
-            except InsufficientStock:
-                db.session.rollback()
-                results.append("short")
-            except Exception as exc:  # noqa: BLE001 - reported below
-                db.session.rollback()
-                results.append(f"error: {exc!r}")
-            finally:
-                db.session.remove()
+    def attempt(i: int) -> str:
+        from marketplace.accounts.models import User
+        services.checkout(db.session, db.session.get(User, buyer_ids[i]),
+                          [LineInput(product_id, 1)], ADDRESS,
+                          idempotency_key=f"concurrent-{buyer_ids[i]}")
+        return "ok"
 
-    threads = [threading.Thread(target=attempt, args=(uid, 1)) for uid in buyer_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    results = run_at_once(app, len(buyer_ids), attempt, {InsufficientStock: "short"})
     assert len(results) == 32 and not [r for r in results if r.startswith("error")], results
     assert results.count("ok") == 10 and results.count("short") == 22
     session.expire_all()
@@ -303,34 +285,6 @@ def test_a_bank_transfer_waits_longer_then_times_out(session, shop):
     assert order.status == OrderStatus.cancelled and stock(session, shop["black"]) == 3
 
 
-def _concurrently(app, count: int, action) -> list[str]:
-    """Run action(i) in `count` threads at once, each in its own app context and session."""
-    results: list[str] = []
-    start = threading.Barrier(count)
-
-    def run(i: int) -> None:
-        with app.app_context():
-            start.wait()
-            try:
-                results.append(action(i))
-                db.session.commit()
-            except IllegalTransition:
-                db.session.rollback()
-                results.append("illegal")
-            except Exception as exc:  # noqa: BLE001 - reported by the caller's assertion
-                db.session.rollback()
-                results.append(f"error: {exc!r}")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
-
-
 def _pay_concurrently(app, session, shop, count: int, reference) -> tuple[list[str], int]:
     """`count` threads record a payment for one order at once, thread i with reference(i)."""
     order = buy(session, shop["buyer"], **{str(shop["tea"]): 1})[0]
@@ -343,7 +297,7 @@ def _pay_concurrently(app, session, shop, count: int, reference) -> tuple[list[s
                                           amount_fen=total, currency="CNY")
         return "duplicate" if outcome.duplicate else "paid"
 
-    results = _concurrently(app, count, pay_once)
+    results = run_at_once(app, count, pay_once, {IllegalTransition: "illegal"})
     session.expire_all()
     return results, order_id
 
