@@ -75,6 +75,7 @@ class Product(TimestampMixin, db.Model):
     spec: Mapped[str] = mapped_column(String(64), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     price_fen: Mapped[int] = mapped_column(BigInteger)
+    household_share_bp: Mapped[int | None] = mapped_column(Integer)  # None: the seller's
     stock: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[ProductStatus] = mapped_column(str_enum(ProductStatus),
                                                   default=ProductStatus.draft)

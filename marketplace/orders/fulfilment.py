@@ -19,6 +19,7 @@ from marketplace.core.errors import (
 from marketplace.core.i18n import Msg
 from marketplace.core.money import format_fen
 from marketplace.core.time import now_utc
+from marketplace.ledger import posting
 from marketplace.orders import notices
 from marketplace.orders.models import (
     Order,
@@ -168,6 +169,8 @@ def _pay_back(session: Session, actor: User, order: Order, refund, now: datetime
     refund.decided_by, refund.decided_at = actor.id, now
     notices.to_buyer(session, order, Msg("订单 %(n)s 已退款 %(a)s", n=order.number,
                                          a=format_fen(refund.amount_fen)))
+    posting.post_refund(session, order, order.refunded_fen,
+                        order.refunded_fen + refund.amount_fen, now)
     order.refunded_fen += refund.amount_fen
     order.events.append(OrderEvent(kind="refunded", from_status=order.status,
                                    to_status=order.status, actor_id=actor.id, created_at=now,

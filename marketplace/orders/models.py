@@ -144,6 +144,9 @@ class OrderLine(db.Model):
     unit_price_fen: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+    # set when the payment is captured: the share that applied and what households were given
+    share_bp: Mapped[int | None] = mapped_column(Integer)
+    attributable_fen: Mapped[int | None] = mapped_column(BigInteger)
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

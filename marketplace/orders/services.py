@@ -57,6 +57,7 @@ from marketplace.core.i18n import Msg
 from marketplace.core.models import AwareDateTime
 from marketplace.core.time import now_utc
 from marketplace.core.validators import normalize_mobile
+from marketplace.ledger import posting
 from marketplace.orders import notices
 from marketplace.orders.models import (
     Channel,
@@ -624,6 +625,7 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
     for name, value in {"status": OrderStatus.paid, "paid_fen": amount_fen, "paid_at": now,
                         "updated_at": now, "reserved_until": None, "stock_held": False}.items():
         set_committed_value(order, name, value)
+    posting.post_sale(session, order, now)  # households' income, in the same transaction
     return PaymentOutcome(attach(session, loaded(Payment, {**row, "id": payment_id})), order)
 
 

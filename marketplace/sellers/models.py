@@ -62,6 +62,8 @@ class Seller(TimestampMixin, db.Model):
     # shipping rule of its orders: a flat fee, waived from a goods amount on (None: never)
     shipping_fee_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     free_shipping_from_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # the households' share of a sale's net line amount, in basis points (its products' default)
+    household_share_bp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     region = relationship("Region", lazy="joined")
     household = relationship("Household", lazy="joined")

@@ -1,0 +1,91 @@
+"""Posting to the attribution ledger in the transaction that moves the money.
+
+`post_sale` runs when a payment is captured (`orders.services.record_payment`, which records a
+payment once per provider reference, so a sale is posted once whatever number of webhooks or
+retries arrive): each line's attributable amount (floor(net x share / 10000), the product's
+share or else its seller's) is split among the seller's beneficiary households and chained.
+`post_refund` runs when money goes back (`orders.fulfilment`): reversals that bring each line's
+reversed total to floor(attributable x refunded / paid), split by what each household still
+holds of the line.
+
+Beneficiaries: a household shop's own household; a cooperative's member households by weight.
+Enterprises are attributed through supply lots (not yet recorded: nothing is posted for them).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from marketplace.catalog.models import Product
+from marketplace.ledger import rules, services
+from marketplace.ledger.services import NewEntry
+from marketplace.orders.models import Order, OrderLine
+from marketplace.sellers.models import CooperativeMember, Seller, SellerKind
+
+ENTRIES = services.ENTRIES
+MEMBERS = CooperativeMember.__table__
+PRODUCTS = Product.__table__
+LINES = OrderLine.__table__
+MEMBER_WEIGHTS = select(MEMBERS.c.household_id, MEMBERS.c.weight).where(
+    MEMBERS.c.seller_id == bindparam("seller_id"))
+PRODUCT_SHARES = select(PRODUCTS.c.id, PRODUCTS.c.household_share_bp).where(
+    PRODUCTS.c.id.in_(bindparam("ids", expanding=True)))
+SET_ATTRIBUTION = (update(LINES).where(LINES.c.id == bindparam("line"))
+                   .values(share_bp=bindparam("bp"), attributable_fen=bindparam("fen")))
+HELD = (select(ENTRIES.c.order_line_id, ENTRIES.c.household_id, func.sum(ENTRIES.c.amount_fen))
+        .where(ENTRIES.c.order_line_id.in_(bindparam("lines", expanding=True)))
+        .group_by(ENTRIES.c.order_line_id, ENTRIES.c.household_id))
+
+
+def beneficiary_weights(session: Session, seller: Seller) -> dict[int, int]:
+    """Household id -> weight among whom the seller's sales are attributed."""
+    if seller.kind == SellerKind.household_shop:
+        return {seller.household_id: 1} if seller.household_id else {}
+    if seller.kind == SellerKind.cooperative:
+        return dict(session.connection().execute(MEMBER_WEIGHTS, {"seller_id": seller.id}).all())
+    return {}
+
+
+def post_sale(session: Session, order: Order, now: datetime) -> list[rules.ChainEntry]:
+    """Attribute the paid order's lines; records each line's share and attributable amount."""
+    weights = beneficiary_weights(session, order.seller)
+    if not weights:
+        return []
+    conn = session.connection()
+    shares = dict(conn.execute(PRODUCT_SHARES,
+                               {"ids": [line.product_id for line in order.lines]}).all())
+    entries, attributions = [], []
+    for line in order.lines:
+        share = shares.get(line.product_id)
+        share = order.seller.household_share_bp if share is None else share
+        amount = rules.attributable_fen(line.amount_fen, share)
+        attributions.append({"line": line.id, "bp": share, "fen": amount})
+        set_committed_value(line, "share_bp", share)
+        set_committed_value(line, "attributable_fen", amount)
+        entries += [NewEntry(household, line.id, part)
+                    for household, part in rules.split_among(amount, weights).items()]
+    conn.execute(SET_ATTRIBUTION, attributions)
+    return services.append(session, entries, now=now)
+
+
+def post_refund(session: Session, order: Order, refunded_before: int, refunded_after: int,
+                now: datetime) -> list[rules.ChainEntry]:
+    """Reverse, line by line, what the refund from `refunded_before` to `refunded_after` (the
+    order's refunded totals) takes back."""
+    lines = [line for line in order.lines if line.attributable_fen]
+    if not lines or order.paid_fen <= 0:
+        return []
+    held: dict[int, dict[int, int]] = {}
+    for line_id, household, amount in session.connection().execute(
+            HELD, {"lines": [line.id for line in lines]}):
+        held.setdefault(line_id, {})[household] = int(amount)
+    entries = []
+    for line in lines:
+        taken = rules.reversal_parts(held.get(line.id, {}), line.attributable_fen,
+                                     order.paid_fen, refunded_before, refunded_after)
+        entries += [NewEntry(household, line.id, -amount) for household, amount in
+                    sorted(taken.items())]
+    return services.append(session, entries, now=now)

@@ -1,0 +1,115 @@
+"""Posting households' income when a payment is captured and taking it back on refunds, on
+SQLite and PostgreSQL: exact parts, exactly once, never below zero, and a chain that verifies."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.ledger import services as ledger
+from marketplace.ledger.models import LedgerEntry
+from marketplace.orders import fulfilment
+from marketplace.orders import services as orders
+from marketplace.orders.models import OrderLine
+from marketplace.orders.services import AddressInput, LineInput
+from marketplace.sellers.models import SellerKind
+from tests.fixtures.factories import (
+    DELIVERY,
+    make_household,
+    make_product,
+    make_seller,
+    make_user,
+)
+
+
+def paid(session, buyer, lines, key, reference=None):
+    order, = orders.checkout(session, buyer, [LineInput(p.id, q) for p, q in lines],
+                             AddressInput(**DELIVERY), idempotency_key=key)
+    orders.record_payment(session, order, provider="simulated",
+                          reference=reference or f"sim-{order.id}",
+                          amount_fen=order.total_fen, currency="CNY")
+    session.commit()
+    return order
+
+
+def by_household(session, line_id=None) -> dict[int, int]:
+    query = select(LedgerEntry.household_id, func.sum(LedgerEntry.amount_fen)) \
+        .group_by(LedgerEntry.household_id)
+    if line_id is not None:
+        query = query.where(LedgerEntry.order_line_id == line_id)
+    return {h: int(a) for h, a in session.execute(query).all()}
+
+
+@pytest.fixture
+def coop(session):
+    households = [make_household(session, n=700 + i) for i in range(3)]
+    seller = make_seller(session, members=list(zip(households, (1, 2, 3), strict=True)))
+    seller.household_share_bp = 1000
+    tea = make_product(session, seller, name="合作社云雾茶", price_fen=4999, stock=100)
+    tea.household_share_bp = 3333  # the product's own share wins over the seller's
+    rice = make_product(session, seller, name="合作社红米", price_fen=1001, stock=100)
+    session.commit()
+    return {"households": [h.id for h in households], "tea": tea, "rice": rice,
+            "buyer": make_user(session, "buyer"), "admin": make_user(session, "platform_admin")}
+
+
+def test_a_household_shop_gives_its_household_the_share(session):
+    household = make_household(session, n=650)
+    shop = make_seller(session, kind=SellerKind.household_shop, household=household)
+    shop.household_share_bp = 10000
+    eggs = make_product(session, shop, name="土鸡蛋", price_fen=3600, stock=10)
+    order = paid(session, make_user(session, "buyer"), [(eggs, 2)], "attr-shop-1")
+    assert by_household(session) == {household.id: 7200}
+    line = session.scalar(select(OrderLine).where(OrderLine.order_id == order.id))
+    assert (line.share_bp, line.attributable_fen) == (10000, 7200)
+    assert ledger.verify(session).ok
+
+
+def test_a_cooperative_splits_each_line_exactly_by_member_weight(session, coop):
+    order = paid(session, coop["buyer"], [(coop["tea"], 3), (coop["rice"], 7)], "attr-coop-1")
+    lines = {ln.product_id: ln for ln in session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order.id))}
+    tea, rice = lines[coop["tea"].id], lines[coop["rice"].id]
+    assert (tea.share_bp, tea.attributable_fen) == (3333, 14997 * 3333 // 10000)
+    assert (rice.share_bp, rice.attributable_fen) == (1000, 7007 * 1000 // 10000)
+    for line in (tea, rice):
+        parts = by_household(session, line.id)
+        assert sum(parts.values()) == line.attributable_fen
+        h1, h2, h3 = (parts.get(h, 0) for h in coop["households"])
+        assert h1 <= h2 <= h3 and abs(h3 - 3 * h1) <= 3  # by weight 1:2:3, within rounding
+
+
+def test_a_payment_confirmed_again_is_posted_once(session, coop):
+    order = paid(session, coop["buyer"], [(coop["tea"], 1)], "attr-coop-2", reference="cs_1")
+    count = session.scalar(select(func.count()).select_from(LedgerEntry))
+    outcome = orders.record_payment(session, order, provider="simulated", reference="cs_1",
+                                    amount_fen=order.total_fen, currency="CNY")
+    session.commit()
+    assert outcome.duplicate
+    assert session.scalar(select(func.count()).select_from(LedgerEntry)) == count == 3
+
+
+def test_partial_then_full_refunds_take_everything_back_exactly(session, coop):
+    order = paid(session, coop["buyer"], [(coop["tea"], 3), (coop["rice"], 7)], "attr-coop-3")
+    given = by_household(session)
+    first = fulfilment.refund(session, coop["admin"], order, amount_fen=order.paid_fen // 3)
+    session.commit()
+    after_first = by_household(session)
+    assert all(0 <= after_first[h] <= given[h] for h in given)
+    for line in order.lines:  # each line's reversals reach floor(attributable x refunded / paid)
+        reversed_ = line.attributable_fen - sum(by_household(session, line.id).values())
+        assert reversed_ == line.attributable_fen * first.amount_fen // order.paid_fen
+    fulfilment.refund(session, coop["admin"], order)  # the rest
+    session.commit()
+    assert by_household(session) == {h: 0 for h in given}
+    assert session.scalar(select(func.count()).select_from(LedgerEntry)
+                          .where(LedgerEntry.kind == "reversal")) > 0
+    assert ledger.verify(session).ok
+
+
+def test_an_enterprise_without_supply_lots_posts_nothing(session):
+    firm = make_seller(session, kind=SellerKind.enterprise)
+    firm.household_share_bp = 2000
+    oil = make_product(session, firm, name="茶油", price_fen=8800, stock=5)
+    order = paid(session, make_user(session, "buyer"), [(oil, 1)], "attr-firm-1")
+    assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 0
+    assert order.lines[0].attributable_fen is None
