@@ -128,17 +128,30 @@ class ChainEntry:
     hash: str
 
 
-def canonical(seq: int, household_id: int, order_line_id: int, amount_fen: int, kind: str,
-              created_at: datetime) -> bytes:
-    """The content an entry's hash covers, in one fixed text form (UTC, microseconds)."""
+def moment_text(created_at: datetime) -> str:
+    """An entry's time in its canonical form: UTC, ISO 8601, microseconds."""
     if created_at.tzinfo is None:
         raise ValueError("naive datetime")
-    moment = created_at.astimezone(UTC).isoformat(timespec="microseconds")
-    return f"{seq}|{household_id}|{order_line_id}|{amount_fen}|{kind}|{moment}".encode()
+    return created_at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical(seq: int, household_id: int, order_line_id: int, amount_fen: int, kind: str,
+              created_at: datetime) -> bytes:
+    """The content an entry's hash covers, in one fixed text form."""
+    return f"{seq}|{household_id}|{order_line_id}|{amount_fen}|{kind}|" \
+           f"{moment_text(created_at)}".encode()
 
 
 def chain_hash(prev_hash: str, content: bytes) -> str:
+    """sha256 of the previous entry's hash and this entry's canonical content."""
     return hashlib.sha256(prev_hash.encode() + b"|" + content).hexdigest()
+
+
+def digest(prev_hash: str, seq: int, household_id: int, order_line_id: int, amount_fen: int,
+           kind: str, moment: str) -> str:
+    """chain_hash from the parts, the time given as `moment_text` (the verifier's fast path)."""
+    return hashlib.sha256(f"{prev_hash}|{seq}|{household_id}|{order_line_id}|{amount_fen}|"
+                          f"{kind}|{moment}".encode()).hexdigest()
 
 
 def make_entry(prev_seq: int, prev_hash: str, household_id: int, order_line_id: int,

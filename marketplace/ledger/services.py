@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
@@ -45,7 +45,7 @@ def append(session: Session, new: Sequence[NewEntry], *,
     chained. Zero amounts are refused (a household that gets nothing has no entry)."""
     if not new:
         return []
-    now = now or now_utc()
+    now = (now or now_utc()).astimezone(UTC)  # stored and hashed as UTC on both engines
     conn = session.connection()
     head = conn.execute(TAKE_HEAD).first()
     if head is None:
@@ -82,32 +82,61 @@ class Verdict:
         return not self.problem
 
 
-CHAIN = select(ENTRIES.c.seq, ENTRIES.c.household_id, ENTRIES.c.order_line_id,
-               ENTRIES.c.amount_fen, ENTRIES.c.kind, ENTRIES.c.created_at, ENTRIES.c.prev_hash,
-               ENTRIES.c.hash).order_by(ENTRIES.c.seq)
 NEGATIVE = (select(ENTRIES.c.order_line_id, ENTRIES.c.household_id,
                    func.min(ENTRIES.c.seq).label("first_seq"))
             .group_by(ENTRIES.c.order_line_id, ENTRIES.c.household_id)
             .having(func.sum(ENTRIES.c.amount_fen) < 0))
 
 
-def _stream(session: Session, batch: int) -> Iterator[rules.ChainEntry]:
-    result = session.connection().execution_options(stream_results=True, yield_per=batch) \
-        .execute(CHAIN)
-    for rows in result.partitions(batch):
-        for row in rows:
-            yield rules.ChainEntry(*row)
+CHAIN_SQL = ("SELECT seq, household_id, order_line_id, amount_fen, kind, {moment}, prev_hash, "
+             "hash FROM ledger_entries ORDER BY seq")
+# PostgreSQL writes the canonical time text itself (rules.moment_text's form)
+PG_MOMENT = ("to_char(created_at AT TIME ZONE 'UTC', "
+             "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')")
+
+
+def _raw_chain(session: Session, batch: int) -> tuple[Iterator[tuple], Callable[[object], str]]:
+    """The entries as the driver gives them (no per-value type processing: a million rows), in
+    batches from a server-side cursor on PostgreSQL, and how to turn a stored time into its
+    canonical text: SQLite holds the UTC time as 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's
+    format), PostgreSQL formats it in the query."""
+    conn = session.connection()
+    driver = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        cursor = driver.cursor(name="ledger_verify")
+        cursor.execute(CHAIN_SQL.format(moment=PG_MOMENT))
+        moment = str
+    else:
+        cursor = driver.cursor()
+        cursor.execute(CHAIN_SQL.format(moment="created_at"))
+
+        def moment(raw: str) -> str:
+            return raw.replace(" ", "T", 1) + "+00:00"
+
+    def rows() -> Iterator[tuple]:
+        try:
+            while chunk := cursor.fetchmany(batch):
+                yield from chunk
+        finally:
+            cursor.close()
+    return rows(), moment
 
 
 def verify(session: Session, *, batch: int = 20_000,
            progress: Callable[[int], None] | None = None) -> Verdict:
     """Check the whole ledger; the verdict names the first entry that does not fit."""
-    expected_prev, count = rules.GENESIS_HASH, 0
-    for count, entry in enumerate(_stream(session, batch), start=1):
-        problem = rules.entry_problem(entry, count, expected_prev)
-        if problem:
-            return Verdict(count - 1, problem, entry.seq)
-        expected_prev = entry.hash
+    rows, moment = _raw_chain(session, batch)
+    expected_prev, count, digest = rules.GENESIS_HASH, 0, rules.digest
+    sale, reversal = rules.SALE, rules.REVERSAL
+    for seq, household, line, amount, kind, at, prev, stored in rows:
+        count += 1
+        if seq != count or prev != expected_prev \
+                or not ((kind == sale and amount > 0) or (kind == reversal and amount < 0)) \
+                or digest(prev, seq, household, line, amount, kind, moment(at)) != stored:
+            entry = rules.ChainEntry(seq, household, line, amount, kind, _aware(at), prev, stored)
+            return Verdict(count - 1, rules.entry_problem(entry, count, expected_prev) or "?",
+                           seq)
+        expected_prev = stored
         if progress and count % batch == 0:
             progress(batch)
     if progress and count % batch:
@@ -141,3 +170,9 @@ def _crossing(session: Session, order_line_id: int, household_id: int) -> int | 
 
 def entry_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(ENTRIES)) or 0
+
+
+def _aware(at) -> datetime:
+    """A time as `_raw_chain` reads it, as an aware datetime."""
+    parsed = datetime.fromisoformat(at)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

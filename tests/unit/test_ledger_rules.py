@@ -195,3 +195,11 @@ def test_a_rehashed_edit_still_breaks_the_next_link_and_kinds_must_fit_amounts()
         3, "previous hash does not match the entry before it")
     wrong_kind = make_entry(0, GENESIS_HASH, 1, 1, 100, REVERSAL, T0)
     assert "kind" in first_break([wrong_kind])[1]
+
+
+@given(amounts_st)
+def test_the_fast_digest_is_the_chain_hash(amounts):
+    from marketplace.ledger.rules import digest, moment_text
+    for e in build_chain(amounts):
+        assert digest(e.prev_hash, e.seq, e.household_id, e.order_line_id, e.amount_fen, e.kind,
+                      moment_text(e.created_at)) == e.hash
