@@ -313,6 +313,17 @@ def document() -> dict:
             "summary": "One order: its buyer, its seller's staff and admins; 404 for others",
             "parameters": [ORDER_ID],
             "responses": {"200": _json(_ref("Order"), "The order."), **_errors(401, 404)}}},
+        "/api/v1/orders/{order_id}/impact": {"get": {
+            "tags": ["orders"], "operationId": "getOrderImpact", "security": SECURED,
+            "summary": "Whom a paid order helped: the households reached (masked names, their "
+                       "village) and the amount each holds from it now (after refunds)",
+            "parameters": [ORDER_ID],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "order_id": {"type": "integer"}, "attributable": _ref("Money"),
+                "households": {"type": "array", "items": {"type": "object", "properties": {
+                    "name": {"type": "string", "description": "masked, e.g. 张*明"},
+                    "village": {"type": "string"}, "amount": _ref("Money")}}}}},
+                "The order's impact."), **_errors(401, 404)}}},
         "/api/v1/orders/{order_id}/payments": {"post": {
             "tags": ["orders"], "operationId": "payOrder", "security": SECURED,
             "summary": "Pay an order: simulated pays at once (test mode); stripe answers a "

@@ -21,6 +21,7 @@ from marketplace.core.errors import Forbidden, RuleBroken, ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.core.money import money_json
 from marketplace.extensions import db
+from marketplace.ledger.impact import order_impact
 from marketplace.orders import fulfilment, services
 from marketplace.orders.models import Channel, Order
 from marketplace.orders.services import AddressInput, LineInput
@@ -99,6 +100,17 @@ def create_orders():
 @token_required()
 def get_order(order_id: int):
     return jsonify(order_json(services.order_for(db.session, api_user(), order_id)))
+
+
+@bp.get("/orders/<int:order_id>/impact")
+@token_required()
+def get_order_impact(order_id: int):
+    order = services.order_for(db.session, api_user(), order_id)
+    impact = order_impact(db.session, order)
+    return jsonify({"order_id": order.id, "attributable": money_json(impact.attributable_fen),
+                    "households": [{"name": r.masked_name, "village": r.village,
+                                    "amount": money_json(r.amount_fen)}
+                                   for r in impact.households]})
 
 
 @bp.post("/orders/<int:order_id>/payments")

@@ -25,6 +25,7 @@ from marketplace.core.forms import apply_error, commit_or_flash
 from marketplace.core.money import MoneyFormatError, parse_yuan
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
+from marketplace.ledger.impact import buyer_impact, order_impact
 from marketplace.orders import (
     addresses,
     cart,
@@ -207,9 +208,17 @@ def order_page(order_id: int):
     invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     return render_template("orders/order.html", order=order, statuses=OrderStatus,
                            refunds=refunds, invoice=invoice,
+                           impact=order_impact(db.session, order),
                            can_invoice=order.status in invoices.INVOICEABLE,
                            refundable=fulfilment.refundable_fen(db.session, order),
                            can_refund=order.status in fulfilment.REFUNDABLE)
+
+
+@bp.get("/my-help")
+@login_required
+def my_help():
+    """All of the buyer's orders: households reached, amount, by county."""
+    return render_template("orders/my_help.html", impact=buyer_impact(db.session, current_user.id))
 
 
 @bp.post("/orders/<int:order_id>/cancel")

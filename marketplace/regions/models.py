@@ -71,8 +71,13 @@ class Region(db.Model):
     @property
     def short_place(self) -> str:
         """County and below, e.g. '洞口县月溪镇洪溪村' (what shoppers recognise)."""
-        names = self.path_names
-        return "".join(names[2:]) if len(names) > 2 else "".join(names)
+        return short_place(self.name_path)
 
     def __repr__(self) -> str:
         return f"<Region {self.code} {self.name}>"
+
+
+def short_place(name_path: str) -> str:
+    """County and below of a '/'-separated name path (a Region's `short_place`)."""
+    names = name_path.split("/")
+    return "".join(names[2:]) if len(names) > 2 else "".join(names)

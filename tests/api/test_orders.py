@@ -144,3 +144,29 @@ def test_seller_refunds_part_then_the_rest(api, app, goods, buyer_headers):
     rest = api.post(f"{path}/refunds", {}, headers=staff).get_json()
     assert rest["refund"]["amount"] == {"amount": 8000, "currency": "CNY"}
     assert rest["order"]["status"] == "cancelled"
+
+
+def test_impact_names_the_households_reached_for_the_buyer_only(api, app, make, buyer_headers):
+    from tests.fixtures.factories import make_household, make_product, make_seller
+
+    def coop(session):
+        households = [make_household(session, n=880 + i, name=name)
+                      for i, name in enumerate(("王建国", "李秀英"))]
+        seller = make_seller(session, members=[(households[0], 1), (households[1], 3)])
+        seller.household_share_bp = 5000
+        return make_product(session, seller, name="合作社红茶", price_fen=2000, stock=10).id
+
+    product_id = make(coop)
+    resp = api.post(URL, {"lines": [{"product_id": product_id, "quantity": 2}],
+                          "address": ADDRESS, "idempotency_key": "api-impact-01"},
+                    headers=buyer_headers)
+    order_id = resp.get_json()["orders"][0]["id"]
+    assert api.get(f"{URL}/{order_id}/impact", headers=buyer_headers).get_json()[
+        "households"] == []  # nothing before payment
+    api.post(f"{URL}/{order_id}/payments", {"provider": "simulated"}, headers=buyer_headers)
+    body = api.get(f"{URL}/{order_id}/impact", headers=buyer_headers).get_json()
+    assert body["attributable"] == {"amount": 2000, "currency": "CNY"}
+    assert [(h["name"], h["amount"]["amount"]) for h in body["households"]] == [
+        ("李*英", 1500), ("王*国", 500)]
+    other = api.user_headers(Role.buyer)[1]
+    assert_error(api.get(f"{URL}/{order_id}/impact", headers=other), 404, "not_found")

@@ -113,3 +113,22 @@ def test_an_enterprise_without_supply_lots_posts_nothing(session):
     order = paid(session, make_user(session, "buyer"), [(oil, 1)], "attr-firm-1")
     assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 0
     assert order.lines[0].attributable_fen is None
+
+
+def test_an_order_shows_whom_it_helped_and_a_buyer_all_they_helped(session, coop):
+    from marketplace.ledger.impact import buyer_impact, order_impact
+    order = paid(session, coop["buyer"], [(coop["tea"], 3), (coop["rice"], 7)], "attr-coop-4")
+    impact = order_impact(session, order)
+    assert impact.attributable_fen == sum(ln.attributable_fen for ln in order.lines)
+    assert len(impact.households) == 3
+    assert all("*" in h.masked_name and h.village.endswith("村") for h in impact.households)
+    assert [h.amount_fen for h in impact.households] == sorted(
+        (h.amount_fen for h in impact.households), reverse=True)
+    mine = buyer_impact(session, coop["buyer"].id)
+    assert (mine.orders, mine.households, mine.amount_fen) == (1, 3, impact.attributable_fen)
+    assert [(c.households, c.amount_fen) for c in mine.counties] == [(3, mine.amount_fen)]
+    assert mine.counties[0].county.endswith("县")
+    fulfilment.refund(session, coop["admin"], order)
+    session.commit()
+    assert order_impact(session, order).households == []
+    assert buyer_impact(session, coop["buyer"].id).households == 0

@@ -301,3 +301,27 @@ def test_stock_held_by_an_expired_order_comes_back_when_read(client, make_client
     assert add(other, goods["zao"], 2).status_code == 302  # the two units are back for sale
     assert "红枣" in other.get("/cart").get_data(as_text=True)
     assert scalar(app, select(Order.status)) == OrderStatus.cancelled
+
+
+def test_the_order_page_and_my_help_show_whom_a_purchase_helped(client, app, make, buyer):
+    from tests.fixtures.factories import make_household, make_product, make_seller
+
+    def coop(session):
+        household = make_household(session, n=860, name="赵大山")
+        seller = make_seller(session, members=[(household, 1)])
+        seller.household_share_bp = 2500
+        return make_product(session, seller, name="合作社蜂蜜", price_fen=8000, stock=5).id
+
+    product_id = make(coop)
+    client.login("buyer1@example.test")
+    assert "您的订单付款后" in client.get("/my-help").get_data(as_text=True)
+    add(client, product_id, 1)
+    client.post_form("/checkout", checkout_form(client))
+    order_id = scalar(app, select(Order.id))
+    assert "这笔订单帮扶了" not in client.get(f"/orders/{order_id}").get_data(as_text=True)
+    client.post_form(f"/orders/{order_id}/pay", {"outcome": "success"})
+    page = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "这笔订单帮扶了" in page and "赵*山" in page and "¥20.00" in page
+    assert "赵大山" not in page  # the name is masked
+    mine = client.get("/my-help").get_data(as_text=True)
+    assert "¥20.00" in mine and "洞口县" in mine
