@@ -28,8 +28,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_head'))
     )
     op.create_table('ledger_entries',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
     sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('order_line_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
@@ -40,9 +39,8 @@ def upgrade():
     sa.CheckConstraint("(kind = 'sale' AND amount_fen > 0) OR (kind = 'reversal' AND amount_fen < 0)", name=op.f('ck_ledger_entries_sign_fits_kind')),
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_ledger_entries_household_id_households')),
     sa.ForeignKeyConstraint(['order_line_id'], ['order_lines.id'], name=op.f('fk_ledger_entries_order_line_id_order_lines')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_entries')),
-    sa.UniqueConstraint('hash', name=op.f('uq_ledger_entries_hash')),
-    sa.UniqueConstraint('seq', name=op.f('uq_ledger_entries_seq'))
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_ledger_entries')),
+    sa.UniqueConstraint('hash', name=op.f('uq_ledger_entries_hash'))
     )
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.create_index('ix_ledger_entries_household_seq', ['household_id', 'seq'], unique=False)
