@@ -1,0 +1,228 @@
+#!/usr/bin/env python
+"""Ledger benchmark: post households' income for paid lines, verify the chain, against plain
+inserts of the same rows.
+
+    .venv/bin/python bench/ledger.py [--engines sqlite,pg] [--lines 100000]
+
+For each engine (SQLite, and PostgreSQL in a scratch database of its own, as bench/checkout.py):
+
+1. Builds a fresh database through the migrations and the demo data, then adds three
+   cooperatives with 3, 4 and 5 member households (weights 1..9) and a product each, and
+   --lines paid order lines (4 lines per order, orders spread over the three cooperatives),
+   written with Core statements (not timed).
+2. Posting: `ledger.posting.post_sale` for every order, one transaction per order as a captured
+   payment does it (the orders are loaded before the clock starts): entries per second.
+3. Verifying: `ledger.services.verify` over the whole chain: entries per second.
+4. Floor: the same entry rows inserted with plain SQLAlchemy Core (executemany, 10,000 rows per
+   statement) into a table of the same shape without triggers: rows per second, and the ratio
+   posting / floor.
+
+Prints a RESULTS block; progress goes to stderr. Timings are never asserted: the exit status is
+0 unless the run fails or the chain does not verify (1).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.checkout import DEFAULT_PG_URL, PgScratch, Skip, app_env, in_app, log, run_flask
+
+LINES_PER_ORDER = 4
+MEMBERS = (3, 4, 5)  # beneficiaries per line, one cooperative each
+
+
+@dataclass
+class Result:
+    engine: str
+    entries: int = 0
+    post_s: float = 0.0
+    verify_s: float = 0.0
+    floor_s: float = 0.0
+    verified: bool = False
+    problem: str = ""
+    skipped: str = ""
+
+    def rate(self, seconds: float) -> float:
+        return self.entries / seconds if seconds else 0.0
+
+
+def make_orders(session, lines: int, seed: int) -> list[int]:
+    """Cooperatives with 3, 4, 5 members and `lines` paid order lines; the order ids."""
+    from sqlalchemy import insert, select
+
+    from marketplace.accounts.models import User
+    from marketplace.catalog.models import Category, Product, ProductStatus
+    from marketplace.core.time import now_utc
+    from marketplace.households.models import Household
+    from marketplace.orders.models import Channel, Checkout, Order, OrderLine, OrderStatus
+    from marketplace.orders.services import order_number
+    from marketplace.sellers.models import CooperativeMember, Seller, SellerKind, SellerStatus
+
+    rng = random.Random(seed)
+    households = list(session.scalars(select(Household.id).order_by(Household.id)))
+    region_id = session.scalar(select(Seller.region_id).limit(1))
+    category_id = session.scalar(select(Category.id).limit(1))
+    buyer_id = session.scalar(select(User.id).limit(1))
+    now = now_utc()
+    products = []
+    for i, size in enumerate(MEMBERS):
+        seller = Seller(kind=SellerKind.cooperative, name=f"台账压测合作社{i}", region_id=region_id,
+                        contact_name="压测", contact_mobile="13800138000",
+                        status=SellerStatus.verified, verified_at=now, household_share_bp=3000)
+        session.add(seller)
+        session.flush()
+        for household in rng.sample(households, size):
+            session.add(CooperativeMember(seller_id=seller.id, household_id=household,
+                                          weight=rng.randint(1, 9)))
+        made = [Product(sku=f"LEDGER-{i}-{k}", seller_id=seller.id, category_id=category_id,
+                        origin_id=region_id, name=f"台账压测商品{i}-{k}", spec="1件",
+                        description="", price_fen=rng.randint(500, 20000), stock=0,
+                        status=ProductStatus.listed, listed_at=now)
+                for k in range(LINES_PER_ORDER)]
+        session.add_all(made)
+        session.flush()
+        products.append((seller.id, [(p.id, p.price_fen) for p in made]))
+    checkout = Checkout(buyer_id=buyer_id, idempotency_key="bench-ledger",
+                        fingerprint="bench-ledger", created_at=now)  # one for all the orders
+    session.add(checkout)
+    session.flush()
+    orders = lines // LINES_PER_ORDER
+    conn = session.connection()
+    order_ids = []
+    for start in range(0, orders, 2000):
+        rows = []
+        for n in range(start, min(orders, start + 2000)):
+            seller_id, items = products[n % len(products)]
+            goods = sum(price for _, price in items)
+            rows.append({
+                "number": order_number(now, 9_000_000 + n, 0), "checkout_id": checkout.id,
+                "buyer_id": buyer_id, "seller_id": seller_id, "channel": Channel.individual,
+                "status": OrderStatus.paid, "goods_fen": goods, "shipping_fen": 0,
+                "total_fen": goods, "paid_fen": goods, "refunded_fen": 0, "currency": "CNY",
+                "stock_held": False, "cancel_reason": "", "paid_at": now, "recipient": "压测",
+                "mobile": "13800138000", "region_id": region_id, "region_names": "压测",
+                "address_detail": "压测", "created_at": now, "updated_at": now})
+        ids = conn.execute(insert(Order).returning(Order.id, sort_by_parameter_order=True),
+                           rows).scalars().all()
+        conn.execute(insert(OrderLine), [
+            {"order_id": oid, "product_id": pid, "name": "压测", "spec": "",
+             "unit_price_fen": price, "quantity": 1, "amount_fen": price}
+            for k, oid in enumerate(ids) for pid, price in products[(start + k) % len(products)][1]])
+        order_ids += ids
+    session.commit()
+    return order_ids
+
+
+def run_engine(engine: str, url: str, workdir: Path, args) -> Result:
+    from sqlalchemy import MetaData, Table, select
+    from sqlalchemy.orm import joinedload
+
+    result = Result(engine)
+    env = app_env(url, workdir / engine)
+    (workdir / engine).mkdir(parents=True, exist_ok=True)
+    log(f"[{engine}] migrating and seeding the demo data ...")
+    run_flask(env, "db", "upgrade")
+    run_flask(env, "seed", "demo")
+    with in_app(env) as (_app, db):
+        from marketplace.core.time import now_utc
+        from marketplace.ledger import posting, services
+        from marketplace.orders.models import Order
+
+        session = db.session
+        log(f"[{engine}] {args.lines} paid order lines ...")
+        order_ids = make_orders(session, args.lines, args.seed)
+        log(f"[{engine}] posting {len(order_ids)} orders, one transaction each ...")
+        elapsed = 0.0
+        for start in range(0, len(order_ids), 500):
+            batch = list(session.scalars(
+                select(Order).where(Order.id.in_(order_ids[start:start + 500]))
+                .options(joinedload(Order.lines), joinedload(Order.seller))).unique())
+            t0 = time.perf_counter()
+            for order in batch:
+                posting.post_sale(session, order, now_utc())
+                session.commit()
+            elapsed += time.perf_counter() - t0
+            session.expunge_all()
+            if (start // 500) % 10 == 0:
+                log(f"  posted {start + len(batch)}/{len(order_ids)} orders")
+        result.post_s = elapsed
+        result.entries = services.entry_count(session)
+        log(f"[{engine}] verifying {result.entries} entries ...")
+        t0 = time.perf_counter()
+        verdict = services.verify(session)
+        result.verify_s = time.perf_counter() - t0
+        result.verified, result.problem = verdict.ok, verdict.problem
+        session.rollback()
+
+        log(f"[{engine}] floor: the same rows with plain inserts ...")
+        rows = [dict(r._mapping) for r in session.execute(select(services.ENTRIES))]
+        session.rollback()
+        floor = Table("ledger_floor", MetaData(),
+                      *(c._copy() for c in services.ENTRIES.columns))
+        floor.create(db.engine)
+        t0 = time.perf_counter()
+        with db.engine.begin() as conn:
+            for start in range(0, len(rows), 10_000):
+                conn.execute(floor.insert(), rows[start:start + 10_000])
+        result.floor_s = time.perf_counter() - t0
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engines", default="sqlite,pg")
+    parser.add_argument("--pg-url", default=os.environ.get("MARKETPLACE_BENCH_PG_URL",
+                                                           DEFAULT_PG_URL))
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=20241123)
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
+    results, failed = [], False
+    try:
+        for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
+            pg = None
+            try:
+                if engine == "pg":
+                    pg = PgScratch(args.pg_url)
+                    url = pg.create()
+                else:
+                    url = f"sqlite:///{workdir / 'ledger.sqlite3'}"
+                results.append(run_engine(engine, url, workdir, args))
+            except Skip as exc:
+                results.append(Result(engine, skipped=str(exc)))
+            finally:
+                if pg is not None:
+                    pg.drop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print("\nRESULTS")
+    print(f"ledger benchmark: {args.lines} paid lines, {LINES_PER_ORDER} per order, 3-5 "
+          "beneficiaries per line, one transaction per posted order")
+    for r in results:
+        print(f"[{r.engine}]")
+        if r.skipped:
+            print(f"  skipped: {r.skipped}")
+            continue
+        print(f"  entries posted         : {r.entries}")
+        print(f"  posting                : {r.rate(r.post_s):,.0f} entries/s ({r.post_s:.1f} s)")
+        print(f"  verify                 : {r.rate(r.verify_s):,.0f} entries/s "
+              f"({r.verify_s:.2f} s): {'chain holds' if r.verified else r.problem}")
+        print(f"  floor (plain inserts)  : {r.rate(r.floor_s):,.0f} rows/s ({r.floor_s:.2f} s)")
+        print(f"  ratio posting/floor    : {r.post_s and r.floor_s / r.post_s:.3f}")
+        failed |= not r.verified
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
