@@ -47,6 +47,10 @@ DEFAULT_CERTIFICATE_DAYS = 540
 Progress = Callable[[int], None]
 ProgressFactory = Callable[[str, int], AbstractContextManager[Progress]]
 
+# the households' share of a sale (basis points of the net line) unless sellers.toml gives one:
+# a household shop's sales are its household's; cooperatives and enterprises pass on a part
+DEFAULT_SHARE_BP = {"household_shop": 10000, "cooperative": 3000, "enterprise": 1500}
+
 
 @contextmanager
 def no_progress(label: str, total: int) -> Iterator[Progress]:
@@ -259,7 +263,9 @@ class _Loader:
                         contact_name=spec["contact_name"], contact_mobile=mobile,
                         description=spec.get("description", "").strip(), status=status,
                         verified_at=now_utc() if status == SellerStatus.verified else None,
-                        applicant_id=applicant.id if applicant else None)
+                        applicant_id=applicant.id if applicant else None,
+                        household_share_bp=spec.get("household_share_bp",
+                                                    DEFAULT_SHARE_BP[kind]))
         self.session.add(seller)
         self.session.flush()
         return seller

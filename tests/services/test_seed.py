@@ -56,6 +56,9 @@ def test_seed_demo_twice(app):
             assert count(Region, Region.name == village, Region.level == RegionLevel.village) == 1
 
         assert count(Household) >= 300
+        shares = dict(db.session.execute(select(Seller.kind, func.max(
+            Seller.household_share_bp)).group_by(Seller.kind)).all())
+        assert shares == {"household_shop": 10000, "cooperative": 3000, "enterprise": 1500}
         statuses = dict(db.session.execute(
             select(Household.status, func.count()).group_by(Household.status)).all())
         assert set(statuses) == set(HouseholdStatus)
