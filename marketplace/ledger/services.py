@@ -6,8 +6,10 @@ chained one after another and the sequence has no gaps. There is no update or de
 table's triggers refuse both on each engine.
 
 `verify` walks the whole chain in sequence order (streamed, in batches) and checks each entry's
-number, link and hash, that the head row names the last entry, and that no household's total
-for a line is below zero (reversals within what was posted).
+number, link and hash, that the head row names the last entry, that no household's total for a
+line goes below zero (reversals within what was posted), and that each attributed line's parts
+sum to its attributable amount and its reversals to what its order's refunds imply (so the
+ledger's total is what the paid and refunded lines imply).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 from marketplace.core.time import now_utc
 from marketplace.ledger import rules
 from marketplace.ledger.models import LedgerEntry, LedgerHead
+from marketplace.orders.models import Order, OrderLine
 
 ENTRIES = LedgerEntry.__table__
 HEAD = LedgerHead.__table__
@@ -30,6 +33,11 @@ MAKE_HEAD = text("INSERT INTO ledger_head (id, last_seq, last_hash) VALUES (1, 0
                  "ON CONFLICT (id) DO NOTHING")
 INSERT_ENTRIES = ENTRIES.insert()
 MOVE_HEAD = update(HEAD).where(HEAD.c.id == 1)
+_LINES, _ORDERS = OrderLine.__table__, Order.__table__
+ATTRIBUTED = (select(_LINES.c.id, _LINES.c.attributable_fen, _ORDERS.c.paid_fen,
+                     _ORDERS.c.refunded_fen)
+              .join(_ORDERS, _ORDERS.c.id == _LINES.c.order_id)
+              .where(_LINES.c.attributable_fen.is_not(None)))
 
 
 @dataclass(frozen=True)
@@ -143,13 +151,16 @@ def _first_bad(chunk: list[tuple], before: int, prev: str, moment) -> Verdict:
     return Verdict(before, "a batch does not hold but no entry in it fails", None)
 
 
-def verify(session: Session, *, batch: int = 20_000,
+def verify(session: Session, *, batch: int = 20_000, lines: bool = True,
            progress: Callable[[int], None] | None = None) -> Verdict:
-    """Check the whole ledger; the verdict names the first entry that does not fit."""
+    """Check the whole ledger; the verdict names the first entry that does not fit. With
+    `lines` false only the chain and the balances are checked, not what the order lines imply
+    (for chains written by hand, as in tests)."""
     chunks, moment = _raw_chain(session, batch)
     expected_prev, count = rules.GENESIS_HASH, 0
     totals: dict[int, int] = {}  # (line, household) -> running total
     below = None  # the first entry that takes a household below zero on a line
+    per_line: dict[int, list[int]] = {}  # line -> [given, taken back, last entry]
     for chunk in chunks:
         if not _chunk_holds(chunk, count, expected_prev, moment):
             return _first_bad(chunk, count, expected_prev, moment)
@@ -158,6 +169,11 @@ def verify(session: Session, *, batch: int = 20_000,
             total = totals[key] = totals.get(key, 0) + row[3]
             if total < 0 and below is None:
                 below = row
+            sums = per_line.get(row[2])
+            if sums is None:
+                sums = per_line[row[2]] = [0, 0, 0]
+            sums[0 if row[3] > 0 else 1] += abs(row[3])
+            sums[2] = row[0]
         count += len(chunk)
         expected_prev = chunk[-1][7]
         if progress:
@@ -171,7 +187,23 @@ def verify(session: Session, *, batch: int = 20_000,
     if below is not None:
         return Verdict(count, f"household {below[1]} gave back more than it was given for "
                        f"order line {below[2]}", below[0])
-    return Verdict(count)
+    return (lines and _lines_problem(session, per_line, count)) or Verdict(count)
+
+
+def _lines_problem(session: Session, lines: dict[int, list[int]], count: int) -> Verdict | None:
+    """Each attributed line's parts sum to its attributable amount, and its reversals to
+    floor(attributable x refunded / paid) of its order: the ledger's total is what the paid
+    and refunded lines imply. Names a failing line's last entry."""
+    for line_id, attributable, paid, refunded in session.connection().execute(ATTRIBUTED):
+        given, taken, last = lines.pop(line_id, (0, 0, None))
+        implied = attributable * refunded // paid if paid else 0
+        if given != attributable or taken != implied:
+            return Verdict(count, f"order line {line_id}: parts {given} and reversals {taken}, "
+                           f"where its attribution implies {attributable} and {implied}", last)
+    for line_id, (_given, _taken, last) in sorted(lines.items(), key=lambda kv: kv[1][2]):
+        return Verdict(count, f"entries for order line {line_id}, which was never attributed",
+                       last)
+    return None
 
 
 def entry_count(session: Session) -> int:

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import LedgerEntry
+from marketplace.ledger.services import NewEntry
 from marketplace.orders import fulfilment
 from marketplace.orders import services as orders
 from marketplace.orders.models import OrderLine
@@ -132,3 +133,19 @@ def test_an_order_shows_whom_it_helped_and_a_buyer_all_they_helped(session, coop
     session.commit()
     assert order_impact(session, order).households == []
     assert buyer_impact(session, coop["buyer"].id).households == 0
+
+
+def test_verify_checks_what_the_lines_imply(session, coop, app):
+    order = paid(session, coop["buyer"], [(coop["tea"], 3), (coop["rice"], 7)], "attr-coop-5")
+    fulfilment.refund(session, coop["admin"], order, amount_fen=order.paid_fen // 2)
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert result.exit_code == 0 and "台账完好" in result.output
+    line = order.lines[0]
+    extra, = ledger.append(session, [NewEntry(coop["households"][0], line.id, 1)])
+    session.commit()  # a well-chained entry that no payment or refund implies
+    verdict = ledger.verify(session)
+    assert (verdict.ok, verdict.seq) == (False, extra.seq)
+    assert f"order line {line.id}" in verdict.problem
+    result = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert result.exit_code == 1 and f"第 {extra.seq} 条" in result.output
