@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import false, func, or_, select, true
@@ -18,11 +18,12 @@ from marketplace.accounts.models import Role
 from marketplace.core import policy
 from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.forms import apply_error
-from marketplace.core.policy import roles_required
+from marketplace.core.policy import login_required, roles_required
 from marketplace.extensions import db
 from marketplace.households import services
 from marketplace.households.forms import HouseholdForm
 from marketplace.households.models import HOUSEHOLD_STATUS_LABELS, Household, HouseholdStatus
+from marketplace.ledger import statements
 from marketplace.regions.models import Region, RegionLevel
 from marketplace.regions.services import regions_at_level, villages_under
 
@@ -59,6 +60,33 @@ def shown_name(household: Household) -> str:
 @bp.app_context_processor
 def _helpers():
     return {"household_name": shown_name}
+
+
+# ---- statements -------------------------------------------------------------------------------
+
+def _visible_household(household_id: int) -> Household:
+    """A household its liaison, the offices over it and admins may see; 404 for anyone else."""
+    household = db.session.get(Household, household_id)
+    policy.check_view_household(current_user, household)
+    return household
+
+
+@bp.get("/households/<int:household_id>/statement")
+@login_required
+def household_statement(household_id: int):
+    household = _visible_household(household_id)
+    return render_template("liaison/statement.html", household=household,
+                           statement=statements.household_statement(db.session, household.id),
+                           channels=statements.CHANNEL_LABELS)
+
+
+@bp.get("/households/<int:household_id>/statement.csv")
+@login_required
+def household_statement_csv(household_id: int):
+    household = _visible_household(household_id)
+    body = statements.statement_csv(statements.household_statement(db.session, household.id))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=statement-{household.code}.csv"})
 
 
 # ---- liaison ----------------------------------------------------------------------------------

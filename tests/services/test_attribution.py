@@ -149,3 +149,24 @@ def test_verify_checks_what_the_lines_imply(session, coop, app):
     assert f"order line {line.id}" in verdict.problem
     result = app.test_cli_runner().invoke(args=["ledger", "verify"])
     assert result.exit_code == 1 and f"第 {extra.seq} 条" in result.output
+
+
+def test_a_households_statement_by_month_with_running_totals(session, coop):
+    from marketplace.ledger.statements import household_statement, statement_csv
+    order = paid(session, coop["buyer"], [(coop["tea"], 3), (coop["rice"], 7)], "attr-coop-6")
+    fulfilment.refund(session, coop["admin"], order, amount_fen=order.paid_fen // 2)
+    session.commit()
+    household = coop["households"][2]
+    statement = household_statement(session, household)
+    rows = [r for m in statement.months for r in m.rows]
+    assert len(statement.months) == 1 and len(rows) == 4  # two sales, two reversals
+    assert [r.amount_fen > 0 for r in rows] == [True, True, False, False]
+    running = 0
+    for r in rows:
+        running += r.amount_fen
+        assert r.running_fen == running and r.channel == "individual"
+        assert r.order_number == order.number and r.product in ("合作社云雾茶", "合作社红米")
+    assert statement.total_fen == by_household(session)[household]
+    text = statement_csv(statement)
+    assert text.startswith("\ufeff月份,时间,订单号,商品,渠道,金额（元）,累计（元）")
+    assert "个人购买" in text and text.count("\n") == 5

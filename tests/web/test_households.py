@@ -293,3 +293,40 @@ def test_office_list_paginates(client, make):
     second = client.get("/office?page=2").get_data(as_text=True)
     assert first.count("<code>HT") == 50
     assert second.count("<code>HT") == 5 and "第 2 / 2 页" in second
+
+
+def test_a_households_statement_for_its_liaison_and_offices_only(client, make, make_client):
+    from marketplace.orders import services as order_services
+    from marketplace.orders.services import AddressInput, LineInput
+    from tests.fixtures.factories import DELIVERY, make_household, make_product, make_seller
+
+    make.regions()
+    liaison = make.user(Role.liaison, login="liaison@example.test")
+
+    def world(session):
+        household = make_household(session, n=990, name="孙二娘", liaison=liaison)
+        seller = make_seller(session, members=[(household, 1)])
+        seller.household_share_bp = 5000
+        product = make_product(session, seller, name="山茶油", price_fen=6000, stock=5)
+        buyer = make_user(session, "buyer")
+        order, = order_services.checkout(session, buyer, [LineInput(product.id, 1)],
+                                         AddressInput(**DELIVERY), idempotency_key="stmt-0001")
+        order_services.record_payment(session, order, provider="simulated", reference="s-1",
+                                      amount_fen=order.total_fen, currency="CNY")
+        return household.id
+
+    household_id = make(world)
+    client.login("liaison@example.test")
+    page = client.get(f"/households/{household_id}/statement").get_data(as_text=True)
+    assert "帮扶收入明细" in page and "山茶油" in page and "¥30.00" in page
+    csv = client.get(f"/households/{household_id}/statement.csv")
+    assert csv.mimetype == "text/csv" and "山茶油" in csv.get_data(as_text=True)
+    office_user(make)
+    office = make_client()
+    office.login("office@example.test")
+    assert office.get(f"/households/{household_id}/statement").status_code == 200
+    make.user(Role.liaison, login="other@example.test")
+    stranger = make_client()
+    stranger.login("other@example.test")
+    assert stranger.get(f"/households/{household_id}/statement").status_code == 404
+    assert stranger.get(f"/households/{household_id}/statement.csv").status_code == 404
