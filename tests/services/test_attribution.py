@@ -170,3 +170,27 @@ def test_a_households_statement_by_month_with_running_totals(session, coop):
     text = statement_csv(statement)
     assert text.startswith("\ufeff月份,时间,订单号,商品,渠道,金额（元）,累计（元）")
     assert "个人购买" in text and text.count("\n") == 5
+
+
+def test_one_confirmation_delivered_8_times_at_once_posts_once(app, session, coop):
+    from marketplace.extensions import db
+    from marketplace.orders.models import Order
+    from tests.fixtures.concurrency import run_at_once
+    order, = orders.checkout(session, coop["buyer"], [LineInput(coop["tea"].id, 2)],
+                             AddressInput(**DELIVERY), idempotency_key="attr-conc-1")
+    order_id, total = order.id, order.total_fen
+    session.commit()
+
+    def confirm(_i: int) -> str:
+        outcome = orders.record_payment(db.session, db.session.get(Order, order_id),
+                                        provider="stripe", reference="cs_conc",
+                                        amount_fen=total, currency="CNY")
+        return "duplicate" if outcome.duplicate else "paid"
+
+    results = run_at_once(app, 8, confirm)
+    assert sorted(results) == ["duplicate"] * 7 + ["paid"], results
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 3  # 3 members, once
+    line = session.scalar(select(OrderLine).where(OrderLine.order_id == order_id))
+    assert sum(by_household(session, line.id).values()) == line.attributable_fen
+    assert ledger.verify(session).ok
