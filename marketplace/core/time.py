@@ -5,8 +5,8 @@ CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def now_utc() -> datetime:
-    """The current time, timezone-aware (UTC): datetime.now(timezone.utc). (Named so that it is
-    never mistaken for the naive, deprecated datetime.utcnow().)"""
+    """The current time, timezone-aware (UTC): datetime.now(timezone.utc). Every stored time
+    comes from here, so none is ever naive."""
     return datetime.now(timezone.utc)
 
 
