@@ -68,8 +68,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import storefront
 from bench.pyload import percentile
-from bench.storefront import Server, _die_with_parent, free_port, log_profile, stop_server
+from bench.storefront import Server, log_profile, stop_server
 
 HOST = "127.0.0.1"
 TARGET_PG = 100.0  # paid orders per second on PostgreSQL
@@ -211,37 +212,11 @@ def in_app(env: dict[str, str], *, push: bool = True):
 # --------------------------------------------------------------------------- server
 
 
-def start_server(name: str, env: dict[str, str], workdir: Path, *, workers: int,
-                 ready_timeout: float = 60.0) -> Server:
-    port = free_port()
-    logfile = workdir / f"gunicorn-{name}.log"
-    cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
-           "--bind", f"{HOST}:{port}", "--chdir", str(ROOT), "--pythonpath", str(ROOT),
-           "--log-level", "warning", "--timeout", "60", "--graceful-timeout", "5",
-           "marketplace:create_app()"]
-    with logfile.open("wb") as out:
-        proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=_die_with_parent)  # noqa: PLW1509 (no threads)
-    server = Server(name, proc, port, logfile)
-    deadline = time.monotonic() + ready_timeout
-    last = ""
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn ({name}) exited with {proc.returncode}:\n"
-                               f"{server.log_tail()}")
-        try:
-            status, body, _ = request(port, "GET", READY_PATH, timeout=5)
-            if status == 200:
-                return server
-            last = f"HTTP {status}: {body!r}"[:300]
-            break
-        except OSError as exc:
-            last = str(exc)
-        time.sleep(0.2)
-    stop_server(server)
-    raise RuntimeError(f"gunicorn ({name}) did not answer 200 on {READY_PATH}: {last}\n"
-                       f"{server.log_tail()}")
+def start_server(name: str, env: dict[str, str], workdir: Path, *, workers: int) -> Server:
+    """The app under gunicorn with `workers` sync workers (bench/storefront.py starts it)."""
+    return storefront.start_server(name, "marketplace:create_app()", env, workdir,
+                                   workers=workers, worker_class="sync", threads=1,
+                                   ready_path=READY_PATH)
 
 
 ERROR_START = re.compile(r"^(ERROR:|CRITICAL:|\[[^]]+\] \[\d+\] \[(ERROR|CRITICAL)\])")

@@ -164,8 +164,9 @@ def _die_with_parent() -> None:
 
 
 def start_server(name: str, app_spec: str, env: dict[str, str], workdir: Path, *,
-                 workers: int, worker_class: str, threads: int,
+                 workers: int, worker_class: str, threads: int, ready_path: str = PATH,
                  ready_timeout: float = 60.0) -> Server:
+    """gunicorn serving `app_spec` on a free port, once `ready_path` answers 200."""
     port = free_port()
     logfile = workdir / f"gunicorn-{name}.log"
     cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
@@ -187,7 +188,7 @@ def start_server(name: str, app_spec: str, env: dict[str, str], workdir: Path, *
             raise RuntimeError(f"gunicorn ({name}) exited with {proc.returncode}:\n"
                                f"{server.log_tail()}")
         try:
-            status, body = get(port, timeout=5)
+            status, body = get(port, ready_path, timeout=5)
             if status == 200:
                 return server
             last = f"HTTP {status}: {body[:300]!r}"
@@ -196,7 +197,7 @@ def start_server(name: str, app_spec: str, env: dict[str, str], workdir: Path, *
             last = str(exc)
         time.sleep(0.2)
     stop_server(server)
-    raise RuntimeError(f"gunicorn ({name}) did not answer 200 on {PATH}: {last}\n"
+    raise RuntimeError(f"gunicorn ({name}) did not answer 200 on {ready_path}: {last}\n"
                        f"{server.log_tail()}")
 
 

@@ -15,15 +15,6 @@ ADDRESS = DELIVERY
 
 
 @pytest.fixture
-def goods(make):
-    seller = make.seller(name="古楼茶叶合作社")
-    other = make.seller(name="溆浦枣业合作社", region_code="431224")
-    return {"tea": make.product(seller, name="云雾茶", price_fen=4500, stock=5).id,
-            "zao": make.product(other, name="红枣", price_fen=3800, stock=2).id,
-            "seller": seller}
-
-
-@pytest.fixture
 def buyer(make):
     return make.user("buyer", login="buyer1@example.test")
 
