@@ -76,6 +76,11 @@ class Product(TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     price_fen: Mapped[int] = mapped_column(BigInteger)
     household_share_bp: Mapped[int | None] = mapped_column(Integer)  # None: the seller's
+    # attributed through supply lots (收购批次) rather than the seller's own households; an
+    # enterprise's products always are
+    lot_backed: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # the cooperative's guaranteed minimum purchase price (保底收购价) per unit, if it gives one
+    guaranteed_price_fen: Mapped[int | None] = mapped_column(BigInteger)
     stock: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[ProductStatus] = mapped_column(str_enum(ProductStatus),
                                                   default=ProductStatus.draft)

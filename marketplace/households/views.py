@@ -18,12 +18,13 @@ from marketplace.accounts.models import Role
 from marketplace.core import policy
 from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.forms import apply_error
+from marketplace.core.money import fen_to_yuan_text
 from marketplace.core.policy import login_required, roles_required
 from marketplace.extensions import db
 from marketplace.households import services
 from marketplace.households.forms import HouseholdForm
 from marketplace.households.models import HOUSEHOLD_STATUS_LABELS, Household, HouseholdStatus
-from marketplace.ledger import statements
+from marketplace.ledger import lots, statements
 from marketplace.regions.models import Region, RegionLevel
 from marketplace.regions.services import regions_at_level, villages_under
 
@@ -166,10 +167,9 @@ def _check_choices(form: HouseholdForm, villages: list[Region], liaisons: list |
             _("该村不在您所在帮扶办的管辖范围内") if known == RegionLevel.village
             else _("请选择帮扶对象所在的村")]
         ok = False
-    if liaisons is not None:
-        if form.liaison_id.data not in {str(u.id) for u in liaisons}:
-            form.liaison_id.errors = list(form.liaison_id.errors) + [_("请选择帮扶联络人")]
-            ok = False
+    if liaisons is not None and form.liaison_id.data not in {str(u.id) for u in liaisons}:
+        form.liaison_id.errors = list(form.liaison_id.errors) + [_("请选择帮扶联络人")]
+        ok = False
     return ok
 
 
@@ -266,6 +266,7 @@ def office_index():
 
     return render_template(
         "office/index.html", roots=roots, summary=_summary(roots), households=rows,
+        flagged_lots=lots.flagged_lots(db.session, roots), yuan=fen_to_yuan_text,
         pager=Pager(page, PER_PAGE, total), township=township, village=village,
         township_options=township_options, village_options=village_options,
         status_labels=HOUSEHOLD_STATUS_LABELS)

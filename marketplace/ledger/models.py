@@ -1,11 +1,21 @@
-"""The attribution ledger: insert-only, hash-chained entries, and the chain's head."""
+"""The attribution ledger: insert-only, hash-chained entries and the chain's head; the supply
+lots (收购批次) that lot-backed sales draw on, and what each sale drew."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.models import AwareDateTime, BigId, str_enum
 from marketplace.extensions import db
@@ -49,3 +59,56 @@ class LedgerHead(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default=rules.GENESIS_HASH)
+
+
+class SupplyLot(db.Model):
+    """Produce a seller bought from one household for one product (收购批次), in the product's
+    units. Sales of a lot-backed product draw on its lots first in, first out; `remaining` is
+    what is left to draw (never below zero). `below_guarantee` flags a purchase price under the
+    guaranteed minimum the product had when the lot was recorded."""
+
+    __tablename__ = "supply_lots"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("remaining >= 0 AND remaining <= quantity", name="remaining_range"),
+        CheckConstraint("unit_price_fen >= 0", name="price_nonnegative"),
+        # first in, first out: a product's lots by purchase date, then as recorded
+        Index("ix_supply_lots_product_fifo", "product_id", "purchased_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    remaining: Mapped[int] = mapped_column(Integer)
+    unit_price_fen: Mapped[int] = mapped_column(BigInteger)
+    purchased_on: Mapped[date] = mapped_column(Date)
+    guaranteed_price_fen: Mapped[int | None] = mapped_column(BigInteger)  # when recorded
+    below_guarantee: Mapped[bool] = mapped_column(default=False, index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+    product = relationship("Product", lazy="joined")
+    household = relationship("Household", lazy="joined")
+    seller = relationship("Seller")
+
+    @property
+    def drawn(self) -> int:
+        return self.quantity - self.remaining
+
+
+class LotDraw(db.Model):
+    """Units of one order line drawn from one lot when its payment was captured."""
+
+    __tablename__ = "lot_draws"
+    __table_args__ = (
+        UniqueConstraint("lot_id", "order_line_id", name="uq_lot_draws_pair"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("supply_lots.id"))
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    quantity: Mapped[int] = mapped_column(Integer)

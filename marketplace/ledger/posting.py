@@ -8,8 +8,10 @@ share or else its seller's) is split among the seller's beneficiary households a
 reversed total to floor(attributable x refunded / paid), split by what each household still
 holds of the line.
 
-Beneficiaries: a household shop's own household; a cooperative's member households by weight.
-Enterprises are attributed through supply lots (not yet recorded: nothing is posted for them).
+Beneficiaries: a household shop's own household; a cooperative's member households by weight;
+or, for lot-backed products (an enterprise's, and a cooperative's that say so), the households
+whose supply lots the line draws on, first in first out, by units drawn (`ledger.lots`); units no
+lot covers attribute nothing.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.catalog.models import Product
-from marketplace.ledger import rules, services
+from marketplace.ledger import lots, rules, services
 from marketplace.ledger.services import NewEntry
 from marketplace.orders.models import Order, OrderLine
 from marketplace.sellers.models import CooperativeMember, Seller, SellerKind
@@ -31,7 +33,7 @@ PRODUCTS = Product.__table__
 LINES = OrderLine.__table__
 MEMBER_WEIGHTS = select(MEMBERS.c.household_id, MEMBERS.c.weight).where(
     MEMBERS.c.seller_id == bindparam("seller_id"))
-PRODUCT_SHARES = select(PRODUCTS.c.id, PRODUCTS.c.household_share_bp).where(
+PRODUCT_TERMS = select(PRODUCTS.c.id, PRODUCTS.c.household_share_bp, PRODUCTS.c.lot_backed).where(
     PRODUCTS.c.id.in_(bindparam("ids", expanding=True)))
 SET_ATTRIBUTION = (update(LINES).where(LINES.c.id == bindparam("line"))
                    .values(share_bp=bindparam("bp"), attributable_fen=bindparam("fen")))
@@ -41,7 +43,8 @@ HELD = (select(ENTRIES.c.order_line_id, ENTRIES.c.household_id, func.sum(ENTRIES
 
 
 def beneficiary_weights(session: Session, seller: Seller) -> dict[int, int]:
-    """Household id -> weight among whom the seller's sales are attributed."""
+    """Household id -> weight among whom the seller's sales are attributed when they are not
+    lot-backed."""
     if seller.kind == SellerKind.household_shop:
         return {seller.household_id: 1} if seller.household_id else {}
     if seller.kind == SellerKind.cooperative:
@@ -50,24 +53,38 @@ def beneficiary_weights(session: Session, seller: Seller) -> dict[int, int]:
 
 
 def post_sale(session: Session, order: Order, now: datetime) -> list[rules.ChainEntry]:
-    """Attribute the paid order's lines; records each line's share and attributable amount."""
-    weights = beneficiary_weights(session, order.seller)
-    if not weights:
-        return []
+    """Attribute the paid order's lines; records each line's share and attributable amount.
+    Lot-backed lines draw on their product's supply lots; the others go to the seller's
+    households by weight. A line with no beneficiaries at all stays unattributed."""
+    seller = order.seller
     conn = session.connection()
-    shares = dict(conn.execute(PRODUCT_SHARES,
-                               {"ids": [line.product_id for line in order.lines]}).all())
+    terms = {pid: (bp, backed) for pid, bp, backed in conn.execute(
+        PRODUCT_TERMS, {"ids": [line.product_id for line in order.lines]})}
+    by_lots = [line for line in order.lines
+               if lots.is_lot_backed(seller, terms.get(line.product_id, (None, False))[1])]
+    draws = lots.draw(session, [(line.id, line.product_id, line.quantity) for line in by_lots])
+    weights = beneficiary_weights(session, seller) if len(by_lots) < len(order.lines) else {}
     entries, attributions = [], []
     for line in order.lines:
-        share = shares.get(line.product_id)
-        share = order.seller.household_share_bp if share is None else share
-        amount = rules.attributable_fen(line.amount_fen, share)
+        share = terms.get(line.product_id, (None, False))[0]
+        share = seller.household_share_bp if share is None else share
+        if line.id in draws:
+            drawn = rules.lot_weights(draws[line.id])
+            amount = rules.attributable_fen(line.amount_fen, share, sum(drawn.values()),
+                                            line.quantity)
+            among = drawn
+        elif weights:
+            amount, among = rules.attributable_fen(line.amount_fen, share), weights
+        else:
+            continue  # nobody to attribute to: the line stays unattributed
         attributions.append({"line": line.id, "bp": share, "fen": amount})
         set_committed_value(line, "share_bp", share)
         set_committed_value(line, "attributable_fen", amount)
-        entries += [NewEntry(household, line.id, part)
-                    for household, part in rules.split_among(amount, weights).items()]
-    conn.execute(SET_ATTRIBUTION, attributions)
+        if amount:
+            entries += [NewEntry(household, line.id, part)
+                        for household, part in rules.split_among(amount, among).items()]
+    if attributions:
+        conn.execute(SET_ATTRIBUTION, attributions)
     return services.append(session, entries, now=now)
 
 

@@ -33,6 +33,8 @@ from marketplace.core.validators import (
     normalize_mobile,
 )
 from marketplace.households.models import Household, HouseholdStatus
+from marketplace.ledger import lots as supply
+from marketplace.ledger.models import SupplyLot
 from marketplace.regions.models import Region
 from marketplace.regions.services import get_by_code, import_rows, read_region_csv
 from marketplace.seed import artwork
@@ -139,6 +141,7 @@ class _Loader:
         self.seller_rows()
         self.staff()
         self.products()
+        self.supply_lots()
         self.session.flush()
 
     @property
@@ -272,15 +275,54 @@ class _Loader:
 
     def _members(self, seller: Seller, spec: dict) -> int:
         rule = spec["members"]
-        prefixes = tuple("D" + v for v in rule["villages"])
-        codes = sorted(c for c in self.session.scalars(select(Household.code).where(
-            Household.code.like("D%"))) if c.startswith(prefixes))
+        codes = self._village_households(rule["villages"])
         rng = random.Random(spec["key"])
         chosen = sorted(rng.sample(codes, min(int(rule["count"]), len(codes))))
         for code in chosen:
             weight = rng.randint(int(rule.get("weight_min", 1)), int(rule.get("weight_max", 1)))
             sellers.set_member(self.session, self.admin, seller, code, weight)
         return len(chosen)
+
+    def _village_households(self, villages: list[str]) -> list[str]:
+        prefixes = tuple("D" + v for v in villages)
+        return sorted(c for c in self.session.scalars(select(Household.code).where(
+            Household.code.like("D%"))) if c.startswith(prefixes))
+
+    # ---- supply lots of the enterprises (through ledger.lots, like a seller records them) ------
+    def supply_lots(self) -> None:
+        tally = self.report.tally("收购批次")
+        specs = [s for s in self.data.sellers if s.get("lots")]
+        with self.progress("收购批次", len(specs)) as step:
+            for spec in specs:
+                seller = self.sellers[spec["key"]]
+                if self.session.scalar(select(SupplyLot.id).where(
+                        SupplyLot.seller_id == seller.id).limit(1)):
+                    tally.skipped += 1
+                else:
+                    tally.created += self._lots(seller, spec)
+                step(1)
+
+    def _lots(self, seller: Seller, spec: dict) -> int:
+        rule = spec["lots"]
+        rng = random.Random("lots-" + spec["key"])
+        codes = self._village_households(rule["villages"])
+        products = list(self.session.scalars(select(Product).where(
+            Product.seller_id == seller.id).order_by(Product.sku)))
+        made, today = 0, today_china()
+        for index, product in enumerate(products):
+            guarantee = product.price_fen * int(rule["guarantee_pct"]) // 100
+            supply.set_product_terms(self.session, self.admin, product, lot_backed=True,
+                                     guaranteed_price=guarantee)
+            chosen = rng.sample(codes, min(int(rule["count"]), len(codes)))
+            for n, code in enumerate(chosen):
+                price = product.price_fen * (int(rule["purchase_pct"]) + rng.randint(0, 5)) // 100
+                if rule.get("below") and index == 0 and n == len(chosen) - 1:
+                    price = guarantee * 9 // 10  # the one the offices are told about
+                supply.record_lot(self.session, self.admin, seller, supply.LotInput(
+                    product.id, code, rng.randint(10, 40), price,
+                    today - timedelta(days=60 - 8 * n)))
+                made += 1
+        return made
 
     # ---- seller staff: demo accounts, and the liaisons of household shops ---------------------
     def staff(self) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from marketplace.sellers.models import SellerKind
@@ -50,6 +50,19 @@ class ProductForm(FlaskForm):
 class MemberForm(FlaskForm):
     household_code = StringField(_l("帮扶对象编号"), validators=[Length(max=16)])
     weight = StringField(_l("权重"), default="1", validators=[Length(max=8)])
+
+
+class LotForm(FlaskForm):
+    product_id = SelectField(_l("商品"), choices=[], validate_choice=False)
+    household_code = StringField(_l("帮扶对象编号"), validators=[Length(max=16)])
+    quantity = StringField(_l("数量（按商品规格计）"), validators=[Length(max=8)])
+    unit_price = StringField(_l("收购单价（元）"), validators=[Length(max=20)])
+    purchased_on = StringField(_l("收购日期"), validators=[Length(max=10)])
+
+
+class LotTermsForm(FlaskForm):
+    lot_backed = BooleanField(_l("按收购批次归属帮扶收入"))
+    guaranteed_price = StringField(_l("保底收购价（元，每件）"), validators=[Length(max=20)])
 
 
 # the fields of ProductForm that map onto catalog.services.ProductInput

@@ -19,11 +19,20 @@ from marketplace.core.forms import apply_error, commit_or_flash
 from marketplace.core.i18n import translate_message
 from marketplace.core.money import fen_to_yuan_text
 from marketplace.core.policy import login_required, roles_required
+from marketplace.core.time import today_china
 from marketplace.extensions import db
+from marketplace.ledger import lots
 from marketplace.regions import services as regions
 from marketplace.regions.models import RegionLevel
 from marketplace.sellers import services as sellers
-from marketplace.sellers.forms import PRODUCT_FIELDS, ApplyForm, MemberForm, ProductForm
+from marketplace.sellers.forms import (
+    PRODUCT_FIELDS,
+    ApplyForm,
+    LotForm,
+    LotTermsForm,
+    MemberForm,
+    ProductForm,
+)
 from marketplace.sellers.models import SellerKind
 
 bp = Blueprint("seller", __name__, url_prefix="/seller")
@@ -311,3 +320,64 @@ def member_remove(member_id: int):
     else:
         flash(_("已移除成员户"), "success")
     return redirect(url_for("seller.members", seller=seller.id))
+
+
+# ---- supply lots (收购批次) -------------------------------------------------------------------
+
+@bp.route("/lots", methods=["GET", "POST"])
+@roles_required(Role.seller_staff)
+def supply_lots():
+    mine, seller = console_seller()
+    form = LotForm(data=None if request.method == "POST"
+                   else {"purchased_on": today_china().isoformat()})
+    products = catalog.seller_products(db.session, seller, None)
+    form.product_id.choices = [("", _("请选择商品"))] + [
+        (str(p.id), f"{p.name} {p.spec}".strip()) for p in products]
+    takes_lots = seller.kind in lots.LOT_SELLERS
+    if takes_lots and form.validate_on_submit():
+        data = lots.LotInput(form.product_id.data, form.household_code.data or "",
+                             form.quantity.data, form.unit_price.data, form.purchased_on.data)
+        try:
+            lot = lots.record_lot(db.session, current_user, seller, data)
+            flagged = lot.below_guarantee
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            apply_error(form, err)
+        else:
+            if flagged:
+                flash(_("收购批次已登记。收购价低于保底收购价，已提示本主体和所在地帮扶办。"),
+                      "warning")
+            else:
+                flash(_("收购批次已登记"), "success")
+            return redirect(url_for("seller.supply_lots", seller=seller.id))
+    return render_template(
+        "seller/lots.html", form=form, seller=seller, sellers=mine, takes_lots=takes_lots,
+        products=products, lots=lots.seller_lots(db.session, seller) if takes_lots else [],
+        remaining=lots.remaining_by_product(db.session, seller),
+        terms_form=LotTermsForm(), backed=lambda p: lots.is_lot_backed(seller, p.lot_backed),
+        yuan=fen_to_yuan_text), _status_or_400(form)
+
+
+@bp.route("/lots/products/<int:product_id>", methods=["POST"])
+@roles_required(Role.seller_staff)
+def lot_terms(product_id: int):
+    product = catalog.get_managed(db.session, current_user, product_id)
+    form = LotTermsForm()
+    if form.validate_on_submit():
+        commit_or_flash(lambda: lots.set_product_terms(
+            db.session, current_user, product, lot_backed=form.lot_backed.data,
+            guaranteed_price=form.guaranteed_price.data), _("已保存商品的收购规则"),
+            reraise_access=True)
+    else:
+        flash(_("表单已过期，请重试"), "error")
+    return redirect(url_for("seller.supply_lots", seller=product.seller_id))
+
+
+@bp.route("/lots/<int:lot_id>/remove", methods=["POST"])
+@roles_required(Role.seller_staff)
+def lot_remove(lot_id: int):
+    _mine, seller = console_seller()
+    commit_or_flash(lambda: lots.remove_lot(db.session, current_user, seller, lot_id),
+                    _("已删除该收购批次"), reraise_access=True)
+    return redirect(url_for("seller.supply_lots", seller=seller.id))

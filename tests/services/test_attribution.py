@@ -107,13 +107,14 @@ def test_partial_then_full_refunds_take_everything_back_exactly(session, coop):
     assert ledger.verify(session).ok
 
 
-def test_an_enterprise_without_supply_lots_posts_nothing(session):
+def test_an_enterprise_without_supply_lots_attributes_nothing(session):
     firm = make_seller(session, kind=SellerKind.enterprise)
     firm.household_share_bp = 2000
     oil = make_product(session, firm, name="茶油", price_fen=8800, stock=5)
     order = paid(session, make_user(session, "buyer"), [(oil, 1)], "attr-firm-1")
     assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 0
-    assert order.lines[0].attributable_fen is None
+    assert (order.lines[0].share_bp, order.lines[0].attributable_fen) == (2000, 0)
+    assert ledger.verify(session).ok
 
 
 def test_an_order_shows_whom_it_helped_and_a_buyer_all_they_helped(session, coop):

@@ -82,6 +82,16 @@ def test_seed_demo_twice(app):
         gulou = db.session.scalar(select(Seller).where(Seller.name == "湖南古楼雪峰云雾茶有限公司"))
         assert gulou.kind == SellerKind.enterprise and gulou.status == SellerStatus.verified
         assert count(CooperativeMember) > 0
+        # every enterprise product is lot-backed with lots; one lot is flagged to the offices
+        from marketplace.ledger.lots import flagged_lots
+        from marketplace.ledger.models import SupplyLot
+        firm_products = list(db.session.scalars(select(Product).join(Seller).where(
+            Seller.kind == SellerKind.enterprise)))
+        assert all(p.lot_backed and p.guaranteed_price_fen for p in firm_products)
+        assert count(SupplyLot) >= len(firm_products) * 4
+        flagged = flagged_lots(db.session, [db.session.scalar(
+            select(Region).where(Region.code == "430525"))])
+        assert len(flagged) == 1 and flagged[0].seller_id == gulou.id
 
         listed = list(db.session.scalars(select(Product).where(
             Product.status == ProductStatus.listed)))
