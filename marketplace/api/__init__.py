@@ -33,6 +33,7 @@ def _api_headers(response):
 from marketplace.api import (  # noqa: F401
     auth,
     categories,
+    households,
     openapi,
     orders,
     products,

@@ -163,10 +163,16 @@ def product_item(product: Product) -> dict:
 
 def beneficiary_count(product: Product) -> int:
     """Households the product's sales help: a household shop its one household, a cooperative
-    its member households; enterprises are attributed by supply lots (a later issue)."""
+    its member households, a lot-backed product the households whose supply lots still hold
+    units (the next sales go to them)."""
+    from marketplace.ledger.lots import is_lot_backed
+    from marketplace.ledger.models import SupplyLot
     seller = product.seller
     if seller.kind == SellerKind.household_shop:
         return 1
+    if is_lot_backed(seller, product.lot_backed):
+        return db.session.scalar(select(func.count(func.distinct(SupplyLot.household_id))).where(
+            SupplyLot.product_id == product.id, SupplyLot.remaining > 0)) or 0
     if seller.kind == SellerKind.cooperative:
         return db.session.scalar(select(func.count()).select_from(CooperativeMember).where(
             CooperativeMember.seller_id == seller.id)) or 0

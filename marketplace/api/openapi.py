@@ -83,7 +83,9 @@ def _schemas() -> dict:
         "beneficiary_count": {
             "type": "integer", "minimum": 0,
             "description": "Households the product helps: 1 for a household shop, the member "
-                           "households of a cooperative, 0 for an enterprise (for now)."},
+                           "households of a cooperative; for a product attributed through "
+                           "supply lots (an enterprise's, or a cooperative's that says so), the "
+                           "households whose lots still hold units."},
         "certificate": {"oneOf": [{"type": "null"}, {
             "type": "object", "properties": {
                 "number": {"type": "string"},
@@ -321,7 +323,8 @@ def document() -> dict:
             "responses": {"200": _json({"type": "object", "properties": {
                 "order_id": {"type": "integer"}, "attributable": _ref("Money"),
                 "households": {"type": "array", "items": {"type": "object", "properties": {
-                    "name": {"type": "string", "description": "masked, e.g. 张*明"},
+                    "code": {"type": "string", "description": "the household's code"},
+                    "display_name": {"type": "string", "description": "masked, e.g. 张*明"},
                     "village": {"type": "string"}, "amount": _ref("Money")}}}}},
                 "The order's impact."), **_errors(401, 404)}}},
         "/api/v1/orders/{order_id}/payments": {"post": {
@@ -350,6 +353,37 @@ def document() -> dict:
             "responses": {"201": _json({"type": "object", "properties": {
                 "order": _ref("Order"), "refund": {"type": "object"}}}, "The refund."),
                 **_errors(400, 401, 403, 404, 409, 422)}}},
+        "/api/v1/households/{code}/statement": {"get": {
+            "tags": ["households"], "operationId": "getHouseholdStatement", "security": SECURED,
+            "summary": "A household's income statement for a period: its liaison, the offices "
+                       "over it and admins; 404 for anyone else and for unknown codes",
+            "description": "Entries of the attribution ledger whose China date is in from..to "
+                           "(both included; either may be left out), in ledger order, with the "
+                           "balance before the period (opening), the running total after each "
+                           "entry, the period's totals and the closing balance. Reversals "
+                           "(refunds) have negative amounts.",
+            "parameters": [
+                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},
+                _query("from", {"type": "string", "format": "date"}, "First day, YYYY-MM-DD"),
+                _query("to", {"type": "string", "format": "date"}, "Last day, YYYY-MM-DD")],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "household": {"type": "object", "properties": {
+                    "code": {"type": "string"},
+                    "display_name": {"type": "string", "description": "masked, e.g. 张*明"},
+                    "village": {"type": "string"}}},
+                "from": {"type": ["string", "null"], "format": "date"},
+                "to": {"type": ["string", "null"], "format": "date"},
+                "opening": _ref("Money"),
+                "entries": {"type": "array", "items": {"type": "object", "properties": {
+                    "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+                    "order_number": {"type": "string"}, "product": {"type": "string"},
+                    "seller": {"type": "string"}, "channel": {"type": "string"},
+                    "kind": {"type": "string", "enum": ["sale", "reversal"]},
+                    "amount": _ref("Money"), "running_total": _ref("Money")}}},
+                "totals": {"type": "object", "properties": {
+                    "sales": _ref("Money"), "reversals": _ref("Money"), "net": _ref("Money"),
+                    "count": {"type": "integer"}}},
+                "closing": _ref("Money")}}, "The statement."), **_errors(400, 401, 404)}}},
         "/api/v1/openapi.json": {"get": {
             "tags": ["meta"], "operationId": "openapi", "summary": "This document",
             "responses": {"200": {"description": "The OpenAPI document.",
@@ -368,7 +402,7 @@ def document() -> dict:
                            "\"Authorization: Bearer <token>\".",
         },
         "tags": [{"name": "auth"}, {"name": "catalogue"}, {"name": "seller"}, {"name": "orders"},
-                 {"name": "meta"}],
+                 {"name": "households"}, {"name": "meta"}],
         "paths": paths,
         "components": {
             "schemas": _schemas(),

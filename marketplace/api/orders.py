@@ -108,8 +108,8 @@ def get_order_impact(order_id: int):
     order = services.order_for(db.session, api_user(), order_id)
     impact = order_impact(db.session, order)
     return jsonify({"order_id": order.id, "attributable": money_json(impact.attributable_fen),
-                    "households": [{"name": r.masked_name, "village": r.village,
-                                    "amount": money_json(r.amount_fen)}
+                    "households": [{"code": r.code, "display_name": r.masked_name,
+                                    "village": r.village, "amount": money_json(r.amount_fen)}
                                    for r in impact.households]})
 
 

@@ -27,3 +27,8 @@ class HouseholdForm(FlaskForm):
     status = SelectField(_l("帮扶对象类别"), choices=STATUS_CHOICES, validate_choice=False,
                          validators=[DataRequired(_l("请选择帮扶对象类别"))])
     liaison_id = SelectField(_l("帮扶联络人"), validate_choice=False)
+
+
+class PublicPageForm(FlaskForm):
+    """Consent to the household's public page (given or withdrawn: the view's route says)."""
+    method = StringField(_l("户主同意的方式"), validators=[Length(max=100)])

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.core.models import BigId, TimestampMixin, str_enum
+from marketplace.core.models import AwareDateTime, BigId, TimestampMixin, str_enum
 from marketplace.core.validators import mask_name
 from marketplace.extensions import db
 
@@ -39,6 +40,10 @@ class Household(TimestampMixin, db.Model):
     status: Mapped[HouseholdStatus] = mapped_column(str_enum(HouseholdStatus))
     liaison_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # the public page of its contributions (/h/<token>), while the household consents; a new
+    # token each time consent is given, none once it is withdrawn
+    public_token: Mapped[str | None] = mapped_column(String(24), unique=True)
+    public_since: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     village = relationship("Region", lazy="joined")
     liaison = relationship("User", foreign_keys=[liaison_id])
@@ -50,3 +55,19 @@ class Household(TimestampMixin, db.Model):
     @property
     def status_label(self) -> str:
         return HOUSEHOLD_STATUS_LABELS[self.status]
+
+
+class HouseholdConsent(db.Model):
+    """Consent to a household's public page, given or withdrawn, as recorded (append-only: the
+    latest row is the household's current answer, and `public_token` follows it)."""
+
+    __tablename__ = "household_consents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    public: Mapped[bool] = mapped_column()  # True: consent given; False: withdrawn
+    method: Mapped[str] = mapped_column(String(100))  # how it was given, e.g. 户主书面签字
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+    recorded_by = relationship("User")

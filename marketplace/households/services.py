@@ -1,8 +1,10 @@
-"""Households: registration with ID-number checks, and the views liaisons and offices get."""
+"""Households: registration with ID-number checks, the views liaisons and offices get, and the
+consent to a household's public page (recorded each time, revocable)."""
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -11,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
 from marketplace.core import policy
-from marketplace.core.errors import Duplicate, NotFound, ValidationFailed
+from marketplace.core.errors import Duplicate, NotFound, RuleBroken, ValidationFailed
+from marketplace.core.time import now_utc
 from marketplace.core.validators import id_number_hash, normalize_id_number
-from marketplace.households.models import Household, HouseholdStatus
+from marketplace.households.models import Household, HouseholdConsent, HouseholdStatus
 from marketplace.regions.models import Region, RegionLevel
 from marketplace.regions.services import subtree_condition
 
@@ -122,3 +125,44 @@ def liaisons(session: Session) -> list[User]:
     from marketplace.accounts.models import RoleGrant
     return list(session.scalars(select(User).join(RoleGrant).where(
         RoleGrant.role == Role.liaison).order_by(User.id)).unique())
+
+
+# ---- the public page ------------------------------------------------------------------------
+
+def set_public(session: Session, actor: User, household: Household, public: bool, method: str,
+               *, now: datetime | None = None) -> HouseholdConsent:
+    """Record the household's consent to its public page (`public`) or its withdrawal, by its
+    liaison, an office over it or an admin (404 for anyone else). Giving consent needs how it
+    was given; the page gets a new address each time, and none once consent is withdrawn."""
+    policy.check_view_household(actor, household)
+    method = " ".join((method or "").split())
+    if public and not method:
+        raise ValidationFailed("请填写户主同意的方式，例如：户主书面签字", field="method")
+    if len(method) > 100:
+        raise ValidationFailed("同意方式最多 100 个字", field="method")
+    if public == (household.public_token is not None):
+        raise RuleBroken("该户的公开页面已开启" if public else "该户的公开页面未开启")
+    now = now or now_utc()
+    consent = HouseholdConsent(household_id=household.id, public=public,
+                               method=method or "撤回同意", recorded_by_id=actor.id,
+                               created_at=now)
+    session.add(consent)
+    household.public_token = secrets.token_urlsafe(12) if public else None
+    household.public_since = now if public else None
+    session.flush()
+    return consent
+
+
+def consents(session: Session, household: Household) -> list[HouseholdConsent]:
+    return list(session.scalars(select(HouseholdConsent).where(
+        HouseholdConsent.household_id == household.id).order_by(HouseholdConsent.id.desc())))
+
+
+def public_household(session: Session, token: str) -> Household:
+    """The household whose public page `token` opens, while it consents; 404 otherwise."""
+    household = None
+    if token and len(token) <= 24:
+        household = session.scalar(select(Household).where(Household.public_token == token))
+    if household is None:
+        raise NotFound("该公开页面不存在或已关闭")
+    return household

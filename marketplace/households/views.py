@@ -17,12 +17,11 @@ from sqlalchemy.orm import aliased, selectinload
 from marketplace.accounts.models import Role
 from marketplace.core import policy
 from marketplace.core.errors import DomainError, NotFound
-from marketplace.core.forms import apply_error
-from marketplace.core.money import fen_to_yuan_text
+from marketplace.core.forms import apply_error, commit_or_flash
 from marketplace.core.policy import login_required, roles_required
 from marketplace.extensions import db
 from marketplace.households import services
-from marketplace.households.forms import HouseholdForm
+from marketplace.households.forms import HouseholdForm, PublicPageForm
 from marketplace.households.models import HOUSEHOLD_STATUS_LABELS, Household, HouseholdStatus
 from marketplace.ledger import lots, statements
 from marketplace.regions.models import Region, RegionLevel
@@ -78,7 +77,8 @@ def household_statement(household_id: int):
     household = _visible_household(household_id)
     return render_template("liaison/statement.html", household=household,
                            statement=statements.household_statement(db.session, household.id),
-                           channels=statements.CHANNEL_LABELS)
+                           channels=statements.CHANNEL_LABELS, public_form=PublicPageForm(),
+                           consents=services.consents(db.session, household))
 
 
 @bp.get("/households/<int:household_id>/statement.csv")
@@ -88,6 +88,36 @@ def household_statement_csv(household_id: int):
     body = statements.statement_csv(statements.household_statement(db.session, household.id))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=statement-{household.code}.csv"})
+
+
+# ---- the public page (opt-in, revocable) ------------------------------------------------------
+
+@bp.post("/households/<int:household_id>/public")
+@login_required
+def household_public(household_id: int):
+    """Give (action=open) or withdraw (action=close) consent to the public page."""
+    household = _visible_household(household_id)
+    form = PublicPageForm()
+    opening = request.form.get("action") == "open"
+    if not form.validate_on_submit():
+        flash(_("表单已过期，请重试"), "error")
+    else:
+        commit_or_flash(lambda: services.set_public(
+            db.session, current_user, household, opening, form.method.data or ""),
+            _("已开启公开页面") if opening else _("已关闭公开页面，原地址不再可用"))
+    return redirect(url_for("households.household_statement", household_id=household_id))
+
+
+@bp.get("/h/<token>")
+def public_page(token: str):
+    """A household's contributions for anyone to see, while it consents: its village, and for
+    each purchase the date, product, seller, channel and amount. No name, code, order number or
+    buyer."""
+    household = services.public_household(db.session, token)
+    rows = statements.statement_rows(db.session, household.id)
+    return render_template("households/public.html", household=household,
+                           rows=list(reversed(rows)), total=rows[-1].running_fen if rows else 0,
+                           channels=statements.CHANNEL_LABELS)
 
 
 # ---- liaison ----------------------------------------------------------------------------------
@@ -266,7 +296,7 @@ def office_index():
 
     return render_template(
         "office/index.html", roots=roots, summary=_summary(roots), households=rows,
-        flagged_lots=lots.flagged_lots(db.session, roots), yuan=fen_to_yuan_text,
+        flagged_lots=lots.flagged_lots(db.session, roots),
         pager=Pager(page, PER_PAGE, total), township=township, village=village,
         township_options=township_options, village_options=village_options,
         status_labels=HOUSEHOLD_STATUS_LABELS)

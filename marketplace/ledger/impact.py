@@ -23,6 +23,8 @@ class Reached:
     masked_name: str
     village: str  # county and below, e.g. 洞口县月溪镇洪溪村
     amount_fen: int
+    code: str = ""  # the household's code
+    public_token: str | None = None  # its public page, while it consents
 
 
 @dataclass
@@ -32,22 +34,26 @@ class OrderImpact:
 
 
 def _reached(session: Session, where) -> list[tuple]:
-    """(household id, head name, village code, village name path, amount) of the households
-    holding something from the orders `where` selects, most first."""
+    """(household id, head name, village code, village name path, household code, public
+    token, amount) of the households holding something from the orders `where` selects, most
+    first."""
     amount = func.sum(LedgerEntry.amount_fen)
     return [tuple(row) for row in session.execute(
-        select(Household.id, Household.head_name, Region.code, Region.name_path, amount)
+        select(Household.id, Household.head_name, Region.code, Region.name_path, Household.code,
+               Household.public_token, amount)
         .join(LedgerEntry, LedgerEntry.household_id == Household.id)
         .join(OrderLine, OrderLine.id == LedgerEntry.order_line_id)
         .join(Order, Order.id == OrderLine.order_id)
         .join(Region, Region.id == Household.village_id)
-        .where(where).group_by(Household.id, Household.head_name, Region.code, Region.name_path)
+        .where(where).group_by(Household.id, Household.head_name, Region.code, Region.name_path,
+                               Household.code, Household.public_token)
         .having(amount > 0).order_by(amount.desc(), Household.id))]
 
 
 def order_impact(session: Session, order: Order) -> OrderImpact:
-    reached = [Reached(hid, mask_name(name), short_place(path), int(amount))
-               for hid, name, _code, path, amount in _reached(session, Order.id == order.id)]
+    reached = [Reached(hid, mask_name(name), short_place(path), int(amount), code, token)
+               for hid, name, _village, path, code, token, amount
+               in _reached(session, Order.id == order.id)]
     return OrderImpact(sum(r.amount_fen for r in reached), reached)
 
 
@@ -75,7 +81,7 @@ def buyer_impact(session: Session, buyer_id: int) -> BuyerImpact:
         .join(Order, Order.id == OrderLine.order_id).where(Order.buyer_id == buyer_id)) or 0
     counties: dict[str, list[int]] = {}
     names = {}
-    for _hid, _name, code, path, amount in reached:
+    for _hid, _name, code, path, _code, _token, amount in reached:
         names.setdefault(code[:COUNTY], "".join(path.split("/")[1:3]))  # city and county
         entry = counties.setdefault(code[:COUNTY], [0, 0])
         entry[0] += 1

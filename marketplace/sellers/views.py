@@ -355,8 +355,7 @@ def supply_lots():
         "seller/lots.html", form=form, seller=seller, sellers=mine, takes_lots=takes_lots,
         products=products, lots=lots.seller_lots(db.session, seller) if takes_lots else [],
         remaining=lots.remaining_by_product(db.session, seller),
-        terms_form=LotTermsForm(), backed=lambda p: lots.is_lot_backed(seller, p.lot_backed),
-        yuan=fen_to_yuan_text), _status_or_400(form)
+        terms_form=LotTermsForm(), backed=lambda p: lots.is_lot_backed(seller, p.lot_backed)), _status_or_400(form)
 
 
 @bp.route("/lots/products/<int:product_id>", methods=["POST"])

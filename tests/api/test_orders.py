@@ -157,7 +157,8 @@ def test_impact_names_the_households_reached_for_the_buyer_only(api, app, make, 
     api.post(f"{URL}/{order_id}/payments", {"provider": "simulated"}, headers=buyer_headers)
     body = api.get(f"{URL}/{order_id}/impact", headers=buyer_headers).get_json()
     assert body["attributable"] == {"amount": 2000, "currency": "CNY"}
-    assert [(h["name"], h["amount"]["amount"]) for h in body["households"]] == [
+    assert [(h["display_name"], h["amount"]["amount"]) for h in body["households"]] == [
         ("李*英", 1500), ("王*国", 500)]
+    assert all(h["code"].startswith("HT") and h["village"] for h in body["households"])
     other = api.user_headers(Role.buyer)[1]
     assert_error(api.get(f"{URL}/{order_id}/impact", headers=other), 404, "not_found")

@@ -104,6 +104,52 @@ def test_a_signed_event_pays_once_however_often_it_comes(api, app, bought):
     assert status(app, order["id"]) == OrderStatus.paid and count(app, Payment) == 1
 
 
+def test_duplicate_webhooks_post_households_income_exactly_once(api, app, make, buyer_headers):
+    """The same signed event delivered 5 times in a row, then 6 times at once, then once more
+    under a new event id: one payment and each member's part of the line posted once."""
+    import threading
+
+    from marketplace.ledger import services as ledger
+    from marketplace.ledger.models import LedgerEntry
+    homes = [make.household(n=930 + i) for i in range(3)]
+    coop = make.seller(name="雪峰茶叶合作社", members=[])
+
+    def members(session):
+        from marketplace.sellers.models import CooperativeMember, Seller
+        session.get(Seller, coop.id).household_share_bp = 3000
+        for weight, home in enumerate(homes, start=1):
+            session.add(CooperativeMember(seller_id=coop.id, household_id=home.id,
+                                          weight=weight))
+    make(members)
+    product = make.product(coop, name="雪峰毛尖", price_fen=3333, stock=10)
+    order = api.post("/api/v1/orders", {"lines": [{"product_id": product.id, "quantity": 3}],
+                                        "address": ADDRESS, "idempotency_key": "stripe-ledger"},
+                     headers=buyer_headers).get_json()["orders"][0]
+    event = completed(order, event_id="evt_ledger")
+    for _ in range(5):
+        assert signed(api.client, event).status_code == 200
+    start, codes = threading.Barrier(6), []
+
+    def deliver():
+        with app.test_client() as client:
+            start.wait()
+            codes.append(signed(client, event).status_code)
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert codes == [200] * 6
+    assert signed(api.client, completed(order, event_id="evt_ledger_2")).status_code == 200
+    assert count(app, Payment) == 1
+    with app.app_context():
+        parts = db.session.execute(select(LedgerEntry.household_id, LedgerEntry.amount_fen)
+                                   .order_by(LedgerEntry.household_id)).all()
+        assert len(parts) == 3 and sum(a for _h, a in parts) == 9999 * 3000 // 10000
+        assert [a for _h, a in parts] == [500, 1000, 1499]  # weights 1:2:3, exact
+        assert ledger.verify(db.session).ok
+
+
 @pytest.mark.parametrize("kind", ["wrong secret", "stale", "tampered", "missing"])
 def test_bad_signatures_are_400_and_change_nothing(api, app, bought, kind):
     order = bought["order"]

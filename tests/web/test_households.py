@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Role, User
 from marketplace.extensions import db
 from marketplace.households.models import Household, HouseholdStatus
 from tests.fixtures.factories import make_user, region, valid_id_number
@@ -330,3 +330,66 @@ def test_a_households_statement_for_its_liaison_and_offices_only(client, make, m
     stranger.login("other@example.test")
     assert stranger.get(f"/households/{household_id}/statement").status_code == 404
     assert stranger.get(f"/households/{household_id}/statement.csv").status_code == 404
+
+
+def test_a_public_page_with_recorded_revocable_consent(client, make, make_client, app):
+    from marketplace.households.models import HouseholdConsent
+    from marketplace.orders import services as order_services
+    from marketplace.orders.services import AddressInput, LineInput
+    from tests.fixtures.factories import DELIVERY, make_household, make_product, make_seller
+
+    make.regions()
+    liaison = make.user(Role.liaison, login="liaison@example.test")
+    make.user(Role.buyer, login="buyer@example.test")
+
+    def world(session):
+        household = make_household(session, n=991, name="孙二娘", liaison=liaison)
+        seller = make_seller(session, name="洪溪茶油合作社", members=[(household, 1)])
+        seller.household_share_bp = 5000
+        product = make_product(session, seller, name="山茶油", price_fen=6000, stock=5)
+        buyer = session.scalar(select(User).where(User.email == "buyer@example.test"))
+        order, = order_services.checkout(session, buyer, [LineInput(product.id, 1)],
+                                         AddressInput(**DELIVERY), idempotency_key="pub-0001")
+        order_services.record_payment(session, order, provider="simulated", reference="p-1",
+                                      amount_fen=order.total_fen, currency="CNY")
+        return household.id, household.code, order.id, order.number
+
+    household_id, code, order_id, number = make(world)
+    url = f"/households/{household_id}/public"
+    client.login("liaison@example.test")
+    statement = client.get(f"/households/{household_id}/statement").get_data(as_text=True)
+    assert "记录同意并开启" in statement
+    resp = client.post_form(url, {"action": "open", "method": "  "}, follow_redirects=True)
+    assert "请填写户主同意的方式" in resp.get_data(as_text=True)
+    resp = client.post_form(url, {"action": "open", "method": "户主书面签字"},
+                            follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert "已开启公开页面" in page and "撤回同意，关闭公开页面" in page
+    with app.app_context():
+        token = db.session.get(Household, household_id).public_token
+    assert token and f"/h/{token}" in page
+
+    anyone = make_client()
+    public = anyone.get(f"/h/{token}")
+    html = public.get_data(as_text=True)
+    assert public.status_code == 200 and "山茶油" in html and "洪溪茶油合作社" in html
+    assert "¥30.00" in html and "洪溪村" in html
+    for personal in ("孙二娘", "孙*娘", code, number, "王小红"):
+        assert personal not in html
+    buyer = make_client()
+    buyer.login("buyer@example.test")
+    assert f"/h/{token}" in buyer.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert buyer.post_form(url, {"action": "close"}).status_code == 404  # not theirs
+
+    resp = client.post_form(url, {"action": "close"}, follow_redirects=True)
+    assert "已关闭公开页面" in resp.get_data(as_text=True)
+    assert anyone.get(f"/h/{token}").status_code == 404
+    assert f"/h/{token}" not in buyer.get(f"/orders/{order_id}").get_data(as_text=True)
+    client.post_form(url, {"action": "open", "method": "户主口头同意，村干部见证"})
+    with app.app_context():
+        again = db.session.get(Household, household_id).public_token
+        rows = db.session.execute(select(HouseholdConsent.public, HouseholdConsent.method)
+                                  .order_by(HouseholdConsent.id)).all()
+    assert again and again != token and anyone.get(f"/h/{again}").status_code == 200
+    assert [tuple(r) for r in rows] == [(True, "户主书面签字"), (False, "撤回同意"),
+                                        (True, "户主口头同意，村干部见证")]
