@@ -91,6 +91,25 @@ def test_fifo_uses_each_lot_up_before_the_next(remaining, quantity):
         assert not any(lot.id in by_lot for lot in later)
 
 
+@given(unit=st.integers(min_value=1, max_value=10**6), quantity=st.integers(1, 200),
+       share=st.integers(0, 10000),
+       remaining=st.lists(st.integers(min_value=0, max_value=60), max_size=8))
+def test_a_lot_backed_line_attributes_only_what_lots_cover_and_splits_it_exactly(
+        unit, quantity, share, remaining):
+    lots = [Lot(i, 500 + i % 4, r) for i, r in enumerate(remaining)]
+    draws = draw_fifo(lots, quantity)
+    weights = lot_weights(draws)
+    covered = sum(weights.values())
+    net = unit * quantity
+    amount = attributable_fen(net, share, covered, quantity)
+    assert amount == net * share * covered // (10000 * quantity)
+    assert amount <= attributable_fen(net, share)  # never more than a fully covered line
+    parts = split_among(amount, weights) if weights else {}
+    assert sum(parts.values()) == amount and set(parts) <= set(weights)
+    for household, part in parts.items():  # in proportion to the units drawn, within rounding
+        assert abs(part * covered - amount * weights[household]) < covered
+
+
 @settings(max_examples=300)
 @given(net=st.integers(min_value=0, max_value=10**8), share=st.integers(0, 10000),
        shipping=st.integers(min_value=0, max_value=10**5), weights=weights_st,
