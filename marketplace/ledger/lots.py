@@ -1,5 +1,6 @@
 """Supply lots (收购批次): what a cooperative or enterprise bought from which household for which
-product, and how sales draw on them.
+product, and how sales draw on them; and the attribution terms sellers set (the households'
+share of their sales and of each product, lots or not, the guaranteed minimum price).
 
 - A seller records a lot: household, quantity in the product's units, purchase price per unit,
   date. A lot bought below the product's guaranteed minimum purchase price (保底收购价) is
@@ -16,6 +17,8 @@ product, and how sales draw on them.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -180,16 +183,59 @@ def _flag(session: Session, seller: Seller, product: Product, household: Househo
     notices.notify(session, offices, text, "/office#lots")
 
 
-def set_product_terms(session: Session, actor: User, product: Product, *, lot_backed: bool,
-                      guaranteed_price) -> None:
-    """Whether a cooperative's product is attributed through lots, and its guaranteed minimum
-    purchase price per unit (yuan text or fen; empty for none)."""
+SHARE_RE = re.compile(r"^(\d{1,3})(?:\.(\d{1,2}))?$")
+
+
+def parse_share(value, field: str = "share", *, optional: bool = False) -> int | None:
+    """A households' share typed in percent ('30', '12.5', '100') as basis points, exactly (no
+    float); an int is taken as basis points already (the API). Empty: None when optional."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        bp = value
+    else:
+        text = unicodedata.normalize("NFKC", str(value or "")).strip().rstrip("%").strip()
+        if not text and optional:
+            return None
+        match = SHARE_RE.match(text)
+        if not match:
+            raise ValidationFailed("帮扶比例应为 0 到 100 之间的百分数，最多两位小数", field=field)
+        bp = int(match.group(1)) * 100 + int((match.group(2) or "").ljust(2, "0"))
+    if not 0 <= bp <= rules.SHARE_MAX_BP:
+        raise ValidationFailed("帮扶比例应为 0 到 100 之间的百分数，最多两位小数", field=field)
+    return bp
+
+
+def set_seller_share(session: Session, actor: User, seller: Seller, share) -> None:
+    """The households' share of the seller's sales (its products' default), in percent. Paid
+    lines keep the share they were posted with."""
+    policy.check_manage_seller(actor, seller)
+    seller.household_share_bp = parse_share(share, "share")
+    session.flush()
+
+
+def set_product_terms(session: Session, actor: User, product: Product, *, share="",
+                      lot_backed: bool = False, guaranteed_price="") -> None:
+    """A product's attribution terms: its households' share in percent (empty: its seller's),
+    whether it is attributed through supply lots (a cooperative's choice; an enterprise's always
+    are) and its guaranteed minimum purchase price per unit (yuan text or fen; empty for none).
+    Every problem is reported at once."""
     policy.check_manage_product(actor, product)
-    _check_lot_seller(actor, product.seller)
-    guarantee = _price(guaranteed_price, "guaranteed_price", optional=True)
-    if guarantee == 0:
-        guarantee = None
-    product.lot_backed = bool(lot_backed) or product.seller.kind == SellerKind.enterprise
+    seller = product.seller
+    values, errors = {}, {}
+    for field, check in {
+        "share": lambda: parse_share(share, "share", optional=True),
+        "guaranteed_price": lambda: _price(guaranteed_price, "guaranteed_price", optional=True),
+    }.items():
+        try:
+            values[field] = check()
+        except ValidationFailed as err:
+            errors[field] = [err.message]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    guarantee = values["guaranteed_price"] or None
+    if seller.kind not in LOT_SELLERS and (lot_backed or guarantee):
+        raise RuleBroken("只有农民专业合作社和带农企业登记收购批次")
+    product.household_share_bp = values["share"]
+    product.lot_backed = is_lot_backed(seller, bool(lot_backed))
     product.guaranteed_price_fen = guarantee
     session.flush()
 

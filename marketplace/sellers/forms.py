@@ -60,9 +60,14 @@ class LotForm(FlaskForm):
     purchased_on = StringField(_l("收购日期"), validators=[Length(max=10)])
 
 
-class LotTermsForm(FlaskForm):
+class ProductTermsForm(FlaskForm):
+    share = StringField(_l("帮扶比例（%）"), validators=[Length(max=8)])
     lot_backed = BooleanField(_l("按收购批次归属帮扶收入"))
     guaranteed_price = StringField(_l("保底收购价（元，每件）"), validators=[Length(max=20)])
+
+
+class SellerShareForm(FlaskForm):
+    share = StringField(_l("帮扶比例（%）"), validators=[Length(max=8)])
 
 
 # the fields of ProductForm that map onto catalog.services.ProductInput

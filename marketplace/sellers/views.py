@@ -29,9 +29,10 @@ from marketplace.sellers.forms import (
     PRODUCT_FIELDS,
     ApplyForm,
     LotForm,
-    LotTermsForm,
     MemberForm,
     ProductForm,
+    ProductTermsForm,
+    SellerShareForm,
 )
 from marketplace.sellers.models import SellerKind
 
@@ -353,24 +354,7 @@ def supply_lots():
             return redirect(url_for("seller.supply_lots", seller=seller.id))
     return render_template(
         "seller/lots.html", form=form, seller=seller, sellers=mine, takes_lots=takes_lots,
-        products=products, lots=lots.seller_lots(db.session, seller) if takes_lots else [],
-        remaining=lots.remaining_by_product(db.session, seller),
-        terms_form=LotTermsForm(), backed=lambda p: lots.is_lot_backed(seller, p.lot_backed)), _status_or_400(form)
-
-
-@bp.route("/lots/products/<int:product_id>", methods=["POST"])
-@roles_required(Role.seller_staff)
-def lot_terms(product_id: int):
-    product = catalog.get_managed(db.session, current_user, product_id)
-    form = LotTermsForm()
-    if form.validate_on_submit():
-        commit_or_flash(lambda: lots.set_product_terms(
-            db.session, current_user, product, lot_backed=form.lot_backed.data,
-            guaranteed_price=form.guaranteed_price.data), _("已保存商品的收购规则"),
-            reraise_access=True)
-    else:
-        flash(_("表单已过期，请重试"), "error")
-    return redirect(url_for("seller.supply_lots", seller=product.seller_id))
+        lots=lots.seller_lots(db.session, seller) if takes_lots else []), _status_or_400(form)
 
 
 @bp.route("/lots/<int:lot_id>/remove", methods=["POST"])
@@ -380,3 +364,46 @@ def lot_remove(lot_id: int):
     commit_or_flash(lambda: lots.remove_lot(db.session, current_user, seller, lot_id),
                     _("已删除该收购批次"), reraise_access=True)
     return redirect(url_for("seller.supply_lots", seller=seller.id))
+
+
+# ---- attribution rules: the households' share, lots, guaranteed price -------------------------
+
+@bp.get("/rules")
+@roles_required(Role.seller_staff)
+def rules():
+    mine, seller = console_seller()
+    return render_template(
+        "seller/rules.html", seller=seller, sellers=mine, share_form=SellerShareForm(),
+        terms_form=ProductTermsForm(), products=catalog.seller_products(db.session, seller, None),
+        remaining=lots.remaining_by_product(db.session, seller),
+        takes_lots=seller.kind in lots.LOT_SELLERS,
+        backed=lambda p: lots.is_lot_backed(seller, p.lot_backed))
+
+
+@bp.post("/rules/share")
+@roles_required(Role.seller_staff)
+def seller_share():
+    _mine, seller = console_seller()
+    form = SellerShareForm()
+    if form.validate_on_submit():
+        commit_or_flash(lambda: lots.set_seller_share(db.session, current_user, seller,
+                                                      form.share.data), _("已保存帮扶比例"),
+                        reraise_access=True)
+    else:
+        flash(_("表单已过期，请重试"), "error")
+    return redirect(url_for("seller.rules", seller=seller.id))
+
+
+@bp.post("/rules/products/<int:product_id>")
+@roles_required(Role.seller_staff)
+def product_terms(product_id: int):
+    product = catalog.get_managed(db.session, current_user, product_id)
+    form = ProductTermsForm()
+    if form.validate_on_submit():
+        commit_or_flash(lambda: lots.set_product_terms(
+            db.session, current_user, product, share=form.share.data,
+            lot_backed=form.lot_backed.data, guaranteed_price=form.guaranteed_price.data),
+            _("已保存商品的帮扶规则"), reraise_access=True)
+    else:
+        flash(_("表单已过期，请重试"), "error")
+    return redirect(url_for("seller.rules", seller=product.seller_id))

@@ -120,7 +120,7 @@ def test_a_cooperative_product_switched_to_lots_no_longer_goes_by_member_weight(
     coop.household_share_bp = 5000
     staff = make_user(session, "seller_staff", seller=coop)
     tea = make_product(session, coop, price_fen=1000)
-    lots.set_product_terms(session, staff, tea, lot_backed=True, guaranteed_price="")
+    lots.set_product_terms(session, staff, tea, share="", lot_backed=True, guaranteed_price="")
     lots.record_lot(session, staff, coop, LotInput(tea.id, grower.code, 9, "3", date.today()))
     session.commit()
     paid(session, make_user(session, "buyer"), [(tea, 2)], "lot-coop-1")
@@ -172,3 +172,31 @@ def test_concurrent_sales_never_draw_a_unit_twice(app, session, firm):
     assert sum(session.scalars(select(OrderLine.attributable_fen))) == 10 * 2000
     assert session.scalar(select(func.count()).select_from(LedgerEntry)) == 5  # 2 units each
     assert ledger.verify(session).ok
+
+
+@pytest.mark.parametrize(("typed", "bp"), [("30", 3000), ("12.5", 1250), ("０.０１", 1),
+                                            ("100%", 10000), (" 7.25 ", 725), (4321, 4321)])
+def test_shares_are_typed_in_percent_and_kept_in_basis_points(typed, bp):
+    assert lots.parse_share(typed) == bp
+
+
+@pytest.mark.parametrize("typed", ["", "-1", "100.01", "1.234", "abc", "1e2", 10001])
+def test_bad_shares_are_refused(typed):
+    with pytest.raises(ValidationFailed):
+        lots.parse_share(typed)
+
+
+def test_a_products_share_wins_and_household_shops_take_no_lot_terms(session, firm):
+    hh = firm["households"][0]
+    lots.set_product_terms(session, firm["staff"], firm["oil"], share="50")
+    lot(session, firm, hh, 5, date.today())
+    paid(session, firm["buyer"], [(firm["oil"], 1)], "lot-share-1")
+    assert by_household(session) == {hh.id: 5000}
+    assert firm["oil"].lot_backed  # an enterprise's products always are
+    shop = make_seller(session, kind=SellerKind.household_shop, household=hh)
+    owner = make_user(session, "seller_staff", seller=shop)
+    eggs = make_product(session, shop)
+    with pytest.raises(RuleBroken):
+        lots.set_product_terms(session, owner, eggs, guaranteed_price="3")
+    lots.set_seller_share(session, owner, shop, "100")
+    assert shop.household_share_bp == 10000

@@ -46,18 +46,20 @@ def lot_form(coop, **kw) -> dict:
 
 def test_a_cooperative_records_lots_and_sets_the_rule(app, client, coop):
     page = text(client.get("/seller/lots"))
-    assert "登记收购批次" in page and "古楼云雾茶" in page and "按成员户权重" in page
-    resp = client.post_form(f"/seller/lots/products/{coop.tea.id}",
-                            {"lot_backed": "y", "guaranteed_price": "16"})
+    assert "登记收购批次" in page and "古楼云雾茶" in page
+    assert "按成员户权重" in text(client.get("/seller/rules"))
+    resp = client.post_form(f"/seller/rules/products/{coop.tea.id}",
+                            {"share": "12.5", "lot_backed": "y", "guaranteed_price": "16"})
     assert resp.status_code == 302
     with app.app_context():
         tea = db.session.get(Product, coop.tea.id)
-        assert (tea.lot_backed, tea.guaranteed_price_fen) == (True, 1600)
+        assert (tea.household_share_bp, tea.lot_backed, tea.guaranteed_price_fen) == (
+            1250, True, 1600)
     resp = client.post_form("/seller/lots", lot_form(coop), follow_redirects=True)
     html = text(resp)
     assert resp.status_code == 200 and "收购价低于保底收购价" in html
     assert "低于保底价 ¥16.00" in html and "张*明" in html and "张三明" not in html
-    assert "0 / 20" in html and "按收购批次" in html
+    assert "0 / 20" in html and "按收购批次" in text(client.get("/seller/rules"))
     notices = text(client.get("/notifications"))
     assert "收购批次低于保底收购价" in notices
 
@@ -81,7 +83,7 @@ def test_the_flag_reaches_the_offices_over_the_household_only(app, client, make,
                              region_obj=region(s, "430525")))
     make(lambda s: make_user(s, Role.office, login="xupu@example.test",
                              region_obj=region(s, "431224")))
-    client.post_form(f"/seller/lots/products/{coop.tea.id}", {"guaranteed_price": "16"})
+    client.post_form(f"/seller/rules/products/{coop.tea.id}", {"guaranteed_price": "16"})
     client.post_form("/seller/lots", lot_form(coop, unit_price="12"))
     client.logout()
     client.login("dongkou@example.test")
@@ -118,3 +120,20 @@ def test_a_household_shop_has_no_lots(app, client, make):
     assert "只有农民专业合作社和带农企业登记收购批次" in html
     assert client.post_form("/seller/lots", {"product_id": "1"}).status_code == 200
     assert n_lots(app) == 0
+
+
+def test_the_sellers_share_and_a_products_own_share_are_set_in_percent(app, client, coop):
+    from marketplace.sellers.models import Seller
+    resp = client.post_form("/seller/rules/share", {"share": "30"}, follow_redirects=True)
+    assert "已保存帮扶比例" in text(resp)
+    resp = client.post_form("/seller/rules/share", {"share": "101"}, follow_redirects=True)
+    assert "帮扶比例应为 0 到 100 之间的百分数" in text(resp)
+    resp = client.post_form(f"/seller/rules/products/{coop.tea.id}",
+                            {"share": "abc", "guaranteed_price": "-1"}, follow_redirects=True)
+    assert "帮扶比例应为 0 到 100 之间的百分数" in text(resp)
+    with app.app_context():
+        assert db.session.get(Seller, coop.seller.id).household_share_bp == 3000
+        tea = db.session.get(Product, coop.tea.id)
+        assert (tea.household_share_bp, tea.guaranteed_price_fen) == (None, None)
+    page = text(client.get("/seller/rules"))
+    assert 'value="30.00"' in page and "默认 30.00" in page
