@@ -15,9 +15,11 @@ lot covers attribute nothing.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import BigInteger, any_, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -33,10 +35,18 @@ PRODUCTS = Product.__table__
 LINES = OrderLine.__table__
 MEMBER_WEIGHTS = select(MEMBERS.c.household_id, MEMBERS.c.weight).where(
     MEMBERS.c.seller_id == bindparam("seller_id"))
-PRODUCT_TERMS = select(PRODUCTS.c.id, PRODUCTS.c.household_share_bp, PRODUCTS.c.lot_backed).where(
-    PRODUCTS.c.id.in_(bindparam("ids", expanding=True)))
+_TERMS = select(PRODUCTS.c.id, PRODUCTS.c.household_share_bp, PRODUCTS.c.lot_backed)
+PRODUCT_TERMS = _TERMS.where(PRODUCTS.c.id.in_(bindparam("ids", expanding=True)))
+# PostgreSQL: one array parameter keeps the statement the same whatever the number of lines (an
+# expanding IN is rebuilt per call and defeats the driver's prepared statements)
+PG_PRODUCT_TERMS = _TERMS.where(PRODUCTS.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
 SET_ATTRIBUTION = (update(LINES).where(LINES.c.id == bindparam("line"))
                    .values(share_bp=bindparam("bp"), attributable_fen=bindparam("fen")))
+# PostgreSQL: every line of the order in one statement (an executemany is a round trip per line)
+PG_SET_ATTRIBUTION = text(
+    "UPDATE order_lines AS l SET share_bp = a.bp, attributable_fen = a.fen "
+    "FROM json_to_recordset(CAST(:rows AS JSON)) AS a(line BIGINT, bp INTEGER, fen BIGINT) "
+    "WHERE l.id = a.line")
 HELD = (select(ENTRIES.c.order_line_id, ENTRIES.c.household_id, func.sum(ENTRIES.c.amount_fen))
         .where(ENTRIES.c.order_line_id.in_(bindparam("lines", expanding=True)))
         .group_by(ENTRIES.c.order_line_id, ENTRIES.c.household_id))
@@ -58,8 +68,10 @@ def post_sale(session: Session, order: Order, now: datetime) -> list[rules.Chain
     households by weight. A line with no beneficiaries at all stays unattributed."""
     seller = order.seller
     conn = session.connection()
+    pg = conn.dialect.name == "postgresql"
     terms = {pid: (bp, backed) for pid, bp, backed in conn.execute(
-        PRODUCT_TERMS, {"ids": [line.product_id for line in order.lines]})}
+        PG_PRODUCT_TERMS if pg else PRODUCT_TERMS,
+        {"ids": [line.product_id for line in order.lines]})}
     by_lots = [line for line in order.lines
                if lots.is_lot_backed(seller, terms.get(line.product_id, (None, False))[1])]
     draws = lots.draw(session, [(line.id, line.product_id, line.quantity) for line in by_lots])
@@ -83,7 +95,9 @@ def post_sale(session: Session, order: Order, now: datetime) -> list[rules.Chain
         if amount:
             entries += [NewEntry(household, line.id, part)
                         for household, part in rules.split_among(amount, among).items()]
-    if attributions:
+    if attributions and pg:
+        conn.execute(PG_SET_ATTRIBUTION, {"rows": json.dumps(attributions)})
+    elif attributions:
         conn.execute(SET_ATTRIBUTION, attributions)
     return services.append(session, entries, now=now)
 
