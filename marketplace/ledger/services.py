@@ -14,6 +14,8 @@ ledger's total is what the paid and refunded lines imply).
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -156,13 +158,12 @@ def _raw_chain(session: Session,
     if conn.dialect.name == "postgresql":
         cursor = driver.cursor(name="ledger_verify")
         cursor.execute(CHAIN_SQL.format(moment=PG_MOMENT))
-        moment = str
-    else:
-        cursor = driver.cursor()
-        cursor.execute(CHAIN_SQL.format(moment="created_at"))
+        return _read_ahead(cursor, batch), str
+    cursor = driver.cursor()
+    cursor.execute(CHAIN_SQL.format(moment="created_at"))
 
-        def moment(raw: str) -> str:
-            return raw.replace(" ", "T", 1) + "+00:00"
+    def moment(raw: str) -> str:
+        return raw.replace(" ", "T", 1) + "+00:00"
 
     def chunks() -> Iterator[list[tuple]]:
         try:
@@ -171,6 +172,45 @@ def _raw_chain(session: Session,
         finally:
             cursor.close()
     return chunks(), moment
+
+
+def _read_ahead(cursor, batch: int, depth: int = 3) -> Iterator[list[tuple]]:
+    """The cursor's batches, fetched by a thread of their own up to `depth` batches ahead: the
+    server produces the next batch (and the driver waits for it, without the GIL) while this
+    thread checks the last one. Only the reader uses the connection until the batches end or
+    the caller stops early (then the reader is stopped and joined before the cursor closes)."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                chunk = cursor.fetchmany(batch)
+                ready.put(chunk)
+                if not chunk:
+                    return
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            ready.put(exc)
+
+    reader = threading.Thread(target=read, name="ledger-verify-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            chunk = ready.get()
+            if isinstance(chunk, Exception):
+                raise chunk
+            if not chunk:
+                return
+            yield chunk
+    finally:
+        stop.set()
+        while reader.is_alive():  # let a reader blocked on a full queue finish its put
+            try:
+                ready.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        reader.join()
+        cursor.close()
 
 
 def _chunk_holds(chunk: list[tuple], before: int, prev: str, moment) -> bool:

@@ -110,6 +110,19 @@ def test_a_changed_amount_is_named(session, world, app):
     assert result.exit_code == 1 and "第 2 条" in result.output
 
 
+def test_an_early_break_stops_reading_ahead_in_small_batches(session, world):
+    """Batches of 2 from 30 entries: the break is found while the reader (PostgreSQL) is still
+    batches ahead; it is stopped, and the session goes on working."""
+    post(session, world, list(range(100, 130)))
+    without_triggers(session, "UPDATE ledger_entries SET amount_fen = 1 WHERE seq = 5")
+    for _ in range(3):
+        verdict = services.verify(session, batch=2)
+        assert (verdict.ok, verdict.seq, verdict.entries) == (False, 5, 4)
+    session.rollback()
+    assert services.entry_count(session) == 30
+    assert services.verify(session, batch=7, lines=False).seq == 5
+
+
 def test_a_deleted_entry_is_named(session, world):
     post(session, world, [500, 300, 200, 100])
     without_triggers(session, "DELETE FROM ledger_entries WHERE seq = 3")
