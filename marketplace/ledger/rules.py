@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from marketplace.core.i18n import Msg
 from marketplace.core.money import split_largest_remainder
 
 SHARE_MAX_BP = 10_000
@@ -167,16 +168,17 @@ def make_entry(prev_seq: int, prev_hash: str, household_id: int, order_line_id: 
 def entry_problem(entry: ChainEntry, expected_seq: int, expected_prev: str) -> str | None:
     """Why `entry` does not fit where the chain expects it (None if it does)."""
     if entry.seq != expected_seq:
-        return f"sequence {entry.seq} where {expected_seq} was expected (missing or moved)"
+        return Msg("编号为 %(seq)s，此处应为 %(expected)s（有记录缺失或被移动）", seq=entry.seq,
+                   expected=expected_seq)
     if entry.prev_hash != expected_prev:
-        return "previous hash does not match the entry before it"
+        return Msg("所记前一条的哈希与前一条记录不符")
     if entry.kind not in KINDS or (entry.amount_fen > 0) != (entry.kind == SALE) \
             or entry.amount_fen == 0:
-        return f"kind {entry.kind!r} does not fit the amount {entry.amount_fen}"
+        return Msg("类型 %(kind)s 与金额 %(amount)s 不符", kind=entry.kind, amount=entry.amount_fen)
     content = canonical(entry.seq, entry.household_id, entry.order_line_id, entry.amount_fen,
                         entry.kind, entry.created_at)
     if chain_hash(entry.prev_hash, content) != entry.hash:
-        return "content does not match its hash (changed after it was written)"
+        return Msg("内容与其哈希不符（写入后被改动）")
     return None
 
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc
 from marketplace.ledger import rules
 from marketplace.ledger.models import LedgerEntry, LedgerHead
@@ -235,7 +236,7 @@ def _first_bad(chunk: list[tuple], before: int, prev: str, moment) -> Verdict:
         if problem:
             return Verdict(count - 1, problem, seq)
         prev = stored
-    return Verdict(before, "a batch does not hold but no entry in it fails", None)
+    return Verdict(before, Msg("一批记录未通过核对，却找不到出错的一条"), None)
 
 
 def verify(session: Session, *, batch: int = 20_000, lines: bool = True,
@@ -268,12 +269,11 @@ def verify(session: Session, *, batch: int = 20_000, lines: bool = True,
     head = session.connection().execute(select(HEAD.c.last_seq, HEAD.c.last_hash)
                                         .where(HEAD.c.id == 1)).first()
     if head is not None and (head.last_seq, head.last_hash) != (count, expected_prev):
-        return Verdict(count, "the head row does not name the last entry (entries removed from "
-                       "the end, or the head changed)",
+        return Verdict(count, Msg("台账头与最后一条记录不符（末尾的记录被删除，或台账头被改动）"),
                        count + 1 if head.last_seq > count else None)
     if below is not None:
-        return Verdict(count, f"household {below[1]} gave back more than it was given for "
-                       f"order line {below[2]}", below[0])
+        return Verdict(count, Msg("帮扶对象 %(household)s 在订单行 %(line)s 上冲回的多于所得",
+                                  household=below[1], line=below[2]), below[0])
     return (lines and _lines_problem(session, per_line, count)) or Verdict(count)
 
 
@@ -285,11 +285,12 @@ def _lines_problem(session: Session, lines: dict[int, list[int]], count: int) ->
         given, taken, last = lines.pop(line_id, (0, 0, None))
         implied = attributable * refunded // paid if paid else 0
         if given != attributable or taken != implied:
-            return Verdict(count, f"order line {line_id}: parts {given} and reversals {taken}, "
-                           f"where its attribution implies {attributable} and {implied}", last)
+            return Verdict(count, Msg("订单行 %(line)s：记入 %(given)s 分、冲回 %(taken)s 分，按其归属"
+                                      "应为 %(attributable)s 分和 %(implied)s 分", line=line_id,
+                                      given=given, taken=taken, attributable=attributable,
+                                      implied=implied), last)
     for line_id, (_given, _taken, last) in sorted(lines.items(), key=lambda kv: kv[1][2]):
-        return Verdict(count, f"entries for order line {line_id}, which was never attributed",
-                       last)
+        return Verdict(count, Msg("订单行 %(line)s 从未归属，却有台账记录", line=line_id), last)
     return None
 
 

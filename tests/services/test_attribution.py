@@ -147,7 +147,7 @@ def test_verify_checks_what_the_lines_imply(session, coop, app):
     session.commit()  # a well-chained entry that no payment or refund implies
     verdict = ledger.verify(session)
     assert (verdict.ok, verdict.seq) == (False, extra.seq)
-    assert f"order line {line.id}" in verdict.problem
+    assert f"订单行 {line.id}" in verdict.problem
     result = app.test_cli_runner().invoke(args=["ledger", "verify"])
     assert result.exit_code == 1 and f"第 {extra.seq} 条" in result.output
 

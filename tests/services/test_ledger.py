@@ -105,7 +105,7 @@ def test_a_changed_amount_is_named(session, world, app):
     without_triggers(session, "UPDATE ledger_entries SET amount_fen = 301 WHERE seq = 2")
     verdict = services.verify(session)
     assert (verdict.ok, verdict.seq, verdict.entries) == (False, 2, 1)
-    assert "hash" in verdict.problem
+    assert "哈希" in verdict.problem
     result = app.test_cli_runner().invoke(args=["ledger", "verify"])
     assert result.exit_code == 1 and "第 2 条" in result.output
 
@@ -127,14 +127,14 @@ def test_a_deleted_entry_is_named(session, world):
     post(session, world, [500, 300, 200, 100])
     without_triggers(session, "DELETE FROM ledger_entries WHERE seq = 3")
     verdict = services.verify(session)
-    assert (verdict.ok, verdict.seq) == (False, 4) and "sequence" in verdict.problem
+    assert (verdict.ok, verdict.seq) == (False, 4) and "编号为 4，此处应为 3" in verdict.problem
 
 
 def test_the_last_entry_deleted_is_found_by_the_head(session, world):
     post(session, world, [500, 300])
     without_triggers(session, "DELETE FROM ledger_entries WHERE seq = 2")
     verdict = services.verify(session)
-    assert (verdict.ok, verdict.seq) == (False, 2) and "head" in verdict.problem
+    assert (verdict.ok, verdict.seq) == (False, 2) and "台账头" in verdict.problem
 
 
 def test_two_entries_reordered_are_named(session, world):
@@ -150,13 +150,13 @@ def test_more_given_back_than_given_is_named(session, world):
     # the second household gets 300 on the second line (entry 2) and gives 400 back (entry 8)
     post(session, world, [500, 300, 200, 100, 50, 60, 70, -400])
     verdict = services.verify(session)
-    assert (verdict.ok, verdict.seq) == (False, 8) and "more than" in verdict.problem
+    assert (verdict.ok, verdict.seq) == (False, 8) and "冲回的多于所得" in verdict.problem
 
 
 def test_entries_no_order_line_implies_are_named(session, world):
     post(session, world, [500, 300])  # lines that were never attributed
     verdict = services.verify(session)
-    assert (verdict.ok, verdict.seq) == (False, 1) and "never attributed" in verdict.problem
+    assert (verdict.ok, verdict.seq) == (False, 1) and "从未归属" in verdict.problem
 
 
 def test_concurrent_appends_make_one_gap_free_chain(app, session, world):

@@ -194,7 +194,7 @@ def test_a_deleted_entry_is_found_where_it_was(amounts, data):
     i = data.draw(st.integers(min_value=0, max_value=len(chain) - 2))
     del chain[i]
     position, reason = first_break(chain)
-    assert position == i + 1 and "sequence" in reason
+    assert position == i + 1 and "有记录缺失或被移动" in reason
 
 
 @given(amounts_st, st.data())
@@ -211,9 +211,9 @@ def test_a_rehashed_edit_still_breaks_the_next_link_and_kinds_must_fit_amounts()
     forged = make_entry(1, chain[0].hash, chain[1].household_id, chain[1].order_line_id, 999, SALE,
                         chain[1].created_at)  # an edit with a fresh hash of its own
     assert first_break([chain[0], forged, chain[2]]) == (
-        3, "previous hash does not match the entry before it")
+        3, "所记前一条的哈希与前一条记录不符")
     wrong_kind = make_entry(0, GENESIS_HASH, 1, 1, 100, REVERSAL, T0)
-    assert "kind" in first_break([wrong_kind])[1]
+    assert "类型" in first_break([wrong_kind])[1]
 
 
 @given(amounts_st)
