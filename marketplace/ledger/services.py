@@ -246,22 +246,25 @@ def verify(session: Session, *, batch: int = 20_000, lines: bool = True,
     (for chains written by hand, as in tests)."""
     chunks, moment = _raw_chain(session, batch)
     expected_prev, count = rules.GENESIS_HASH, 0
-    totals: dict[int, int] = {}  # (line, household) -> running total
-    below = None  # the first entry that takes a household below zero on a line
-    per_line: dict[int, list[int]] = {}  # line -> [given, taken back, last entry]
+    totals: dict[tuple[int, int], int] = {}  # (line, household) -> running total
+    below = None  # (seq, household, line) of the first entry taking a household below zero
+    given: dict[int, int] = {}  # line -> what its sales gave
+    taken: dict[int, int] = {}  # line -> what its reversals took back (> 0)
+    last: dict[int, int] = {}  # line -> its last entry
+    total_of, given_of = totals.get, given.get
     for chunk in chunks:
         if not _chunk_holds(chunk, count, expected_prev, moment):
             return _first_bad(chunk, count, expected_prev, moment)
-        for row in chunk:
-            key = row[2] << 32 | row[1]
-            total = totals[key] = totals.get(key, 0) + row[3]
-            if total < 0 and below is None:
-                below = row
-            sums = per_line.get(row[2])
-            if sums is None:
-                sums = per_line[row[2]] = [0, 0, 0]
-            sums[0 if row[3] > 0 else 1] += abs(row[3])
-            sums[2] = row[0]
+        last.update({row[2]: row[0] for row in chunk})
+        for seq, household, line, amount, _kind, _at, _prev, _hash in chunk:
+            key = (line, household)
+            total = totals[key] = total_of(key, 0) + amount
+            if amount > 0:
+                given[line] = given_of(line, 0) + amount
+            else:
+                taken[line] = taken.get(line, 0) - amount
+                if total < 0 and below is None:
+                    below = (seq, household, line)
         count += len(chunk)
         expected_prev = chunk[-1][7]
         if progress:
@@ -274,23 +277,25 @@ def verify(session: Session, *, batch: int = 20_000, lines: bool = True,
     if below is not None:
         return Verdict(count, Msg("帮扶对象 %(household)s 在订单行 %(line)s 上冲回的多于所得",
                                   household=below[1], line=below[2]), below[0])
-    return (lines and _lines_problem(session, per_line, count)) or Verdict(count)
+    return (lines and _lines_problem(session, given, taken, last, count)) or Verdict(count)
 
 
-def _lines_problem(session: Session, lines: dict[int, list[int]], count: int) -> Verdict | None:
+def _lines_problem(session: Session, given: dict[int, int], taken: dict[int, int],
+                   last: dict[int, int], count: int) -> Verdict | None:
     """Each attributed line's parts sum to its attributable amount, and its reversals to
     floor(attributable x refunded / paid) of its order: the ledger's total is what the paid
     and refunded lines imply. Names a failing line's last entry."""
     for line_id, attributable, paid, refunded in session.connection().execute(ATTRIBUTED):
-        given, taken, last = lines.pop(line_id, (0, 0, None))
         implied = attributable * refunded // paid if paid else 0
-        if given != attributable or taken != implied:
+        if given.get(line_id, 0) != attributable or taken.get(line_id, 0) != implied:
             return Verdict(count, Msg("订单行 %(line)s：记入 %(given)s 分、冲回 %(taken)s 分，按其归属"
                                       "应为 %(attributable)s 分和 %(implied)s 分", line=line_id,
-                                      given=given, taken=taken, attributable=attributable,
-                                      implied=implied), last)
-    for line_id, (_given, _taken, last) in sorted(lines.items(), key=lambda kv: kv[1][2]):
-        return Verdict(count, Msg("订单行 %(line)s 从未归属，却有台账记录", line=line_id), last)
+                                      given=given.get(line_id, 0), taken=taken.get(line_id, 0),
+                                      attributable=attributable, implied=implied),
+                           last.get(line_id))
+        last.pop(line_id, None)
+    for line_id, seq in sorted(last.items(), key=lambda kv: kv[1]):
+        return Verdict(count, Msg("订单行 %(line)s 从未归属，却有台账记录", line=line_id), seq)
     return None
 
 
