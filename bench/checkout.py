@@ -8,7 +8,9 @@ For each engine (SQLite, and PostgreSQL in a scratch database of its own):
 1. Builds a fresh database through the migrations (`flask db upgrade`) and the demo data
    (`flask seed demo`), with MARKETPLACE_MODE=demo and MARKETPLACE_SEARCH_SYNC=off (no search
    indexing after the requests), then adds in-process (bench/checkout_fixtures.py) N buyers with
-   a known password and the benchmark's products of a verified demo seller that has staff.
+   a known password and the benchmark's products of a verified demo seller that has staff
+   (an enterprise: the products are lot-backed, with supply lots covering their stock, so every
+   payment also draws on a lot and posts the households' income to the ledger).
 2. Serves it with gunicorn (2 sync workers by default) on 127.0.0.1 and a free port, takes a
    bearer token per buyer (POST /api/v1/auth/token), and runs C client threads (one buyer each,
    http.client): POST /api/v1/orders (one unit of a product, an address, a fresh idempotency
@@ -20,9 +22,10 @@ For each engine (SQLite, and PostgreSQL in a scratch database of its own):
    each product, sold units (lines of orders not cancelled) = initial - remaining stock,
    remaining >= 0 and sold <= initial. The oversell count is the units sold beyond the stock.
 4. Floor: with the server stopped, the same rows one paid order writes (stock UPDATE, checkout,
-   order, line, two events, payment, notifications, search outbox row) are inserted --orders
-   times with plain SQLAlchemy Core on the app's tables and engine, one transaction per order,
-   from one thread. Prints orders/s and the ratio HTTP paid orders/s / floor orders/s.
+   order, line, two events, payment, notifications, search outbox row, the lot draw and the
+   ledger entry with its head) are inserted --orders times with plain SQLAlchemy Core on the
+   app's tables and engine, one transaction per order, from one thread. Prints orders/s and the
+   ratio HTTP paid orders/s / floor orders/s. Then `ledger verify` over every entry of the run.
 
 A RESULTS block on stdout ends the run (with the CPU used during the load phase by the workers,
 the PostgreSQL backends, the clients and other processes); progress goes to stderr. The target
@@ -625,6 +628,7 @@ class EngineResult:
     seconds: float = 0.0
     loadavg: float = 0.0  # 1-minute load average before the load phase
     cpu: str = ""  # who used the CPU during the load phase
+    ledger: str = ""  # `ledger verify` over every entry the run posted
 
     @property
     def oversell(self) -> int:
@@ -728,6 +732,12 @@ def run_engine(engine: str, url: str, workdir: Path, args, pg: PgScratch | None)
         result.floor = cf.floor(db.engine, fx, fx.products["floor"][0], args.orders,
                                 region_code=ADDRESS["region_code"], progress=log)
     log(f"  floor: {result.floor.rate:.1f} orders/s")
+    with in_app(env) as (_app, db):
+        from marketplace.ledger import services as ledger
+        verdict = ledger.verify(db.session)
+        result.ledger = (f"{verdict.entries} entries verified" if verdict.ok else
+                         f"BROKEN at entry {verdict.seq}: {verdict.problem}")
+    log(f"  ledger: {result.ledger}")
     missed = engine == "pg" and result.load.rate < TARGET_PG
     if args.profile or (args.profile is None and missed):
         profile_in_process(env, fx, fx.products["profile"][0])
@@ -773,6 +783,7 @@ def report(results: list[EngineResult], args) -> None:
         out.append(f"  floor orders/s         : {r.floor.rate:.1f}  ({r.floor.orders} orders in "
                    f"{r.floor.seconds:.1f} s, one thread, plain inserts)")
         out.append(f"  ratio HTTP/floor       : {r.ratio:.2f}")
+        out.append(f"  households' ledger     : {r.ledger}")
         rows_http = ", ".join(f"{k} {v:g}" for k, v in r.http_rows.items())
         rows_floor = ", ".join(f"{k} {v:g}" for k, v in r.floor.rows_per_order.items())
         out.append(f"  rows per paid order    : HTTP {rows_http}")

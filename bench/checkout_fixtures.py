@@ -1,10 +1,14 @@
 """Data and database work for bench/checkout.py, run inside an app context of the bench database.
 
 - `make_fixtures`: buyers with a known password and the benchmark's own products (listed, of a
-  verified demo seller that has staff, so that a payment also notifies the seller's staff).
+  verified demo seller that has staff, so that a payment also notifies the seller's staff). The
+  products are lot-backed with supply lots from three households covering their whole stock,
+  so that every paid order also draws on a lot and posts the households' income to the ledger
+  (the demo seller is an enterprise; share 1500 bp).
 - `table_counts`: rows per table, to see what one paid order writes.
 - `floor`: the rows one paid order leaves behind, written with plain SQLAlchemy Core inserts on
-  the app's tables (no HTTP, no services, no ORM unit of work), one transaction per order.
+  the app's tables (no HTTP, no services, no ORM unit of work), one transaction per order: the
+  order's rows, and the lot draw and ledger entry of its households' income.
 - `stock_check`: sold units against the stock a product started with (the oversell check).
 """
 from __future__ import annotations
@@ -13,13 +17,17 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import func, insert, select, update
 
 from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.accounts.services import hash_password
 from marketplace.catalog.models import Category, Product, ProductStatus
-from marketplace.core.time import now_utc
+from marketplace.core.time import now_utc, today_china
+from marketplace.households.models import Household
+from marketplace.ledger import rules
+from marketplace.ledger.models import LedgerEntry, LedgerHead, LotDraw, SupplyLot
 from marketplace.orders.models import (
     Channel,
     Checkout,
@@ -41,7 +49,9 @@ BUYER_LOGIN = "bench.buyer{}@bench.test"
 PRICE_FEN = 1000
 
 # the tables a paid order writes to (the floor writes the same ones)
-ORDER_TABLES = (Checkout, Order, OrderLine, OrderEvent, Payment, Notification, SearchOutbox)
+ORDER_TABLES = (Checkout, Order, OrderLine, OrderEvent, Payment, Notification, SearchOutbox,
+                LotDraw, LedgerEntry)
+LOT_HOUSEHOLDS = 3  # each product's stock is covered by lots from this many households
 
 
 @dataclass
@@ -73,6 +83,10 @@ def make_fixtures(session, *, buyers: int, products: dict[str, list[int]]) -> Fi
     staff = list(session.scalars(select(RoleGrant.user_id).where(
         RoleGrant.role == Role.seller_staff, RoleGrant.seller_id == seller.id)))
 
+    households = list(session.scalars(select(Household.id).order_by(Household.id)
+                                      .limit(LOT_HOUSEHOLDS)))
+    if len(households) < LOT_HOUSEHOLDS:
+        raise RuntimeError("too few households in the database: did `flask seed demo` run?")
     digest = hash_password(PASSWORD)  # one scrypt hash for all of them
     users = []
     for i in range(buyers):
@@ -93,13 +107,30 @@ def make_fixtures(session, *, buyers: int, products: dict[str, list[int]]) -> Fi
                               category_id=category.id, origin_id=seller.region_id,
                               name=f"压测商品 {role} {i}", spec="1件", description="",
                               price_fen=PRICE_FEN, stock=stock, status=ProductStatus.listed,
-                              listed_at=now)
+                              listed_at=now, lot_backed=True)
             session.add(product)
             made.append(product)
         session.flush()
+        for product, stock in zip(made, stocks, strict=True):
+            _lots(session, seller, product, stock, households, now)
         out.products[role] = [p.id for p in made]
         out.stock.update({p.id: s for p, s in zip(made, stocks, strict=True)})
     return out
+
+
+def _lots(session, seller: Seller, product: Product, stock: int, households: list[int],
+          now) -> None:
+    """Lots from `households` (oldest first) that together hold the product's whole stock."""
+    parts = [stock // len(households)] * len(households)
+    parts[0] += stock - sum(parts)
+    for i, (household, quantity) in enumerate(zip(households, parts, strict=True)):
+        if quantity:
+            session.add(SupplyLot(
+                seller_id=seller.id, product_id=product.id, household_id=household,
+                quantity=quantity, remaining=quantity, unit_price_fen=PRICE_FEN * 2 // 5,
+                purchased_on=today_china() - timedelta(days=len(households) - i),
+                below_guarantee=False, created_at=now))
+    session.flush()
 
 
 def region_exists(session, code: str) -> bool:
@@ -138,9 +169,13 @@ def floor(engine, fx: Fixtures, product_id: int, count: int, *, region_code: str
     t_checkout, t_order, t_line = Checkout.__table__, Order.__table__, OrderLine.__table__
     t_event, t_payment = OrderEvent.__table__, Payment.__table__
     t_note, t_outbox, t_product = Notification.__table__, SearchOutbox.__table__, Product.__table__
+    t_lot, t_draw, t_entry = SupplyLot.__table__, LotDraw.__table__, LedgerEntry.__table__
+    t_head = LedgerHead.__table__
     with engine.connect() as conn:
-        seller = conn.execute(select(Seller.shipping_fee_fen, Seller.free_shipping_from_fen)
+        seller = conn.execute(select(Seller.shipping_fee_fen, Seller.free_shipping_from_fen,
+                                     Seller.household_share_bp)
                               .where(Seller.id == fx.seller_id)).one()
+        attributable = rules.attributable_fen(PRICE_FEN, seller.household_share_bp)
         region = conn.execute(select(Region.id, Region.name_path)
                               .where(Region.code == region_code)).one()
         name = conn.execute(select(Product.name).where(Product.id == product_id)).scalar_one()
@@ -174,9 +209,30 @@ def floor(engine, fx: Fixtures, product_id: int, count: int, *, region_code: str
                     recipient="王小红", mobile="13912345678", region_id=region.id,
                     region_names=region.name_path.replace("/", ""), address_detail="卢峰镇建设路8号",
                     created_at=now, updated_at=now)).inserted_primary_key[0]
-                conn.execute(insert(t_line).values(
+                line_id = conn.execute(insert(t_line).values(
                     order_id=order_id, product_id=product_id, name=name, spec="1件",
-                    unit_price_fen=PRICE_FEN, quantity=1, amount_fen=PRICE_FEN))
+                    unit_price_fen=PRICE_FEN, quantity=1, amount_fen=PRICE_FEN,
+                    share_bp=seller.household_share_bp,
+                    attributable_fen=attributable)).inserted_primary_key[0]
+                # the households' income: one unit from the oldest open lot, one entry
+                lot_id, household = conn.execute(
+                    select(t_lot.c.id, t_lot.c.household_id)
+                    .where(t_lot.c.product_id == product_id, t_lot.c.remaining > 0)
+                    .order_by(t_lot.c.purchased_on, t_lot.c.id).limit(1)).one()
+                conn.execute(update(t_lot).where(t_lot.c.id == lot_id)
+                             .values(remaining=t_lot.c.remaining - 1))
+                conn.execute(insert(t_draw).values(lot_id=lot_id, order_line_id=line_id,
+                                                   household_id=household, quantity=1))
+                seq, last = conn.execute(select(t_head.c.last_seq, t_head.c.last_hash)
+                                         .where(t_head.c.id == 1)).one()
+                entry = rules.make_entry(seq, last, household, line_id, attributable,
+                                         rules.SALE, now)
+                conn.execute(insert(t_entry).values(
+                    seq=entry.seq, household_id=household, order_line_id=line_id,
+                    amount_fen=attributable, kind=rules.SALE, created_at=now,
+                    prev_hash=entry.prev_hash, hash=entry.hash))
+                conn.execute(update(t_head).where(t_head.c.id == 1)
+                             .values(last_seq=entry.seq, last_hash=entry.hash))
                 conn.execute(insert(t_event), [
                     {"order_id": order_id, "kind": "created", "from_status": "",
                      "to_status": OrderStatus.pending_payment, "actor_id": buyer, "note": "",

@@ -105,6 +105,23 @@ def _on_checkout(dbapi_connection, connection_record, connection_proxy):
         raise DisconnectionError("the pooled connection is gone") from exc
 
 
+def driver_execute(conn, sql: str, params=None, *, many: bool = False) -> list[tuple]:
+    """Run `sql` (written in the driver's own parameter style) on the DBAPI connection under
+    SQLAlchemy connection `conn`, in its transaction, and return the rows as plain tuples. For
+    a few statements on hot paths whose parameters and rows are plain values: it skips
+    SQLAlchemy's per-statement work (an execution context, result processing), which costs
+    more than the statement itself there. psycopg prepares a statement it sees repeatedly."""
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, params)
+            return []
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+    finally:
+        cursor.close()
+
+
 def dialect_insert(session, table):
     """INSERT of the session's engine that has `on_conflict_do_nothing` (PostgreSQL, SQLite)."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert

@@ -15,15 +15,14 @@ lot covers attribute nothing.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from sqlalchemy import BigInteger, any_, bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.catalog.models import Product
+from marketplace.core.db import driver_execute
 from marketplace.ledger import lots, rules, services
 from marketplace.ledger.services import NewEntry
 from marketplace.orders.models import Order, OrderLine
@@ -37,16 +36,13 @@ MEMBER_WEIGHTS = select(MEMBERS.c.household_id, MEMBERS.c.weight).where(
     MEMBERS.c.seller_id == bindparam("seller_id"))
 _TERMS = select(PRODUCTS.c.id, PRODUCTS.c.household_share_bp, PRODUCTS.c.lot_backed)
 PRODUCT_TERMS = _TERMS.where(PRODUCTS.c.id.in_(bindparam("ids", expanding=True)))
-# PostgreSQL: one array parameter keeps the statement the same whatever the number of lines (an
-# expanding IN is rebuilt per call and defeats the driver's prepared statements)
-PG_PRODUCT_TERMS = _TERMS.where(PRODUCTS.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
-SET_ATTRIBUTION = (update(LINES).where(LINES.c.id == bindparam("line"))
-                   .values(share_bp=bindparam("bp"), attributable_fen=bindparam("fen")))
-# PostgreSQL: every line of the order in one statement (an executemany is a round trip per line)
-PG_SET_ATTRIBUTION = text(
-    "UPDATE order_lines AS l SET share_bp = a.bp, attributable_fen = a.fen "
-    "FROM json_to_recordset(CAST(:rows AS JSON)) AS a(line BIGINT, bp INTEGER, fen BIGINT) "
-    "WHERE l.id = a.line")
+SET_ATTRIBUTION = services.SET_ATTRIBUTION
+# PostgreSQL, to the driver directly (core.db.driver_execute): one array parameter keeps the
+# statement the same whatever the number of lines, so the driver prepares it once
+PG_PRODUCT_TERMS = ("SELECT id, household_share_bp, lot_backed FROM products "
+                    "WHERE id = ANY(%(ids)s)")
+
+
 HELD = (select(ENTRIES.c.order_line_id, ENTRIES.c.household_id, func.sum(ENTRIES.c.amount_fen))
         .where(ENTRIES.c.order_line_id.in_(bindparam("lines", expanding=True)))
         .group_by(ENTRIES.c.order_line_id, ENTRIES.c.household_id))
@@ -62,16 +58,20 @@ def beneficiary_weights(session: Session, seller: Seller) -> dict[int, int]:
     return {}
 
 
-def post_sale(session: Session, order: Order, now: datetime) -> list[rules.ChainEntry]:
+def post_sale(session: Session, order: Order, now: datetime,
+              terms: dict[int, tuple[int | None, bool]] | None = None) -> list[rules.ChainEntry]:
     """Attribute the paid order's lines; records each line's share and attributable amount.
     Lot-backed lines draw on their product's supply lots; the others go to the seller's
-    households by weight. A line with no beneficiaries at all stays unattributed."""
+    households by weight. A line with no beneficiaries at all stays unattributed. `terms`
+    (product id -> (share or None, lot-backed)) when the caller read them already."""
     seller = order.seller
     conn = session.connection()
     pg = conn.dialect.name == "postgresql"
-    terms = {pid: (bp, backed) for pid, bp, backed in conn.execute(
-        PG_PRODUCT_TERMS if pg else PRODUCT_TERMS,
-        {"ids": [line.product_id for line in order.lines]})}
+    if terms is None:
+        ids = {"ids": [line.product_id for line in order.lines]}
+        rows = (driver_execute(conn, PG_PRODUCT_TERMS, ids) if pg
+                else conn.execute(PRODUCT_TERMS, ids))
+        terms = {pid: (bp, backed) for pid, bp, backed in rows}
     by_lots = [line for line in order.lines
                if lots.is_lot_backed(seller, terms.get(line.product_id, (None, False))[1])]
     draws = lots.draw(session, [(line.id, line.product_id, line.quantity) for line in by_lots])
@@ -95,11 +95,11 @@ def post_sale(session: Session, order: Order, now: datetime) -> list[rules.Chain
         if amount:
             entries += [NewEntry(household, line.id, part)
                         for household, part in rules.split_among(amount, among).items()]
-    if attributions and pg:
-        conn.execute(PG_SET_ATTRIBUTION, {"rows": json.dumps(attributions)})
-    elif attributions:
+    if entries:  # the lines' attributions go with the entries
+        return services.append(session, entries, now=now, attributions=attributions)
+    if attributions:
         conn.execute(SET_ATTRIBUTION, attributions)
-    return services.append(session, entries, now=now)
+    return []
 
 
 def post_refund(session: Session, order: Order, refunded_before: int, refunded_after: int,

@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
+from marketplace.core.db import driver_execute
 from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc
 from marketplace.ledger import rules
@@ -42,14 +43,23 @@ MAKE_HEAD = text("INSERT INTO ledger_head (id, last_seq, last_hash) VALUES (1, 0
 # as one JSON document (psycopg dumps a JSON string far faster than lists as arrays), and the
 # head, locked by TAKE_HEAD, moves in the same statement. An executemany would cost an Execute
 # per row and another round trip for the head.
-PG_APPEND = text(
+# Both PostgreSQL statements go to the driver directly (core.db.driver_execute).
+PG_TAKE_HEAD = "SELECT last_seq, last_hash FROM ledger_head WHERE id = 1 FOR UPDATE"
+PG_APPEND = (
     "WITH added AS (INSERT INTO ledger_entries (seq, household_id, order_line_id, amount_fen, "
     "kind, created_at, prev_hash, hash) "
-    "SELECT seq, household_id, order_line_id, amount_fen, kind, CAST(:at AS TIMESTAMPTZ), "
-    "prev_hash, hash FROM json_to_recordset(CAST(:entries AS JSON)) AS e(seq BIGINT, "
+    "SELECT seq, household_id, order_line_id, amount_fen, kind, CAST(%(at)s AS TIMESTAMPTZ), "
+    "prev_hash, hash FROM json_to_recordset(CAST(%(entries)s AS JSON)) AS e(seq BIGINT, "
     "household_id BIGINT, order_line_id BIGINT, amount_fen BIGINT, kind TEXT, prev_hash TEXT, "
     "hash TEXT)) "
-    "UPDATE ledger_head SET last_seq = :last_seq, last_hash = :last_hash WHERE id = 1")
+    "UPDATE ledger_head SET last_seq = %(last_seq)s, last_hash = %(last_hash)s WHERE id = 1")
+# ... and when posting a sale, the lines' share and attributable amount in the same statement
+# (matched through the primary key's index: = ANY of an array, each value by its position)
+PG_APPEND_WITH_LINES = PG_APPEND.replace("WITH added AS", (
+    "WITH attributed AS (UPDATE order_lines SET "
+    "share_bp = (CAST(%(bps)s AS INTEGER[]))[array_position(CAST(%(lines)s AS BIGINT[]), id)], "
+    "attributable_fen = (CAST(%(fens)s AS BIGINT[]))[array_position(CAST(%(lines)s AS BIGINT[]), "
+    "id)] WHERE id = ANY(CAST(%(lines)s AS BIGINT[]))), added AS"), 1)
 # SQLite (in process, no round trips): the driver's executemany of positional rows, without
 # SQLAlchemy's per-row processing; the time is stored in the column type's own form
 SQLITE_ADD = ("INSERT INTO ledger_entries (seq, household_id, order_line_id, amount_fen, kind, "
@@ -57,6 +67,8 @@ SQLITE_ADD = ("INSERT INTO ledger_entries (seq, household_id, order_line_id, amo
 SQLITE_MOVE_HEAD = "UPDATE ledger_head SET last_seq = ?, last_hash = ? WHERE id = 1"
 
 _LINES, _ORDERS = OrderLine.__table__, Order.__table__
+SET_ATTRIBUTION = (update(_LINES).where(_LINES.c.id == bindparam("line"))
+                   .values(share_bp=bindparam("bp"), attributable_fen=bindparam("fen")))
 ATTRIBUTED = (select(_LINES.c.id, _LINES.c.attributable_fen, _ORDERS.c.paid_fen,
                      _ORDERS.c.refunded_fen)
               .join(_ORDERS, _ORDERS.c.id == _LINES.c.order_id)
@@ -70,19 +82,17 @@ class NewEntry:
     amount_fen: int  # > 0 sale, < 0 reversal
 
 
-def append(session: Session, new: Sequence[NewEntry], *,
-           now: datetime | None = None) -> list[rules.ChainEntry]:
+def append(session: Session, new: Sequence[NewEntry], *, now: datetime | None = None,
+           attributions: Sequence[dict] = ()) -> list[rules.ChainEntry]:
     """Append `new` to the chain in this transaction (the caller commits); returns them as
-    chained. Zero amounts are refused (a household that gets nothing has no entry)."""
+    chained. Zero amounts are refused (a household that gets nothing has no entry).
+    `attributions` ({"line", "bp", "fen"}: an order line's share and attributable amount) are
+    written with the entries, in the same statement on PostgreSQL."""
     if not new:
         return []
     now = (now or now_utc()).astimezone(UTC)  # stored and hashed as UTC on both engines
     conn = session.connection()
-    head = conn.execute(TAKE_HEAD).first()
-    if head is None:
-        conn.execute(MAKE_HEAD, {"h": rules.GENESIS_HASH})
-        head = conn.execute(TAKE_HEAD).first()
-    seq, last = head
+    seq, last = _take_head(conn)
     # the entries share `now`: its canonical text is made once, and each hash with
     # rules.digest, which is rules.make_entry's hash given that text
     moment = rules.moment_text(now)
@@ -97,17 +107,31 @@ def append(session: Session, new: Sequence[NewEntry], *,
         chained.append(rules.ChainEntry(seq, entry.household_id, entry.order_line_id,
                                         entry.amount_fen, kind, now, last, made))
         last = made
-    _write(conn, chained, now)
+    _write(conn, chained, now, attributions)
     return chained
 
 
-def _write(conn, chained: list[rules.ChainEntry], now: datetime) -> None:
-    """Insert the chained entries (all made at `now`) and move the head to the last of them:
-    one statement on PostgreSQL, an executemany and an update on SQLite."""
+def _take_head(conn) -> tuple[int, str]:
+    """The head's number and hash, locked until the transaction ends (made if missing)."""
+    pg = conn.dialect.name == "postgresql"
+    rows = driver_execute(conn, PG_TAKE_HEAD) if pg else conn.execute(TAKE_HEAD).all()
+    if not rows:
+        conn.execute(MAKE_HEAD, {"h": rules.GENESIS_HASH})
+        rows = driver_execute(conn, PG_TAKE_HEAD) if pg else conn.execute(TAKE_HEAD).all()
+    return rows[0][0], rows[0][1]
+
+
+def _write(conn, chained: list[rules.ChainEntry], now: datetime,
+           attributions: Sequence[dict]) -> None:
+    """Insert the chained entries (all made at `now`) and move the head to the last of them
+    (and set the lines' attributions): one statement on PostgreSQL, an executemany and an
+    update (or two) on SQLite."""
     last = chained[-1]
     if conn.dialect.name == "postgresql":
-        conn.execute(PG_APPEND, {
-            "at": now, "last_seq": last.seq, "last_hash": last.hash,
+        lines = {"lines": [a["line"] for a in attributions], "bps": [a["bp"] for a in attributions],
+                 "fens": [a["fen"] for a in attributions]} if attributions else {}
+        driver_execute(conn, PG_APPEND_WITH_LINES if attributions else PG_APPEND, {
+            **lines, "at": now, "last_seq": last.seq, "last_hash": last.hash,
             "entries": json.dumps([
                 {"seq": e.seq, "household_id": e.household_id, "order_line_id": e.order_line_id,
                  "amount_fen": e.amount_fen, "kind": e.kind, "prev_hash": e.prev_hash,
@@ -118,6 +142,8 @@ def _write(conn, chained: list[rules.ChainEntry], now: datetime) -> None:
         (e.seq, e.household_id, e.order_line_id, e.amount_fen, e.kind, at, e.prev_hash, e.hash)
         for e in chained])
     conn.exec_driver_sql(SQLITE_MOVE_HEAD, (last.seq, last.hash))
+    if attributions:
+        conn.execute(SET_ATTRIBUTION, list(attributions))
 
 
 def _stored_time(dialect, at: datetime):

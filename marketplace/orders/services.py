@@ -499,7 +499,7 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
            "status": PaymentStatus.succeeded, "refund_reference": "", "created_at": now}
     told = notices.paid_params(order, Msg("订单 %(n)s 已付款，等待商家发货", n=order.number),
                                Msg("新订单 %(n)s 已付款，请尽快发货", n=order.number))
-    payment_id, marked = _write_payment(conn, row, f"{provider} {reference}", told)
+    payment_id, marked, terms = _write_payment(conn, row, f"{provider} {reference}", told)
     if payment_id is None:  # the same confirmation, recorded by a concurrent request just now
         existing = _payment(session, provider, reference)
         return PaymentOutcome(existing, order, duplicate=True,
@@ -509,29 +509,31 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
     for name, value in {"status": OrderStatus.paid, "paid_fen": amount_fen, "paid_at": now,
                         "updated_at": now, "reserved_until": None, "stock_held": False}.items():
         set_committed_value(order, name, value)
-    posting.post_sale(session, order, now)  # households' income, in the same transaction
+    posting.post_sale(session, order, now, terms)  # households' income, same transaction
     return PaymentOutcome(attach(session, loaded(Payment, {**row, "id": payment_id})), order)
 
 
-def _write_payment(conn, row: dict, note: str, told: dict) -> tuple[int | None, bool]:
+def _write_payment(conn, row: dict, note: str,
+                   told: dict) -> tuple[int | None, bool, dict | None]:
     """Insert the payment unless its (provider, reference) was recorded before, mark its order
     paid if it still waits for payment, append the 'paid' event and notify the buyer and the
     seller's staff (`told`: notices.paid_params): (the payment's id or None, whether the order
-    was marked). One statement on PostgreSQL."""
+    was marked, and on PostgreSQL its products' attribution terms for ledger.posting). One
+    statement on PostgreSQL."""
     row = {**row, "status": str(row["status"])}
     if conn.dialect.name == "postgresql":
-        payment_id, marked = conn.execute(PG_PAY, {**told, **row, "note": note}).one()
-        return payment_id, bool(marked)
+        payment_id, marked, terms = conn.execute(PG_PAY, {**told, **row, "note": note}).one()
+        return payment_id, bool(marked), {pid: (bp, backed) for pid, bp, backed in terms or ()}
     payment_id = conn.execute(INSERT_PAYMENT, row).scalar()
     params = {"p_order": row["order_id"], "p_amount": row["amount_fen"],
               "p_at": row["created_at"], "p_note": note}
     if payment_id is None:
-        return None, False
+        return None, False, None
     if conn.execute(MARK_PAID, params).rowcount != 1:
-        return payment_id, False
+        return payment_id, False, None
     conn.execute(INSERT_PAID_EVENT, params)
     conn.execute(notices.TO_BUYER_AND_STAFF, told)
-    return payment_id, True
+    return payment_id, True, None
 
 
 def _payment(session: Session, provider: str, reference: str) -> Payment | None:

@@ -100,7 +100,11 @@ PG_PAY = text(
     "WHERE role = 'seller_staff' AND seller_id = :seller_id "
     "AND EXISTS (SELECT 1 FROM paid_order)) "
     "SELECT (SELECT id FROM new_payment) AS payment_id, "
-    "EXISTS (SELECT 1 FROM paid_order) AS marked").bindparams(_AT_TYPED)
+    "EXISTS (SELECT 1 FROM paid_order) AS marked, "
+    # the attribution terms of the order's products, for ledger.posting (saves it a read)
+    "(SELECT json_agg(json_build_array(p.id, p.household_share_bp, p.lot_backed)) "
+    "FROM products AS p WHERE p.id IN (SELECT product_id FROM order_lines "
+    "WHERE order_id = :order_id)) AS terms").bindparams(_AT_TYPED)
 
 
 def _pg_take_stock():

@@ -200,3 +200,44 @@ def test_a_products_share_wins_and_household_shops_take_no_lot_terms(session, fi
         lots.set_product_terms(session, owner, eggs, guaranteed_price="3")
     lots.set_seller_share(session, owner, shop, "100")
     assert shop.household_share_bp == 10000
+
+
+def test_drawing_in_the_database_follows_the_fifo_rule(session, firm):
+    """lots.draw (one SQL statement on PostgreSQL, rules.draw_fifo on SQLite) gives what the
+    rule gives, for many random lot lists and quantities."""
+    import random
+
+    from marketplace.core.time import now_utc
+    from marketplace.ledger.rules import Lot, draw_fifo
+
+    def tuple_of(d):
+        return d.lot_id, d.household_id, d.quantity
+    rng = random.Random(5)
+    order = paid(session, firm["buyer"], [(firm["oil"], 1)], "lot-rule-1")
+    line_id = order.lines[0].id
+    homes = firm["households"]
+    for case in range(12):
+        product = make_product(session, firm["seller"], name=f"山茶油{case}", stock=5)
+        made = []
+        for _ in range(rng.randint(0, 6)):
+            quantity = rng.randint(1, 9)
+            made.append(SupplyLot(
+                seller_id=firm["seller"].id, product_id=product.id,
+                household_id=rng.choice(homes).id, quantity=quantity,
+                remaining=rng.choice([0, quantity, rng.randint(0, quantity)]),
+                unit_price_fen=100, purchased_on=date.today() - timedelta(days=rng.randint(0, 3)),
+                below_guarantee=False, created_at=now_utc()))
+        session.add_all(made)
+        session.flush()
+        ordered = sorted(made, key=lambda x: (x.purchased_on, x.id))
+        before = {x.id: x.remaining for x in made}
+        want = rng.randint(1, 30)
+        expected = draw_fifo([Lot(x.id, x.household_id, x.remaining) for x in ordered
+                              if x.remaining > 0], want)
+        got = lots.draw(session, [(line_id, product.id, want)])[line_id]
+        assert sorted(map(tuple_of, got)) == sorted(map(tuple_of, expected)), case
+        session.expire_all()
+        taken = {d.lot_id: d.quantity for d in expected}
+        assert {x.id: session.get(SupplyLot, x.id).remaining for x in made} == {
+            k: v - taken.get(k, 0) for k, v in before.items()}
+    session.rollback()
