@@ -137,20 +137,9 @@ def _day(value, today: date) -> date:
     return day
 
 
-def record_lot(session: Session, actor: User, seller: Seller, data: LotInput,
-               now: datetime | None = None) -> SupplyLot:
-    """Record a lot the seller bought; every problem with the input is reported at once."""
-    _check_lot_seller(actor, seller)
-    now = now or now_utc()
-    errors: dict[str, list[str]] = {}
-    values: dict = {}
-    checks = {
-        "product_id": lambda: _product_of(session, seller, data.product_id),
-        "household_code": lambda: _household(session, data.household_code),
-        "quantity": lambda: _whole(data.quantity, "quantity", Msg("数量"), MAX_QUANTITY),
-        "unit_price": lambda: _price(data.unit_price, "unit_price"),
-        "purchased_on": lambda: _day(data.purchased_on, today_china()),
-    }
+def _all_checked(checks: dict) -> dict:
+    """field -> the value its check gives; one ValidationFailed naming every field that fails."""
+    values, errors = {}, {}
     for field, check in checks.items():
         try:
             values[field] = check()
@@ -158,6 +147,21 @@ def record_lot(session: Session, actor: User, seller: Seller, data: LotInput,
             errors[field] = [err.message]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    return values
+
+
+def record_lot(session: Session, actor: User, seller: Seller, data: LotInput,
+               now: datetime | None = None) -> SupplyLot:
+    """Record a lot the seller bought; every problem with the input is reported at once."""
+    _check_lot_seller(actor, seller)
+    now = now or now_utc()
+    values = _all_checked({
+        "product_id": lambda: _product_of(session, seller, data.product_id),
+        "household_code": lambda: _household(session, data.household_code),
+        "quantity": lambda: _whole(data.quantity, "quantity", Msg("数量"), MAX_QUANTITY),
+        "unit_price": lambda: _price(data.unit_price, "unit_price"),
+        "purchased_on": lambda: _day(data.purchased_on, today_china()),
+    })
     product, household = values["product_id"], values["household_code"]
     guarantee = product.guaranteed_price_fen
     lot = SupplyLot(
@@ -236,17 +240,10 @@ def set_product_terms(session: Session, actor: User, product: Product, *, share=
     Every problem is reported at once."""
     policy.check_manage_product(actor, product)
     seller = product.seller
-    values, errors = {}, {}
-    for field, check in {
+    values = _all_checked({
         "share": lambda: parse_share(share, "share", optional=True),
         "guaranteed_price": lambda: _price(guaranteed_price, "guaranteed_price", optional=True),
-    }.items():
-        try:
-            values[field] = check()
-        except ValidationFailed as err:
-            errors[field] = [err.message]
-    if errors:
-        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    })
     guarantee = values["guaranteed_price"] or None
     if seller.kind not in LOT_SELLERS and (lot_backed or guarantee):
         raise RuleBroken("只有农民专业合作社和带农企业登记收购批次")
