@@ -53,6 +53,28 @@ ORDER_STATUS_LABELS = {
 }
 
 
+# what each kind of order event says on the order page (kinds are written by orders.services,
+# orders.fulfilment and orders.transfers)
+EVENT_LABELS = {
+    "created": "下单",
+    "paid": "付款到账",
+    "reserved_again": "重新锁定库存",
+    "payment_refunded": "款项原路退回",
+    "bank_transfer": "选择对公转账",
+    "voucher": "上传转账凭证",
+    "shipped": "发货",
+    "received": "确认收货",
+    "completed": "订单完成",
+    "cancelled": "订单取消",
+    "expired": "超时取消",
+    "refund_requested": "申请退款",
+    "refund_rejected": "拒绝退款",
+    "refunded": "退款",
+}
+# how a payment's provider is named to people (a 'paid' event's note is "<provider> <reference>")
+PROVIDER_LABELS = {"simulated": "测试支付", "stripe": "Stripe 在线支付", "bank_transfer": "对公转账"}
+
+
 class Checkout(db.Model):
     """One submission of a cart: the idempotency key makes a repeated submission answer the
     orders of the first."""
@@ -166,6 +188,19 @@ class OrderEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
 
     order: Mapped[Order] = relationship(back_populates="events")
+
+    @property
+    def label(self) -> str:
+        """What happened, in Chinese (translated by the page)."""
+        return EVENT_LABELS.get(self.kind, self.kind)
+
+    @property
+    def payment_note(self) -> tuple[str, str] | None:
+        """A 'paid' event's (provider label, reference); None for other events."""
+        if self.kind != "paid":
+            return None
+        provider, _, reference = self.note.partition(" ")
+        return PROVIDER_LABELS.get(provider, provider), reference
 
 
 class Payment(db.Model):

@@ -90,6 +90,13 @@ def test_checkout_pay_and_double_submit(client, app, goods, buyer):
     client.post_form(f"/orders/{order_id}/pay", {"outcome": "success"})
     assert scalar(app, select(Order.status).where(Order.id == order_id)) == OrderStatus.paid
     assert "已付款" in client.get("/orders").get_data(as_text=True)
+    # the order's history is told in words, not event codes
+    history = client.get(f"/orders/{order_id}").get_data(as_text=True).split("订单记录")[1]
+    assert "下单" in history and "付款到账 · 测试支付" in history
+    assert "created" not in history and "simulated" not in history
+    client.get("/lang/en")
+    history = client.get(f"/orders/{order_id}").get_data(as_text=True).split("Order history")[1]
+    assert "Order placed" in history and "Payment received · Test payment" in history
 
 
 def test_bad_address_shows_field_errors(client, app, goods, buyer):
