@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import false, func, or_, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from marketplace.accounts.models import Role
@@ -23,9 +23,9 @@ from marketplace.extensions import db
 from marketplace.households import services
 from marketplace.households.forms import HouseholdForm, PublicPageForm
 from marketplace.households.models import HOUSEHOLD_STATUS_LABELS, Household, HouseholdStatus
-from marketplace.ledger import lots, statements
+from marketplace.ledger import income, lots, statements
 from marketplace.regions.models import Region, RegionLevel
-from marketplace.regions.services import regions_at_level, villages_under
+from marketplace.regions.services import regions_at_level, villages_under, within
 
 bp = Blueprint("households", __name__)
 
@@ -129,6 +129,7 @@ def liaison_index():
     rows, total = services.visible_households(db.session, current_user, page=page,
                                               per_page=PER_PAGE)
     return render_template("liaison/index.html", households=rows,
+                           income=income.by_household(db.session, [h.id for h in rows]),
                            pager=Pager(page, PER_PAGE, total),
                            can_register=True)
 
@@ -213,13 +214,6 @@ def _after_register(household: Household) -> str:
 
 # ---- office -----------------------------------------------------------------------------------
 
-def _scope(roots: list[Region] | None, column):
-    """A WHERE clause for the office's subtrees; None (an admin without an office) is all."""
-    if roots is None:
-        return true()
-    return or_(*[column.like(r.path + "%") for r in roots]) if roots else false()
-
-
 def _in_scope(roots: list[Region] | None, region: Region) -> bool:
     return roots is None or any(region.path.startswith(r.path) for r in roots)
 
@@ -237,7 +231,7 @@ def _filter_region(roots, code: str | None, level: RegionLevel) -> Region | None
 def _summary(roots) -> dict:
     village = aliased(Region)
     township = aliased(Region)
-    scope = _scope(roots, village.path)
+    scope = within(village.path, roots)
     by_status = dict(db.session.execute(
         select(Household.status, func.count(Household.id))
         .join(village, Household.village_id == village.id)
@@ -263,7 +257,7 @@ def _summary(roots) -> dict:
 def _office_list(roots, region: Region | None, page: int) -> tuple[list[Household], int]:
     village = aliased(Region)
     stmt = (select(Household).join(village, Household.village_id == village.id)
-            .where(_scope(roots, village.path)))
+            .where(within(village.path, roots)))
     if region is not None:
         stmt = stmt.where(village.path.like(region.path + "%"))
     total = db.session.scalar(select(func.count()).select_from(
@@ -296,6 +290,8 @@ def office_index():
 
     return render_template(
         "office/index.html", roots=roots, summary=_summary(roots), households=rows,
+        income=income.by_household(db.session, [h.id for h in rows]),
+        area_income=income.in_regions(db.session, roots),
         flagged_lots=lots.flagged_lots(db.session, roots),
         pager=Pager(page, PER_PAGE, total), township=township, village=village,
         township_options=township_options, village_options=village_options,

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, func, literal, or_, select, update
+from sqlalchemy import bindparam, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, RoleGrant, User
@@ -39,6 +39,7 @@ from marketplace.ledger import rules
 from marketplace.ledger.models import LotDraw, SupplyLot
 from marketplace.orders import notices
 from marketplace.regions.models import Region
+from marketplace.regions.services import within
 from marketplace.sellers.models import Seller, SellerKind
 
 LOT_SELLERS = (SellerKind.cooperative, SellerKind.enterprise)
@@ -287,11 +288,7 @@ def flagged_lots(session: Session, roots: Sequence[Region] | None,
     village = Region.__table__.alias("village")
     stmt = (select(SupplyLot).join(Household, Household.id == SupplyLot.household_id)
             .join(village, village.c.id == Household.village_id)
-            .where(SupplyLot.below_guarantee.is_(True)))
-    if roots is not None:
-        if not roots:
-            return []
-        stmt = stmt.where(or_(*[village.c.path.like(r.path + "%") for r in roots]))
+            .where(SupplyLot.below_guarantee.is_(True), within(village.c.path, roots)))
     return list(session.scalars(stmt.order_by(SupplyLot.purchased_on.desc(),
                                               SupplyLot.id.desc()).limit(limit)))
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.orm import Session
 
 from marketplace.core.errors import NotFound, ValidationFailed
@@ -185,6 +185,14 @@ def children(session: Session, region: Region | None) -> list[Region]:
 def subtree_condition(column_path, region: Region):
     """A WHERE clause: the node at `column_path` lies in `region`'s subtree (itself included)."""
     return column_path.like(region.path + "%")
+
+
+def within(column_path, roots: Sequence[Region] | None):
+    """A WHERE clause: the node at `column_path` lies in one of `roots`' subtrees; None (no
+    limit, as for a platform admin) is everywhere, an empty list nowhere."""
+    if roots is None:
+        return true()
+    return or_(*[subtree_condition(column_path, r) for r in roots]) if roots else false()
 
 
 def villages_under(session: Session, region: Region | None, limit: int = 2000) -> list[Region]:

@@ -195,3 +195,34 @@ def test_one_confirmation_delivered_8_times_at_once_posts_once(app, session, coo
     line = session.scalar(select(OrderLine).where(OrderLine.order_id == order_id))
     assert sum(by_household(session, line.id).values()) == line.attributable_fen
     assert ledger.verify(session).ok
+
+
+def test_attributed_income_by_household_and_by_township_within_an_office(session):
+    """What the list pages show: each household's holding, and the sum under an office's
+    subtrees by township; a household given everything back is not counted."""
+    from marketplace.ledger import income
+    from tests.fixtures.factories import region
+
+    here = [make_household(session, n=660 + i) for i in range(2)]  # 洞口县 月溪镇 洪溪村
+    there = make_household(session, n=662, village_code="431224210201")  # 溆浦县 舒溶溪乡
+    seller = make_seller(session, members=[(here[0], 1), (here[1], 1), (there, 2)])
+    seller.household_share_bp = 10000
+    jam = make_product(session, seller, name="合作社果酱", price_fen=1000, stock=20)
+    buyer, admin = make_user(session, "buyer"), make_user(session, "platform_admin")
+    paid(session, buyer, [(jam, 1)], "income-1")  # 250, 250, 500
+    refunded = paid(session, buyer, [(jam, 1)], "income-2")
+    fulfilment.refund(session, admin, refunded)
+    session.commit()
+    assert income.by_household(session, [here[0].id, here[1].id, there.id, 999_999]) == {
+        here[0].id: 250, here[1].id: 250, there.id: 500}
+    assert income.by_household(session, []) == {}
+    dongkou = income.in_regions(session, [region(session, "430525")])
+    assert (dongkou.total_fen, dongkou.households, dongkou.by_township) == (
+        500, 2, {"430525101": 500})
+    everywhere = income.in_regions(session, None)
+    assert (everywhere.total_fen, everywhere.households) == (1000, 3)
+    assert everywhere.by_township == {"430525101": 500, "431224210": 500}
+    assert income.in_regions(session, []).total_fen == 0
+    fulfilment.refund(session, admin, paid(session, buyer, [(jam, 2)], "income-3"))
+    session.commit()
+    assert income.in_regions(session, None).households == 3  # a full refund adds nobody

@@ -321,10 +321,20 @@ def test_a_households_statement_for_its_liaison_and_offices_only(client, make, m
     assert "帮扶收入明细" in page and "山茶油" in page and "¥30.00" in page
     csv = client.get(f"/households/{household_id}/statement.csv")
     assert csv.mimetype == "text/csv" and "山茶油" in csv.get_data(as_text=True)
+    listed = client.get("/liaison").get_data(as_text=True)
+    assert f'/households/{household_id}/statement">¥30.00 · 明细' in listed
     office_user(make)
     office = make_client()
     office.login("office@example.test")
     assert office.get(f"/households/{household_id}/statement").status_code == 200
+    overview = office.get("/office").get_data(as_text=True)
+    assert "<b>¥30.00</b>归属收入合计" in overview and "<b>1</b>有归属收入的户" in overview
+    assert f'/households/{household_id}/statement">¥30.00 · 明细' in overview
+    office_user(make, county="431224", login="office2@example.test")  # another county's office
+    elsewhere = make_client()
+    elsewhere.login("office2@example.test")
+    overview = elsewhere.get("/office").get_data(as_text=True)
+    assert "<b>¥0.00</b>归属收入合计" in overview and "¥30.00" not in overview
     make.user(Role.liaison, login="other@example.test")
     stranger = make_client()
     stranger.login("other@example.test")
