@@ -38,6 +38,7 @@ from marketplace.ledger.models import SupplyLot
 from marketplace.regions.models import Region
 from marketplace.regions.services import get_by_code, import_rows, read_region_csv
 from marketplace.seed import artwork
+from marketplace.seed import orders as demo_orders
 from marketplace.seed.people import household_code, plan_households
 from marketplace.sellers import services as sellers
 from marketplace.sellers.models import Seller, SellerKind, SellerStatus
@@ -94,6 +95,7 @@ class DemoData:
     households: dict
     sellers: list[dict]
     products: list[dict]
+    orders: dict = field(default_factory=dict)  # seed/orders.toml (none: no demo orders)
 
 
 def load_data(data_dir: Path | None = None) -> DemoData:
@@ -106,7 +108,8 @@ def load_data(data_dir: Path | None = None) -> DemoData:
     return DemoData(regions_csv=(folder / "regions.csv").read_text("utf-8-sig"),
                     accounts=toml("accounts.toml"), households=toml("households.toml"),
                     sellers=toml("sellers.toml")["sellers"],
-                    products=toml("products.toml")["products"])
+                    products=toml("products.toml")["products"],
+                    orders=toml("orders.toml") if (folder / "orders.toml").is_file() else {})
 
 
 def seed_demo(session: Session, *, data_dir: Path | None = None,
@@ -142,6 +145,7 @@ class _Loader:
         self.staff()
         self.products()
         self.supply_lots()
+        self.orders()
         self.session.flush()
 
     @property
@@ -288,7 +292,7 @@ class _Loader:
         return sorted(c for c in self.session.scalars(select(Household.code).where(
             Household.code.like("D%"))) if c.startswith(prefixes))
 
-    # ---- supply lots of the enterprises (through ledger.lots, like a seller records them) ------
+    # ---- supply lots (through ledger.lots, as a seller records them) -------------------------
     def supply_lots(self) -> None:
         tally = self.report.tally("收购批次")
         specs = [s for s in self.data.sellers if s.get("lots")]
@@ -323,6 +327,22 @@ class _Loader:
                     today - timedelta(days=60 - 8 * n)))
                 made += 1
         return made
+
+    # ---- demo orders: bought, paid and refunded through the real services -------------------
+    def orders(self) -> None:
+        if not self.data.orders:
+            return
+        tally = self.report.tally("演示订单")
+        seeder = demo_orders.OrderSeeder(self.session, self.data.orders, self.users, self.admin,
+                                         now_utc())
+        existing = seeder.existing()
+        if existing:
+            tally.skipped += existing
+            return
+        todo = demo_orders.steps(demo_orders.plan(self.data.orders, seeder.eligible_skus(),
+                                                  seeder.now), self.data.orders, seeder.now)
+        with self.progress("演示订单", len(todo)) as step:
+            tally.created += seeder.run(step, todo)
 
     # ---- seller staff: demo accounts, and the liaisons of household shops ---------------------
     def staff(self) -> None:

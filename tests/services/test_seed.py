@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import authenticate
 from marketplace.catalog.models import Category, Product, ProductStatus
 from marketplace.catalog.queries import CatalogFilters, browse
@@ -82,16 +82,45 @@ def test_seed_demo_twice(app):
         gulou = db.session.scalar(select(Seller).where(Seller.name == "湖南古楼雪峰云雾茶有限公司"))
         assert gulou.kind == SellerKind.enterprise and gulou.status == SellerStatus.verified
         assert count(CooperativeMember) > 0
-        # every enterprise product is lot-backed with lots; one lot is flagged to the offices
+        # every enterprise product is lot-backed with lots, and the jujube association's (it
+        # buys its members' jujubes back); one lot is flagged to the offices of each county
         from marketplace.ledger.lots import flagged_lots
         from marketplace.ledger.models import SupplyLot
-        firm_products = list(db.session.scalars(select(Product).join(Seller).where(
-            Seller.kind == SellerKind.enterprise)))
-        assert all(p.lot_backed and p.guaranteed_price_fen for p in firm_products)
-        assert count(SupplyLot) >= len(firm_products) * 4
+        lot_products = list(db.session.scalars(select(Product).join(Seller).where(
+            (Seller.kind == SellerKind.enterprise) | (Seller.name == "溆浦县枣子产业协会"))))
+        assert all(p.lot_backed and p.guaranteed_price_fen for p in lot_products)
+        assert count(SupplyLot) >= len(lot_products) * 4
         flagged = flagged_lots(db.session, [db.session.scalar(
             select(Region).where(Region.code == "430525"))])
         assert len(flagged) == 1 and flagged[0].seller_id == gulou.id
+        assert len(flagged_lots(db.session, [db.session.scalar(
+            select(Region).where(Region.code == "431224"))])) == 1
+
+        # demo orders, bought and paid through the services: the ledger has their households'
+        # income and verifies; some were refunded; two households opened a public page
+        from marketplace.ledger import services as ledger
+        from marketplace.ledger.impact import buyer_impact
+        from marketplace.ledger.models import LedgerEntry
+        from marketplace.orders.models import Notification, Order, OrderStatus
+        statuses = dict(db.session.execute(select(Order.status, func.count())
+                                           .group_by(Order.status)).all())
+        assert {OrderStatus.shipped, OrderStatus.received, OrderStatus.completed,
+                OrderStatus.cancelled} <= statuses.keys()  # and paid ones, when one is recent
+        assert OrderStatus.pending_payment not in statuses
+        assert sum(statuses.values()) >= 50 and statuses[OrderStatus.completed] >= 30
+        assert count(Order, Order.refunded_fen > 0, Order.refunded_fen < Order.paid_fen) >= 3
+        assert count(LedgerEntry, LedgerEntry.kind == "reversal") >= 5
+        verdict = ledger.verify(db.session)
+        assert verdict.ok and verdict.entries == count(LedgerEntry) > 300
+        buyer = db.session.scalar(select(User).where(User.email == "buyer@demo.test"))
+        helped = buyer_impact(db.session, buyer.id)
+        assert helped.households >= 20 and len(helped.counties) >= 4
+        public = list(db.session.scalars(select(Household).where(
+            Household.public_token.is_not(None))))
+        assert len(public) == 2 and all(
+            db.session.scalar(select(func.sum(LedgerEntry.amount_fen))
+                              .where(LedgerEntry.household_id == h.id)) > 0 for h in public)
+        assert count(Notification, Notification.read_at.is_(None)) <= 3  # only the flagged lots
 
         listed = list(db.session.scalars(select(Product).where(
             Product.status == ProductStatus.listed)))
@@ -159,6 +188,14 @@ def test_seed_data_files_agree_with_each_other():
             assert account["seller"] in sellers
         if account.get("region"):
             assert account["region"] in codes
+    logins = {a["login"] for a in data.accounts["accounts"]}
+    buyers = {p["buyer"] for p in data.orders["purchases"]} | set(data.orders["random"]["count"])
+    assert buyers <= logins and buyers <= set(data.orders["addresses"])
+    assert {p_sku for p in data.orders["purchases"] for p_sku, _ in p["lines"]} <= set(skus)
+    for address in data.orders["addresses"].values():
+        assert address["region"] in codes and len(address["region"]) == 6
+    for ref in data.orders["public"]:
+        assert ref["village"] in codes
 
 
 def test_seed_refused_in_production_mode(app, monkeypatch):
