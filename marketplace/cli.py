@@ -1,5 +1,5 @@
 """Flask commands: `flask regions import`, `flask seed demo`, `flask users create-admin|grant`,
-`flask search reindex|sync|status`, `flask orders expire|advance`, `flask ledger verify`.
+`flask search reindex|sync|status`, `flask orders expire|advance`, `flask ledger verify|head`.
 
 Run them as `flask --app marketplace:create_app <group> <command>`. `flask db upgrade` and the
 other migration commands come from Flask-Migrate. Progress goes to standard error, results to
@@ -25,7 +25,7 @@ seed_cli = AppGroup("seed", help="演示数据 (demo data).")
 users_cli = AppGroup("users", help="用户与角色 (users and roles).")
 search_cli = AppGroup("search", help="商品搜索 (search index): reindex, sync, status.")
 orders_cli = AppGroup("orders", help="订单 (orders): expire unpaid orders, advance shipped ones.")
-ledger_cli = AppGroup("ledger", help="帮扶收入台账 (attribution ledger): verify the chain.")
+ledger_cli = AppGroup("ledger", help="帮扶收入台账 (attribution ledger): verify the chain, print its head.")
 
 
 def register(app: Flask) -> None:
@@ -236,13 +236,42 @@ def orders_advance() -> None:
 # ---- ledger -----------------------------------------------------------------------------------
 
 @ledger_cli.command("verify")
-def ledger_verify() -> None:
-    """Walk the whole attribution ledger: every entry's number, link and hash, the head row, and
-    no household below zero on a line. Names the first entry that does not fit; exits 1 then."""
+@click.option("--anchor", "anchors", multiple=True, metavar="SEQ:HASH",
+              help="An entry's number and hash written down earlier (as `flask ledger head` "
+                   "printed it); the chain must still pass through it. May be given again.")
+def ledger_verify(anchors: tuple[str, ...]) -> None:
+    """Walk the whole attribution ledger: every entry's number, link and hash, the head row, no
+    household below zero on a line, what the paid and refunded lines imply, and the anchors
+    given. Names the first entry that does not fit; exits 1 then."""
     from marketplace.ledger import services
+    expected = {}
+    for text in anchors:
+        try:
+            seq, digest = services.parse_anchor(text)
+        except ValueError:
+            _fail(f"锚点格式不对：{text}（应为 编号:哈希，如 flask ledger head 所示）", code=2)
+        expected[seq] = digest
     with _bar("核对台账", services.entry_count(db.session)) as step:
-        verdict = services.verify(db.session, progress=step)
+        verdict = services.verify(db.session, anchors=expected, progress=step)
     if not verdict.ok:
         where = f"第 {verdict.seq} 条" if verdict.seq is not None else "台账末尾"
         _fail(f"台账核对失败：{where}：{verdict.problem}（此前 {verdict.entries} 条完好）")
-    click.echo(f"台账完好：{verdict.entries} 条记录，哈希链、编号与余额均核对无误")
+    head = services.head(db.session)
+    click.echo(f"台账完好：{verdict.entries} 条记录，哈希链、编号与余额均核对无误"
+               + (f"，{len(expected)} 个锚点相符" if expected else ""))
+    click.echo(f"末条锚点：{head.anchor}")
+
+
+@ledger_cli.command("head")
+def ledger_head() -> None:
+    """Print the last entry's anchor (number:hash) and time. Keep it outside the database; a
+    later `flask ledger verify --anchor ...` proves the ledger up to it was not rewritten."""
+    from marketplace.core.time import CHINA
+    from marketplace.ledger import services
+    head = services.head(db.session)
+    if not head.seq:
+        click.echo("台账还没有记录")
+        return
+    click.echo(head.anchor)
+    click.echo(f"第 {head.seq} 条，记于 {head.at.astimezone(CHINA):%Y-%m-%d %H:%M:%S}（北京时间）",
+               err=True)

@@ -266,10 +266,15 @@ def _first_bad(chunk: list[tuple], before: int, prev: str, moment) -> Verdict:
 
 
 def verify(session: Session, *, batch: int = 20_000, lines: bool = True,
+           anchors: dict[int, str] | None = None,
            progress: Callable[[int], None] | None = None) -> Verdict:
     """Check the whole ledger; the verdict names the first entry that does not fit. With
     `lines` false only the chain and the balances are checked, not what the order lines imply
-    (for chains written by hand, as in tests)."""
+    (for chains written by hand, as in tests). `anchors` (entry number -> hash, as `head`
+    answered it at some earlier time and someone kept it outside the database) must still be
+    in the chain: a chain rewritten consistently from an earlier entry on, head row included,
+    holds together but no longer passes through the hashes recorded before."""
+    anchors = dict(anchors or {})
     chunks, moment = _raw_chain(session, batch)
     expected_prev, count = rules.GENESIS_HASH, 0
     totals: dict[tuple[int, int], int] = {}  # (line, household) -> running total
@@ -281,6 +286,8 @@ def verify(session: Session, *, batch: int = 20_000, lines: bool = True,
     for chunk in chunks:
         if not _chunk_holds(chunk, count, expected_prev, moment):
             return _first_bad(chunk, count, expected_prev, moment)
+        if anchors and (broken := _anchor_problem(chunk, anchors)):
+            return broken
         last.update({row[2]: row[0] for row in chunk})
         for seq, household, line, amount, _kind, _at, _prev, _hash in chunk:
             key = (line, household)
@@ -300,10 +307,52 @@ def verify(session: Session, *, batch: int = 20_000, lines: bool = True,
     if head is not None and (head.last_seq, head.last_hash) != (count, expected_prev):
         return Verdict(count, Msg("台账头与最后一条记录不符（末尾的记录被删除，或台账头被改动）"),
                        count + 1 if head.last_seq > count else None)
+    if any(seq > count for seq in anchors):
+        return Verdict(count, Msg("记录的锚点第 %(seq)s 条已不在台账中（台账被截短）",
+                                  seq=min(s for s in anchors if s > count)), count + 1)
     if below is not None:
         return Verdict(count, Msg("帮扶对象 %(household)s 在订单行 %(line)s 上冲回的多于所得",
                                   household=below[1], line=below[2]), below[0])
     return (lines and _lines_problem(session, given, taken, last, count)) or Verdict(count)
+
+
+def _anchor_problem(chunk: list[tuple], anchors: dict[int, str]) -> Verdict | None:
+    """The first anchor in this batch (of a chain that holds so far) whose hash differs."""
+    first, last = chunk[0][0], chunk[-1][0]
+    for seq in sorted(s for s in anchors if first <= s <= last):
+        if chunk[seq - first][7] != anchors[seq]:
+            return Verdict(seq - 1, Msg("哈希与记录的锚点不符（此前的台账被整体改写）"), seq)
+    return None
+
+
+@dataclass(frozen=True)
+class Head:
+    seq: int  # the last entry's number (0: an empty ledger)
+    hash: str
+    at: datetime | None  # when it was written
+
+    @property
+    def anchor(self) -> str:
+        """How `flask ledger verify --anchor` takes it back: '<seq>:<hash>'."""
+        return f"{self.seq}:{self.hash}"
+
+
+def head(session: Session) -> Head:
+    """The last entry: write its number and hash down somewhere outside the database (a report,
+    a printed page, another system) to check later that the chain still passes through it."""
+    row = session.execute(select(ENTRIES.c.seq, ENTRIES.c.hash, ENTRIES.c.created_at)
+                          .order_by(ENTRIES.c.seq.desc()).limit(1)).first()
+    return Head(row.seq, row.hash, row.created_at) if row else Head(0, rules.GENESIS_HASH, None)
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """'<seq>:<hash>' as `Head.anchor` writes it; ValueError when it is not of that form."""
+    seq, sep, digest = (text or "").strip().partition(":")
+    digest = digest.strip().lower()
+    if not (sep and seq.strip().isdigit() and int(seq) > 0 and len(digest) == 64
+            and all(c in "0123456789abcdef" for c in digest)):
+        raise ValueError(text)
+    return int(seq), digest
 
 
 def _lines_problem(session: Session, given: dict[int, int], taken: dict[int, int],

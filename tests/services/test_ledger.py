@@ -173,3 +173,76 @@ def test_concurrent_appends_make_one_gap_free_chain(app, session, world):
     assert list(session.scalars(select(LedgerEntry.seq).order_by(LedgerEntry.seq))) == list(
         range(1, 25))
     assert services.verify(session, lines=False).ok
+
+
+def rewrite_from(session, seq: int, amount: int) -> None:
+    """Rewrite the chain consistently from entry `seq` on (its amount changed, every later hash
+    recomputed, the head row moved): what someone owning the database and the code could do."""
+    rows = session.execute(select(LedgerEntry).where(LedgerEntry.seq >= seq - 1)
+                           .order_by(LedgerEntry.seq)).scalars().all()
+    prev = rows[0] if rows[0].seq == seq - 1 else None
+    prev_seq, prev_hash = (prev.seq, prev.hash) if prev else (0, rules.GENESIS_HASH)
+    statements = []
+    for row in rows[1:] if prev else rows:
+        made = rules.make_entry(prev_seq, prev_hash, row.household_id, row.order_line_id,
+                                amount if row.seq == seq else row.amount_fen, row.kind,
+                                row.created_at)
+        statements.append(f"UPDATE ledger_entries SET amount_fen = {made.amount_fen}, "
+                          f"prev_hash = '{made.prev_hash}', hash = '{made.hash}' "
+                          f"WHERE seq = {made.seq}")
+        prev_seq, prev_hash = made.seq, made.hash
+    session.expunge_all()
+    for sql in statements:
+        without_triggers(session, sql)
+    raw(session, f"UPDATE ledger_head SET last_seq = {prev_seq}, last_hash = '{prev_hash}'")
+
+
+def test_anchors_written_down_earlier_catch_a_consistent_rewrite(session, world, app):
+    post(session, world, [500, 300, 200, 100])
+    lines = world["lines"]  # what the lines imply: 500 + 200 and 300 + 100
+    raw(session, f"UPDATE order_lines SET attributable_fen = 700 WHERE id = {lines[0]}")
+    raw(session, f"UPDATE order_lines SET attributable_fen = 400 WHERE id = {lines[1]}")
+    runner = app.test_cli_runner()
+    printed = runner.invoke(args=["ledger", "head"])
+    assert printed.exit_code == 0
+    anchor = printed.stdout.strip().splitlines()[0]
+    head = services.head(session)
+    assert anchor == head.anchor == f"4:{head.hash}" and head.seq == 4
+    middle = f"2:{session.get(LedgerEntry, 2).hash}"
+    ok = runner.invoke(args=["ledger", "verify", "--anchor", anchor, "--anchor", middle])
+    assert ok.exit_code == 0 and "2 个锚点相符" in ok.output and f"末条锚点：{anchor}" in ok.output
+
+    rewrite_from(session, 3, 201)  # the chain holds together again, head row included ...
+    assert services.verify(session, lines=False).ok
+    verdict = services.verify(session, lines=False, anchors=dict([
+        services.parse_anchor(anchor), services.parse_anchor(middle)]))
+    assert (verdict.ok, verdict.seq, verdict.entries) == (False, 4, 3)  # ... but not through it
+    assert "锚点" in verdict.problem
+    failed = runner.invoke(args=["ledger", "verify", "--anchor", anchor])
+    assert failed.exit_code == 1 and "第 4 条" in failed.output
+
+
+def test_an_anchor_past_a_shortened_chain_is_named(session, world):
+    post(session, world, [500, 300, 200])
+    anchor = services.parse_anchor(services.head(session).anchor)
+    without_triggers(session, "DELETE FROM ledger_entries WHERE seq = 3")
+    raw(session, f"UPDATE ledger_head SET last_seq = 2, last_hash = "
+                 f"'{session.get(LedgerEntry, 2).hash}'")
+    assert services.verify(session, lines=False).ok  # the shorter chain holds together
+    verdict = services.verify(session, lines=False, anchors=dict([anchor]))
+    assert (verdict.ok, verdict.seq) == (False, 3) and "截短" in verdict.problem
+
+
+@pytest.mark.parametrize("text", ["", "3", "x:" + "a" * 64, "0:" + "a" * 64, "3:abc",
+                                  "3:" + "g" * 64])
+def test_malformed_anchors_are_refused(app, text):
+    with pytest.raises(ValueError):
+        services.parse_anchor(text)
+    result = app.test_cli_runner().invoke(args=["ledger", "verify", "--anchor", text])
+    assert result.exit_code == 2 and "锚点格式不对" in result.output
+
+
+def test_the_head_of_an_empty_ledger(session, app):
+    assert services.head(session).seq == 0
+    result = app.test_cli_runner().invoke(args=["ledger", "head"])
+    assert result.exit_code == 0 and "台账还没有记录" in result.output
