@@ -5,8 +5,8 @@ payment once per provider reference, so a sale is posted once whatever number of
 retries arrive): each line's attributable amount (floor(net x share / 10000), the product's
 share or else its seller's) is split among the seller's beneficiary households and chained.
 `post_refund` runs when money goes back (`orders.fulfilment`): reversals that bring each line's
-reversed total to floor(attributable x refunded / paid), split by what each household still
-holds of the line.
+reversed total to floor(attributable x min(refunded, goods) / goods) (the goods are refunded
+before the shipping), split by what each household still holds of the line.
 
 Beneficiaries: a household shop's own household; a cooperative's member households by weight;
 or, for lot-backed products (an enterprise's, and a cooperative's that say so), the households
@@ -107,7 +107,7 @@ def post_refund(session: Session, order: Order, refunded_before: int, refunded_a
     """Reverse, line by line, what the refund from `refunded_before` to `refunded_after` (the
     order's refunded totals) takes back."""
     lines = [line for line in order.lines if line.attributable_fen]
-    if not lines or order.paid_fen <= 0:
+    if not lines:
         return []
     held: dict[int, dict[int, int]] = {}
     for line_id, household, amount in session.connection().execute(
@@ -116,7 +116,7 @@ def post_refund(session: Session, order: Order, refunded_before: int, refunded_a
     entries = []
     for line in lines:
         taken = rules.reversal_parts(held.get(line.id, {}), line.attributable_fen,
-                                     order.paid_fen, refunded_before, refunded_after)
+                                     order.goods_fen, refunded_before, refunded_after)
         entries += [NewEntry(household, line.id, -amount) for household, amount in
                     sorted(taken.items())]
     return services.append(session, entries, now=now)

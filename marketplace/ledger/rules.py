@@ -6,11 +6,13 @@ chain that makes the ledger tamper-evident. Plain values in, plain values out (n
   beneficiaries.
 - It is split among households by weight with largest-remainder rounding, households in id
   order (so the split does not depend on the order they were listed in): the parts sum exactly.
-- A refund of part of an order reverses, for each line, enough that the line's reversals so far
-  are floor(attributable x refunded so far / paid): the reversals of all refunds of a line sum
-  exactly to what a single refund of the same total would reverse, and a full refund reverses
-  everything. Each reversal is split by what the households still hold of the line, so none can
-  go below zero.
+- A refund is money back for the goods first, shipping last (so money given back for goods
+  never stays attributed): a refund of part of an order reverses, for each line, enough that
+  the line's reversals so far are floor(attributable x min(refunded so far, goods) / goods),
+  goods being the order's goods amount (its lines, shipping excluded). The reversals of all
+  refunds of a line sum exactly to what a single refund of the same total would reverse, and a
+  refund of all the goods reverses everything. Each reversal is split by what the households
+  still hold of the line, so none can go below zero.
 - Ledger entries are chained: each stores the previous entry's hash and
   sha256(previous hash | its canonical content); `first_break` walks a chain and names the first
   entry that does not fit.
@@ -93,22 +95,36 @@ def lot_weights(draws: Iterable[Draw]) -> dict[int, int]:
     return weights
 
 
-def reversal_parts(held: Mapping[int, int], attributable: int, paid_fen: int,
+def reversed_target(attributable: int, goods_fen: int, refunded_fen: int) -> int:
+    """What a line's reversals add up to once its order has `refunded_fen` back: floor(
+    attributable x min(refunded, goods) / goods), the goods being refunded before the shipping
+    (all of it once the goods are refunded in full)."""
+    if refunded_fen < 0 or goods_fen < 0 or attributable < 0:
+        raise ValueError("amounts must be >= 0")
+    if attributable == 0:
+        return 0
+    if goods_fen == 0:
+        raise ValueError("a line that attributes something has goods > 0")
+    return attributable * min(refunded_fen, goods_fen) // goods_fen
+
+
+def reversal_parts(held: Mapping[int, int], attributable: int, goods_fen: int,
                    refunded_before: int, refunded_after: int) -> dict[int, int]:
     """What a refund takes back from each household for one line (positive amounts).
 
     `held`: household -> what it still holds of the line (posted minus reversed so far);
-    `attributable`: the line's attributable amount; the order's `paid_fen`, and the refunded
-    total before and after this refund. The line's reversals reach floor(attributable x
-    refunded_after / paid); this refund's part of that is split by what each household holds
-    (largest remainder), so no household gives back more than it holds."""
-    if not 0 <= refunded_before <= refunded_after <= paid_fen or paid_fen <= 0:
-        raise ValueError("refunds must satisfy 0 <= before <= after <= paid, paid > 0")
+    `attributable`: the line's attributable amount; the order's `goods_fen` (its lines,
+    shipping excluded), and the order's refunded total before and after this refund. The
+    line's reversals reach `reversed_target(attributable, goods, refunded_after)`; this
+    refund's part of that is split by what each household holds (largest remainder), so no
+    household gives back more than it holds."""
+    if not 0 <= refunded_before <= refunded_after:
+        raise ValueError("refunds must satisfy 0 <= before <= after")
     if any(v < 0 for v in held.values()):
         raise ValueError("held amounts must be >= 0")
     holding = sum(held.values())
     reversed_so_far = attributable - holding
-    target = attributable * refunded_after // paid_fen
+    target = reversed_target(attributable, goods_fen, refunded_after)
     take = min(max(target - reversed_so_far, 0), holding)
     if take == 0:
         return {}

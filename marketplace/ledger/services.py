@@ -8,8 +8,9 @@ table's triggers refuse both on each engine.
 `verify` walks the whole chain in sequence order (streamed, in batches) and checks each entry's
 number, link and hash, that the head row names the last entry, that no household's total for a
 line goes below zero (reversals within what was posted), and that each attributed line's parts
-sum to its attributable amount and its reversals to what its order's refunds imply (so the
-ledger's total is what the paid and refunded lines imply).
+sum to its attributable amount and its reversals to what its order's refunds imply (the goods
+refunded before the shipping: `rules.reversed_target`), so the ledger's total is what the paid
+and refunded lines imply.
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ SQLITE_MOVE_HEAD = "UPDATE ledger_head SET last_seq = ?, last_hash = ? WHERE id 
 _LINES, _ORDERS = OrderLine.__table__, Order.__table__
 SET_ATTRIBUTION = (update(_LINES).where(_LINES.c.id == bindparam("line"))
                    .values(share_bp=bindparam("bp"), attributable_fen=bindparam("fen")))
-ATTRIBUTED = (select(_LINES.c.id, _LINES.c.attributable_fen, _ORDERS.c.paid_fen,
+ATTRIBUTED = (select(_LINES.c.id, _LINES.c.attributable_fen, _ORDERS.c.goods_fen,
                      _ORDERS.c.refunded_fen)
               .join(_ORDERS, _ORDERS.c.id == _LINES.c.order_id)
               .where(_LINES.c.attributable_fen.is_not(None)))
@@ -357,11 +358,12 @@ def parse_anchor(text: str) -> tuple[int, str]:
 
 def _lines_problem(session: Session, given: dict[int, int], taken: dict[int, int],
                    last: dict[int, int], count: int) -> Verdict | None:
-    """Each attributed line's parts sum to its attributable amount, and its reversals to
-    floor(attributable x refunded / paid) of its order: the ledger's total is what the paid
+    """Each attributed line's parts sum to its attributable amount, and its reversals to what
+    its order's refunds imply (`rules.reversed_target`): the ledger's total is what the paid
     and refunded lines imply. Names a failing line's last entry."""
-    for line_id, attributable, paid, refunded in session.connection().execute(ATTRIBUTED):
-        implied = attributable * refunded // paid if paid else 0
+    target = rules.reversed_target
+    for line_id, attributable, goods, refunded in session.connection().execute(ATTRIBUTED):
+        implied = target(attributable, goods, refunded) if goods else 0
         if given.get(line_id, 0) != attributable or taken.get(line_id, 0) != implied:
             return Verdict(count, Msg("订单行 %(line)s：记入 %(given)s 分、冲回 %(taken)s 分，按其归属"
                                       "应为 %(attributable)s 分和 %(implied)s 分", line=line_id,

@@ -98,12 +98,37 @@ def test_partial_then_full_refunds_take_everything_back_exactly(session, coop):
     assert all(0 <= after_first[h] <= given[h] for h in given)
     for line in order.lines:  # each line's reversals reach floor(attributable x refunded / paid)
         reversed_ = line.attributable_fen - sum(by_household(session, line.id).values())
-        assert reversed_ == line.attributable_fen * first.amount_fen // order.paid_fen
+        assert reversed_ == line.attributable_fen * first.amount_fen // order.goods_fen
     fulfilment.refund(session, coop["admin"], order)  # the rest
     session.commit()
     assert by_household(session) == {h: 0 for h in given}
     assert session.scalar(select(func.count()).select_from(LedgerEntry)
                           .where(LedgerEntry.kind == "reversal")) > 0
+    assert ledger.verify(session).ok
+
+
+def test_money_back_for_the_goods_never_stays_attributed_when_shipping_is_kept(session, coop):
+    """Refunds count against the goods first: giving back the goods' price and keeping the
+    shipping takes everything back; refunding the shipping too adds nothing more."""
+    seller = coop["tea"].seller
+    seller.shipping_fee_fen = 1000
+    session.commit()
+    order = paid(session, coop["buyer"], [(coop["tea"], 2)], "attr-ship-1")
+    assert (order.goods_fen, order.shipping_fen, order.paid_fen) == (9998, 1000, 10998)
+    line = order.lines[0]
+    fulfilment.refund(session, coop["admin"], order, amount_fen=4999)  # half the goods
+    session.commit()
+    assert sum(by_household(session, line.id).values()) == \
+        line.attributable_fen - line.attributable_fen * 4999 // 9998
+    fulfilment.refund(session, coop["admin"], order, amount_fen=4999)  # the rest of the goods
+    session.commit()
+    assert sum(by_household(session, line.id).values()) == 0
+    reversals = session.scalar(select(func.count()).select_from(LedgerEntry)
+                               .where(LedgerEntry.kind == "reversal"))
+    fulfilment.refund(session, coop["admin"], order)  # the shipping
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(LedgerEntry)
+                          .where(LedgerEntry.kind == "reversal")) == reversals
     assert ledger.verify(session).ok
 
 

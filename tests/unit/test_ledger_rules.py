@@ -23,6 +23,7 @@ from marketplace.ledger.rules import (
     lot_weights,
     make_entry,
     reversal_parts,
+    reversed_target,
     split_among,
 )
 
@@ -117,8 +118,8 @@ def test_a_lot_backed_line_attributes_only_what_lots_cover_and_splits_it_exactly
        full=st.booleans())
 def test_partial_refunds_reverse_exactly_and_never_below_zero(net, share, shipping, weights,
                                                                cuts, full):
-    paid = net + shipping
-    if paid == 0:
+    paid = net + shipping  # refunds may reach the shipping too; the goods go back first
+    if net == 0:
         return
     attributable = attributable_fen(net, share)
     held = split_among(attributable, weights)
@@ -135,16 +136,17 @@ def test_partial_refunds_reverse_exactly_and_never_below_zero(net, share, shippi
     before = 0
     for step in refunds:
         after = before + step
-        taken = reversal_parts(held, attributable, paid, before, after)
+        taken = reversal_parts(held, attributable, net, before, after)
         for household, amount in taken.items():
             assert amount > 0
             held[household] -= amount
             assert held[household] >= 0  # nobody gives back more than it holds
         reversed_total = attributable - sum(held.values())
-        assert reversed_total == attributable * after // paid  # exact after every refund
+        # exact after every refund: the goods' part of what came back, floored
+        assert reversed_total == attributable * min(after, net) // net
         before = after
     assert all(0 <= held[h] <= posted[h] for h in posted)
-    if before == paid:
+    if before >= net:  # all the goods' money is back: nothing stays attributed
         assert sum(held.values()) == 0
 
 
@@ -152,8 +154,20 @@ def test_refund_arguments_are_checked():
     with pytest.raises(ValueError):
         reversal_parts({1: 10}, 10, 100, 50, 40)
     with pytest.raises(ValueError):
-        reversal_parts({1: 10}, 10, 100, 0, 101)
+        reversal_parts({1: -1}, 10, 100, 0, 50)
+    with pytest.raises(ValueError):
+        reversed_target(10, 0, 5)  # something attributed from no goods
     assert reversal_parts({1: 0}, 10, 100, 0, 100) == {}  # already all taken back
+
+
+def test_the_goods_are_refunded_before_the_shipping():
+    # goods 100.00, shipping 10.00, attributable 30.00
+    assert reversed_target(3000, 10000, 5000) == 1500  # half the goods' money back
+    assert reversed_target(3000, 10000, 10000) == 3000  # the goods' money back: all of it
+    assert reversed_target(3000, 10000, 11000) == 3000  # and the shipping too
+    assert reversed_target(3000, 10000, 1) == 0  # floored
+    assert reversed_target(0, 0, 500) == 0  # nothing was attributed
+    assert reversal_parts({1: 1000, 2: 2000}, 3000, 10000, 0, 10000) == {1: 1000, 2: 2000}
 
 
 # ---- the chain --------------------------------------------------------------------------------
