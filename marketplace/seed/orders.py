@@ -15,13 +15,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus
+from marketplace.core.time import CHINA
 from marketplace.households import services as households
 from marketplace.households.models import Household
 from marketplace.orders import fulfilment, services
@@ -91,8 +92,9 @@ def steps(purchases: Sequence[Purchase], spec: dict, now: datetime) -> list[Step
 
 
 def _daytime(day: datetime, hour: int, minute: int = 0) -> datetime:
-    """`day` at hour:minute China time (8 hours ahead of UTC, no daylight saving)."""
-    return day.replace(hour=(hour - 8) % 24, minute=minute, second=0, microsecond=0)
+    """`day`'s China date at hour:minute China time, in UTC."""
+    return day.astimezone(CHINA).replace(hour=hour, minute=minute, second=0,
+                                         microsecond=0).astimezone(UTC)
 
 
 class OrderSeeder:
@@ -102,6 +104,7 @@ class OrderSeeder:
                  now: datetime):
         self.session, self.spec, self.users, self.admin, self.now = (
             session, spec, users, admin, now)
+        self.products: dict[str, int] = {}  # sku -> product id, read when the plan runs
 
     def existing(self) -> int:
         """How many demo orders there are (0: the step has not run)."""
@@ -115,11 +118,11 @@ class OrderSeeder:
             .order_by(Product.sku)))
 
     def run(self, progress: Callable[[int], None], todo: list[Step]) -> int:
-        products = dict(self.session.execute(select(Product.sku, Product.id)).all())
+        self.products = dict(self.session.execute(select(Product.sku, Product.id)).all())
         told_before = self.session.scalar(select(func.max(Notification.id))) or 0
         made = 0
         for step in todo:
-            made += getattr(self, "_" + step.action)(step, products)
+            made += getattr(self, "_" + step.action)(step)
             progress(1)
         fulfilment.advance(self.session, now=self.now)
         self._public_pages()
@@ -129,12 +132,12 @@ class OrderSeeder:
         self.session.flush()
         return made
 
-    def _buy(self, step: Step, products: dict[str, int]) -> int:
+    def _buy(self, step: Step) -> int:
         p = step.purchase
         address = self.spec["addresses"][p.buyer]
         buyer = self.users[p.buyer]
         p.orders = services.checkout(
-            self.session, buyer, [services.LineInput(products[sku], q) for sku, q in p.lines],
+            self.session, buyer, [services.LineInput(self.products[sku], q) for sku, q in p.lines],
             services.AddressInput(address["recipient"], address["mobile"], address["region"],
                                   address["detail"]),
             idempotency_key=f"{KEY_PREFIX}{p.number:03d}", now=step.at)
@@ -144,7 +147,7 @@ class OrderSeeder:
                                     currency=order.currency, now=step.at + PAY_AFTER)
         return len(p.orders)
 
-    def _refund(self, step: Step, products) -> int:
+    def _refund(self, step: Step) -> int:
         p = step.purchase
         first = p.orders[0]
         for order in p.orders if p.refund == "all" else [first]:
@@ -153,14 +156,14 @@ class OrderSeeder:
                               reason="演示：买家申请退款", now=step.at)
         return 0
 
-    def _ship(self, step: Step, products) -> int:
+    def _ship(self, step: Step) -> int:
         for order in step.purchase.orders:
             if order.status == OrderStatus.paid:
                 fulfilment.ship(self.session, self.admin, order, carrier="中国邮政",
                                 tracking_no=f"98{order.id:010d}", now=step.at)
         return 0
 
-    def _receive(self, step: Step, products) -> int:
+    def _receive(self, step: Step) -> int:
         buyer = self.users[step.purchase.buyer]
         for order in step.purchase.orders:
             if order.status == OrderStatus.shipped:
