@@ -10,7 +10,7 @@ from-scratch Flask() would not render the same page -- then, once at start-up:
 2. copies that context into plain in-memory objects (`freeze`): every ORM instance (the
    categories of the chips, ...) becomes an instance of a plain class carrying the loaded column
    and relationship values plus the model's own properties and methods (name_for, ...); the
-   page's product cards (`queries.ProductCard`) are plain objects already and are kept;
+   page's product cards (`catalog.cards.ProductCard`) are plain objects already and are kept;
 3. replaces the view function of endpoint `storefront.catalog` with one that only renders
    `storefront/catalog.html` from those objects, and makes any further SQL raise.
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from flask import jsonify
 
 from marketplace.api import bp
-from marketplace.catalog.queries import MAX_PAGE, MAX_PER_PAGE, Sort
+from marketplace.catalog.filters import MAX_PER_PAGE, Sort
 from marketplace.catalog.services import MAX_STOCK
+from marketplace.core.pager import MAX_PAGE
 
 
 def _ref(name: str) -> dict:

@@ -6,6 +6,7 @@ from flask import jsonify, request
 from marketplace.api import bp
 from marketplace.api.common import product_detail, product_item
 from marketplace.catalog import queries
+from marketplace.catalog.filters import parse_filters
 from marketplace.core.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.search import catalog_searcher
@@ -13,12 +14,7 @@ from marketplace.search import catalog_searcher
 
 @bp.get("/products")
 def list_products():
-    filters, problems = queries.parse_filters(request.args, per_page_default=24,
-                                              money_in_fen=True)
-    for key in ("page", "per_page"):  # parse_filters reads a non-numeric page as page 1
-        raw = request.args.get(key)
-        if raw and not raw.strip().isdigit() and key not in problems:
-            problems[key] = "页码应为正整数" if key == "page" else "每页数量应为正整数"
+    filters, problems = parse_filters(request.args, per_page_default=24, money_in_fen=True)
     if problems:
         errors = {k: [v] for k, v in problems.items()}
         first = next(iter(problems))

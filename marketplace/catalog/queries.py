@@ -1,134 +1,35 @@
-"""What shoppers see: only listed products of verified sellers, with filters, sorts and pages."""
+"""What shoppers see: only listed products of verified sellers, with filters, sorts and pages.
+
+The filters come from `catalog.filters`, cards are built by `catalog.cards`; a page of either
+kind is a `ProductPage` (`core.pager.Page` with the filters that chose it)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 
 from sqlalchemy import Integer, bindparam, case, func, or_, select
-from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, load_only, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, load_only, selectinload
 
-from marketplace.catalog.models import Category, Product, ProductImage, ProductStatus
+from marketplace.catalog.cards import card_select, cards_from_rows
+from marketplace.catalog.filters import CatalogFilters, Searcher, SearchHits, Sort
+from marketplace.catalog.models import Category, Product, ProductStatus
 from marketplace.core.errors import NotFound
-from marketplace.core.i18n import Msg
-from marketplace.core.money import MAX_PRICE_FEN, MoneyFormatError, parse_yuan
+from marketplace.core.pager import Page
 from marketplace.regions.models import Region
 from marketplace.sellers.models import Seller, SellerStatus
 
-MAX_PER_PAGE = 100
-MAX_PAGE = 10_000
-
-
-class Sort(StrEnum):
-    relevance = "relevance"  # best match for q; newest first without q
-    price_asc = "price_asc"  # cheapest first
-    price_desc = "price_desc"  # dearest first
-    newest = "newest"  # most recently listed first
-
-
-SORT_LABELS = {Sort.relevance: "综合", Sort.newest: "最新上架", Sort.price_asc: "价格从低到高",
-               Sort.price_desc: "价格从高到低"}
-
 
 @dataclass
-class CatalogFilters:
-    q: str = ""
-    category: str = ""
-    region: str = ""
-    seller: int | None = None
-    min_price: int | None = None  # fen
-    max_price: int | None = None  # fen
-    in_stock: bool = False
-    sort: Sort = Sort.relevance
-    page: int = 1
-    per_page: int = 24
+class ProductPage(Page):
+    """A page of the catalogue: `items` are ORM products (`browse`) or cards (`browse_cards`),
+    with the filters that chose them, the region and category they name, and what the search
+    index answered (None when the database did)."""
 
-
-@dataclass
-class SearchHits:
-    """What the search index answered for a query: the page's product ids in order, how many
-    match in all, facet counts, and the parsed terms (for highlighting)."""
-    ids: list[int]
-    total: int
-    category_counts: dict[int, int] = field(default_factory=dict)
-    county_counts: dict[str, int] = field(default_factory=dict)
-    terms: list = field(default_factory=list)
-
-
-# (session, filters) -> hits, or None when the index can't answer (the database then does)
-Searcher = Callable[[Session, "CatalogFilters"], SearchHits | None]
-
-
-@dataclass
-class Page:
-    items: list[Product] | list[ProductCard]  # browse: ORM products; browse_cards: cards
-    total: int
-    page: int
-    per_page: int
-    filters: CatalogFilters
+    filters: CatalogFilters = field(default_factory=CatalogFilters)
     region: Region | None = None
     category: Category | None = None
     problems: dict[str, str] = field(default_factory=dict)
     search: SearchHits | None = None  # set when the search index answered the query
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def _int(value, default=None):
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return default
-
-
-def parse_filters(args, *, per_page_default: int, money_in_fen: bool) -> tuple[CatalogFilters,
-                                                                               dict[str, str]]:
-    """Read query arguments; bad values are reported per argument (the API answers 400 for them,
-    the storefront ignores them)."""
-    problems: dict[str, str] = {}
-    f = CatalogFilters(per_page=per_page_default)
-    f.q = (args.get("q") or "").strip()[:200]
-    f.category = (args.get("category") or "").strip()[:32]
-    f.region = (args.get("region") or "").strip()[:12]
-    if f.region and not f.region.isdigit():
-        problems["region"] = "地区代码应为数字"
-        f.region = ""
-    if args.get("seller"):
-        f.seller = _int(args.get("seller"))
-        if f.seller is None:
-            problems["seller"] = "经营主体编号应为整数"
-    for key in ("min_price", "max_price"):
-        raw = args.get(key)
-        if raw in (None, ""):
-            continue
-        try:
-            value = _int(raw) if money_in_fen else parse_yuan(raw)
-            if value is None or value < 0 or value > MAX_PRICE_FEN * 100:
-                raise MoneyFormatError
-            setattr(f, key, value)
-        except MoneyFormatError:
-            problems[key] = "价格应为非负数" + ("（单位：分）" if money_in_fen else "（单位：元）")
-    f.in_stock = str(args.get("in_stock", "")).lower() in {"1", "true", "yes", "on"}
-    sort = args.get("sort") or Sort.relevance
-    try:
-        f.sort = Sort(sort)
-    except ValueError:
-        problems["sort"] = "排序方式应为 relevance、price_asc、price_desc 或 newest"
-    page = _int(args.get("page"), 1) if args.get("page") else 1
-    if page is None or not 1 <= page <= MAX_PAGE:
-        problems["page"] = "页码应为正整数"
-        page = 1
-    f.page = page
-    if args.get("per_page"):
-        per_page = _int(args.get("per_page"))
-        if per_page is None or not 1 <= per_page <= MAX_PER_PAGE:
-            problems["per_page"] = Msg("每页数量应在 1 到 %(max)s 之间", max=MAX_PER_PAGE)
-        else:
-            f.per_page = per_page
-    return f, problems
 
 
 @functools.cache
@@ -251,7 +152,7 @@ def _statement(kind: str, shape: tuple, sort: Sort | None = None):
     if kind == "products":
         stmt = _where(select(Product), shape).options(*card_options(seller_joined=True))
     else:
-        columns, origin = _card_select()
+        columns, origin = card_select()
         stmt = (_where(select(*columns), shape)
                 # outer joins: SQLite keeps them after products and sellers, so a page is read
                 # in the sort's index order and stops at its last row
@@ -298,7 +199,7 @@ def _in_order(rows, ids: list[int], key) -> list:
 
 
 def browse(session: Session, f: CatalogFilters, *, total: int | None = None,
-           searcher: Searcher | None = None) -> Page:
+           searcher: Searcher | None = None) -> ProductPage:
     """One page of visible products as ORM objects (the API list). `total` may be passed when
     the caller already knows how many products match; otherwise it is counted. With a query
     and a `searcher`, the index decides which products and in what order."""
@@ -307,109 +208,17 @@ def browse(session: Session, f: CatalogFilters, *, total: int | None = None,
     if hits is not None:
         rows = (session.scalars(_statement("products", ("ids",)), {"ids": hits.ids}).all()
                 if hits.ids else [])
-        return Page(items=_in_order(rows, hits.ids, lambda p: p.id), total=hits.total,
-                    page=f.page, per_page=f.per_page, filters=f, region=m.region,
-                    category=m.category, search=hits)
+        return ProductPage(items=_in_order(rows, hits.ids, lambda p: p.id), total=hits.total,
+                           page=f.page, per_page=f.per_page, filters=f, region=m.region,
+                           category=m.category, search=hits)
     total, result = _run(session, m, f, "products", total)
     items: list[Product] = list(result.scalars()) if total else []
-    return Page(items=items, total=total, page=f.page, per_page=f.per_page, filters=f,
-                region=m.region, category=m.category)
-
-
-# --------------------------------------------------------------------------- product cards
-
-
-class CardImage:
-    """The cover of a card: the thumbnail's file name."""
-
-    __slots__ = ("thumb_filename",)
-
-    def __init__(self, thumb_filename: str):
-        self.thumb_filename = thumb_filename
-
-
-class CardCategory:
-    __slots__ = ("icon", "id", "name_en", "name_zh", "slug")
-    name_for = Category.name_for
-
-    def __init__(self, id, slug, icon, name_zh, name_en):
-        self.id, self.slug, self.icon, self.name_zh, self.name_en = (id, slug, icon, name_zh,
-                                                                     name_en)
-
-
-class CardPlace:
-    """A product's origin on a card; `path_names` and `short_place` are Region's own."""
-
-    __slots__ = ("code", "id", "name", "name_path")
-    path_names = Region.path_names
-    short_place = Region.short_place
-
-    def __init__(self, id, code, name, name_path):
-        self.id, self.code, self.name, self.name_path = id, code, name, name_path
-
-
-class CardSeller:
-    __slots__ = ("id", "name")
-
-    def __init__(self, id, name):
-        self.id, self.name = id, name
-
-
-class ProductCard:
-    """What `macros.product_card` shows of a product, read with plain rows, no ORM objects.
-
-    Attributes have the names of Product's (`id`, `name`, `spec`, `price_fen`, `stock`,
-    `certified`, `cover`, `category.icon`, `origin.short_place`, `seller.name`); `certified` is
-    Product's own rule. Built by `browse_cards`."""
-
-    __slots__ = (
-        "category",
-        "certificate_checked",
-        "certificate_no",
-        "certificate_valid_until",
-        "cover",
-        "id",
-        "name",
-        "name_html",
-        "origin",
-        "price_fen",
-        "seller",
-        "spec",
-        "stock",
-    )
-    certified = Product.certified
-
-    def __init__(self, id, name, spec, price_fen, stock, certificate_no,
-                 certificate_checked, certificate_valid_until, cover, category, origin, seller):
-        self.id, self.name, self.spec, self.price_fen, self.stock = (id, name, spec, price_fen,
-                                                                     stock)
-        self.certificate_no = certificate_no
-        self.certificate_checked = certificate_checked
-        self.certificate_valid_until = certificate_valid_until
-        self.cover, self.category, self.origin, self.seller = cover, category, origin, seller
-        self.name_html = None  # the name with the search terms marked, on search results
-
-    def __repr__(self) -> str:
-        return f"<ProductCard {self.id} {self.name}>"
-
-
-@functools.cache
-def _card_select():
-    """What a card reads (built once: the statement is rebuilt for every page otherwise); the
-    origin is an alias because Region itself may be joined by a region filter."""
-    origin = aliased(Region, name="origin")
-    cover = (select(ProductImage.thumb_filename).where(ProductImage.product_id == Product.id)
-             .order_by(ProductImage.position).limit(1).scalar_subquery().label("cover"))
-    columns = (Product.id, Product.name, Product.spec, Product.price_fen, Product.stock,
-               Product.certificate_no, Product.certificate_checked,
-               Product.certificate_valid_until, Seller.id, Seller.name, Category.id,
-               Category.slug, Category.icon, Category.name_zh, Category.name_en, origin.id,
-               origin.code, origin.name, origin.name_path, cover)
-    return columns, origin
+    return ProductPage(items=items, total=total, page=f.page, per_page=f.per_page, filters=f,
+                       region=m.region, category=m.category)
 
 
 def browse_cards(session: Session, f: CatalogFilters, *, total: int | None = None,
-                 searcher: Searcher | None = None) -> Page:
+                 searcher: Searcher | None = None) -> ProductPage:
     """One page of visible products as `ProductCard`s (the storefront's grids), in one query:
     the product with its seller (the join that checks the seller's status), category and origin,
     and its cover thumbnail (subquery on the (product_id, position) key). `total` may be passed
@@ -422,29 +231,9 @@ def browse_cards(session: Session, f: CatalogFilters, *, total: int | None = Non
                           hits.ids, lambda r: r[0]) if hits.ids else [])
     else:
         total, rows = _run(session, m, f, "cards", total)
-    items: list[ProductCard] = []
-    categories: dict[int, CardCategory] = {}
-    places: dict[int, CardPlace] = {}
-    sellers: dict[int, CardSeller] = {}
-    for (pid, name, spec, price_fen, stock, cert_no, cert_checked, cert_until, seller_id,
-         seller_name, category_id, slug, icon, name_zh, name_en, origin_id, origin_code,
-         origin_name, name_path, cover) in rows:
-        category = categories.get(category_id)
-        if category is None:
-            category = categories[category_id] = CardCategory(category_id, slug, icon, name_zh,
-                                                              name_en)
-        place = places.get(origin_id)
-        if place is None:
-            place = places[origin_id] = CardPlace(origin_id, origin_code, origin_name,
-                                                  name_path)
-        seller = sellers.get(seller_id)
-        if seller is None:
-            seller = sellers[seller_id] = CardSeller(seller_id, seller_name)
-        items.append(ProductCard(pid, name, spec, price_fen, stock, cert_no, cert_checked,
-                                 cert_until, CardImage(cover) if cover else None, category,
-                                 place, seller))
-    return Page(items=items, total=total, page=f.page, per_page=f.per_page, filters=f,
-                region=m.region, category=m.category, search=hits)
+    return ProductPage(items=cards_from_rows(rows), total=total, page=f.page,
+                       per_page=f.per_page, filters=f, region=m.region, category=m.category,
+                       search=hits)
 
 
 def get_visible(session: Session, product_id: int) -> Product:

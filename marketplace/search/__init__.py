@@ -17,10 +17,10 @@ def search_root(app: Flask | None = None) -> Path:
 
 
 def catalog_searcher(app: Flask | None = None):
-    """A `queries.Searcher` over this app's index: None (the database answers, and a warning is
-    logged) when the index is missing or broken."""
+    """A `catalog.filters.Searcher` over this app's index: None (the database answers, and a
+    warning is logged) when the index is missing or broken."""
+    from marketplace.catalog.filters import SearchHits
     from marketplace.catalog.models import Category
-    from marketplace.catalog.queries import SearchHits
     from marketplace.regions.models import Region
     from marketplace.search import engine, service
 

@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.catalog import queries
+from marketplace.catalog.cards import CardPlace
+from marketplace.catalog.filters import CatalogFilters, parse_filters
 from marketplace.catalog.models import Product
 from marketplace.core.money import fen_to_yuan_text
 from marketplace.households.models import Household
@@ -29,18 +31,18 @@ SELLER_PER_PAGE = 12
 REGION_PER_PAGE = 12
 
 
-def _web_filters(args: Mapping, per_page: int) -> queries.CatalogFilters:
+def _web_filters(args: Mapping, per_page: int) -> CatalogFilters:
     """Parse query arguments the storefront way: bad values are silently ignored."""
     clean = {k: args.get(k) for k in CATALOG_ARGS if args.get(k) not in (None, "")}
-    filters, _problems = queries.parse_filters(clean, per_page_default=per_page,
-                                               money_in_fen=False)
+    filters, _problems = parse_filters(clean, per_page_default=per_page,
+                                       money_in_fen=False)
     if (filters.min_price is not None and filters.max_price is not None
             and filters.min_price > filters.max_price):
         filters.min_price, filters.max_price = filters.max_price, filters.min_price
     return filters
 
 
-def _form_values(f: queries.CatalogFilters) -> dict:
+def _form_values(f: CatalogFilters) -> dict:
     return {
         "q": f.q,
         "category": f.category,
@@ -59,10 +61,10 @@ def _counties_select():
             .where(Region.level == RegionLevel.county).order_by(Region.code))
 
 
-def _county_places(session: Session) -> list[queries.CardPlace]:
+def _county_places(session: Session) -> list[CardPlace]:
     """The counties for the catalogue's region select, as plain objects (code, name,
     short_place) rather than ORM objects: every catalogue page reads them."""
-    return [queries.CardPlace(*row) for row in session.execute(_counties_select())]
+    return [CardPlace(*row) for row in session.execute(_counties_select())]
 
 
 def catalog_context(session: Session, args: Mapping, *, per_page: int = 24) -> dict:
@@ -76,7 +78,7 @@ def catalog_context(session: Session, args: Mapping, *, per_page: int = 24) -> d
 
     Keys and what the template reads from them (a benchmark may build these from plain objects):
 
-    - ``page``: ``.items`` (``queries.ProductCard``), ``.total``, ``.page``, ``.pages``. Each
+    - ``page``: ``.items`` (``cards.ProductCard``), ``.total``, ``.page``, ``.pages``. Each
       item is rendered by ``macros.product_card``, which reads ``id``, ``name``, ``spec``,
       ``price_fen``, ``stock``, ``certified``, ``cover`` (``None`` or an object with
       ``thumb_filename``), ``category.icon``, ``origin.short_place`` and ``seller.name``.

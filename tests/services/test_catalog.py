@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
 from marketplace.catalog import queries, services
+from marketplace.catalog.filters import parse_filters
 from marketplace.catalog.models import Product, ProductImage, ProductStatus
 from marketplace.core.errors import Forbidden, IllegalTransition, NotFound, ValidationFailed
 from marketplace.sellers.models import SellerStatus
@@ -153,7 +154,7 @@ def test_only_listed_products_of_verified_sellers_are_visible(session, regions):
     make_product(session, name="下架茶", status=ProductStatus.delisted)
     make_product(session, make_seller(session, status=SellerStatus.pending), name="未认证茶")
     make_product(session, make_seller(session, status=SellerStatus.suspended), name="暂停茶")
-    filters, problems = queries.parse_filters({}, per_page_default=24, money_in_fen=True)
+    filters, problems = parse_filters({}, per_page_default=24, money_in_fen=True)
     page = queries.browse(session, filters)
     assert [p.name for p in page.items] == [good.name] and page.total == 1
     assert queries.get_visible(session, good.id).id == good.id
@@ -170,7 +171,7 @@ def test_filters_sorting_and_pages(session, regions):
     make_product(session, seller, name="古楼绿茶", price_fen=5600, origin_code="430525101202")
 
     def names(**args):
-        f, problems = queries.parse_filters(args, per_page_default=24, money_in_fen=True)
+        f, problems = parse_filters(args, per_page_default=24, money_in_fen=True)
         assert not problems
         return [p.name for p in queries.browse(session, f).items]
 
@@ -182,14 +183,14 @@ def test_filters_sorting_and_pages(session, regions):
     assert sorted(names(in_stock="1")) == ["古楼绿茶", "溆浦红枣"]
     assert names(q="红枣") == ["溆浦红枣"]
     assert names(q="100%_") == []
-    f, _ = queries.parse_filters({"per_page": "2", "page": "2", "sort": "price_asc"},
-                                 per_page_default=24, money_in_fen=True)
+    f, _ = parse_filters({"per_page": "2", "page": "2", "sort": "price_asc"},
+                         per_page_default=24, money_in_fen=True)
     page = queries.browse(session, f)
     assert [p.name for p in page.items] == ["雪峰云雾茶"] and page.total == 3 and page.pages == 2
 
 
 def test_bad_filter_values_are_reported(session):
-    f, problems = queries.parse_filters(
+    f, problems = parse_filters(
         {"page": "-1", "per_page": "1000", "sort": "cheap", "min_price": "abc",
          "region": "湖南"}, per_page_default=24, money_in_fen=False)
     assert set(problems) == {"page", "per_page", "sort", "min_price", "region"}

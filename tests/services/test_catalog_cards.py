@@ -4,6 +4,7 @@ from flask import request
 from sqlalchemy import inspect
 
 from marketplace.catalog import queries
+from marketplace.catalog.filters import parse_filters
 from marketplace.catalog.models import ProductImage, ProductStatus
 from marketplace.extensions import db
 from marketplace.sellers.models import SellerStatus
@@ -12,7 +13,7 @@ from tests.fixtures.factories import make_product, make_seller
 
 
 def filters(**args):
-    f, problems = queries.parse_filters(args, per_page_default=24, money_in_fen=True)
+    f, problems = parse_filters(args, per_page_default=24, money_in_fen=True)
     assert not problems
     return f
 

@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import authenticate
+from marketplace.catalog.filters import CatalogFilters
 from marketplace.catalog.models import Category, Product, ProductStatus
-from marketplace.catalog.queries import CatalogFilters, browse
+from marketplace.catalog.queries import browse
 from marketplace.core.validators import mask_name, normalize_credit_code
 from marketplace.extensions import db
 from marketplace.households.models import Household, HouseholdStatus
