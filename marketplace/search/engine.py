@@ -25,8 +25,9 @@ many documents as the page needs: small result sets are decoded and sorted, larg
 checked against a per-segment precomputed order until the page is full.
 
 The code: documents.py (what goes in and out), writing.py (schema, tokens, building, changes),
-generations.py (the live index and its replacement), reading.py (answering). This module is the
-one the rest of the application imports.
+generations.py (the live index and its replacement), reading.py (answering: the live index,
+terms, tiers, ordering) over snapshot.py (one version of the index and its sets) and segments.py
+(per-segment data, caches of sets). This module is the one the rest of the application imports.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ from marketplace.search.generations import (
     swap_in,
     write_watermark,
 )
-from marketplace.search.reading import SearchIndex, _SegmentData, _tiers
+from marketplace.search.reading import SearchIndex
 from marketplace.search.writing import (
     TokenSet,  # the pickled schema of indexes built before the split names it here
     apply,
@@ -63,8 +64,7 @@ from marketplace.search.writing import (
 
 __all__ = [
     "CATEGORY", "CURRENT", "PRODUCT", "REGION", "SELLER", "SORTS", "WATERMARK", "SearchDoc",
-    "SearchIndex", "SearchRequest", "SearchResult", "SearchUnavailable", "TokenSet",
-    "_SegmentData", "_tiers", "apply", "build_index", "fields", "live_directory",
-    "new_generation", "product_tokens", "read_watermark", "schema", "swap_in", "write_watermark",
-    "writer",
+    "SearchIndex", "SearchRequest", "SearchResult", "SearchUnavailable", "TokenSet", "apply",
+    "build_index", "fields", "live_directory", "new_generation", "product_tokens",
+    "read_watermark", "schema", "swap_in", "write_watermark", "writer",
 ]

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.search import engine, reading, writing
+from marketplace.search import engine, reading, snapshot, writing
 from marketplace.search.analysis import parse_query, token_texts
+from marketplace.search.segments import SegmentData
 
 CATEGORIES = {1: "茶叶 Tea", 2: "红枣 Jujube", 3: "米面粮油 Grain"}
 SELLERS = {1: "湖南古楼雪峰云雾茶有限公司", 2: "溆浦县枣子产业协会", 3: "通道侗族自治县粮油合作社"}
@@ -152,8 +153,8 @@ def test_large_result_sets_are_walked_in_order(tmp_path, monkeypatch):
     """Enough products that a broad query takes the walk through the precomputed order (and a
     narrow one decodes its few members instead)."""
     walked = []
-    order = engine._SegmentData.order
-    monkeypatch.setattr(engine._SegmentData, "order",
+    order = SegmentData.order
+    monkeypatch.setattr(SegmentData, "order",
                         lambda self, sort: walked.append(sort) or order(self, sort))
     rnd = random.Random(7)
     docs = {pid: make_doc(rnd, pid) for pid in range(1, 3001)}
@@ -188,7 +189,7 @@ def test_a_seller_renamed_is_found_by_its_new_name_only(tmp_path):
 def test_tiers_partition_hits_by_name_matches():
     hits = 0b1111_1111
     in_name = [0b1010_1010, 0b1100_1100, 0b1111_0000]
-    tiers = engine._tiers(hits, in_name)
+    tiers = reading.tiers(hits, in_name)
     for score, tier in zip(range(3, -1, -1), tiers, strict=True):
         for d in range(8):
             if tier >> d & 1:
@@ -197,7 +198,7 @@ def test_tiers_partition_hits_by_name_matches():
 
 
 def test_facets_with_many_values_are_counted_through_the_hits(tmp_path, monkeypatch):
-    monkeypatch.setattr(reading, "FACET_SETS", 1)  # every facet column takes the other path
+    monkeypatch.setattr(snapshot, "FACET_SETS", 1)  # every facet column takes the other path
     rnd = random.Random(11)
     docs = {pid: make_doc(rnd, pid) for pid in range(1, 201)}
     check(built_in_one_go(tmp_path, docs), docs, rnd)
