@@ -8,8 +8,8 @@ from werkzeug.security import check_password_hash
 from marketplace.accounts import services
 from marketplace.accounts.forms import LoginForm, PasswordForm, RegisterForm
 from marketplace.accounts.models import ROLE_LABELS
-from marketplace.core.errors import DomainError
-from marketplace.core.forms import apply_error
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.forms import form_status, submit
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
 
@@ -29,17 +29,13 @@ def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
-    if form.validate_on_submit():
-        try:
-            user = services.authenticate(db.session, form.login.data, form.password.data)
-        except DomainError as err:
-            apply_error(form, err)
-        else:
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
-            flash(_("欢迎回来，%(name)s", name=user.display_name), "success")
-            return redirect(_safe_next(request.args.get("next")))
-    return render_template("accounts/login.html", form=form), (400 if form.errors else 200)
+    done = submit(form, lambda: services.authenticate(db.session, form.login.data,
+                                                      form.password.data),
+                  success=lambda user: _("欢迎回来，%(name)s", name=user.display_name))
+    if done.ok:
+        login_user(done.value, remember=form.remember.data)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form), form_status(form)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -47,19 +43,13 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("storefront.home"))
     form = RegisterForm()
-    if form.validate_on_submit():
-        data = services.Registration(form.login.data, form.password.data, form.display_name.data)
-        try:
-            user = services.register_user(db.session, data)
-        except DomainError as err:
-            db.session.rollback()
-            apply_error(form, err)
-        else:
-            db.session.commit()
-            login_user(user)
-            flash(_("注册成功，欢迎加入消费帮扶！"), "success")
-            return redirect(_safe_next(request.args.get("next")))
-    return render_template("accounts/register.html", form=form), (400 if form.errors else 200)
+    done = submit(form, lambda: services.register_user(db.session, services.Registration(
+        form.login.data, form.password.data, form.display_name.data)),
+        success=_("注册成功，欢迎加入消费帮扶！"))
+    if done.ok:
+        login_user(done.value)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/register.html", form=form), form_status(form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -73,16 +63,13 @@ def logout():
 @login_required
 def account():
     form = PasswordForm()
-    if form.validate_on_submit():
-        if not check_password_hash(current_user.password_hash, form.current.data):
-            form.current.errors.append(_("当前密码不正确"))
-        else:
-            try:
-                services.set_password(current_user, form.password.data)
-            except DomainError as err:
-                apply_error(form, err)
-            else:
-                db.session.commit()
-                flash(_("密码已修改"), "success")
-                return redirect(url_for("accounts.account"))
+    done = submit(form, lambda: _change_password(form), success=_("密码已修改"))
+    if done.ok:
+        return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form, role_labels=ROLE_LABELS)
+
+
+def _change_password(form: PasswordForm) -> None:
+    if not check_password_hash(current_user.password_hash, form.current.data):
+        raise ValidationFailed(_("当前密码不正确"), field="current")
+    services.set_password(current_user, form.password.data)

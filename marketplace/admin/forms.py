@@ -21,6 +21,10 @@ def role_choices():
     ]
 
 
+class VerifyForm(FlaskForm):
+    """Nothing to fill in: the button and its CSRF token."""
+
+
 class SuspendForm(FlaskForm):
     note = StringField(_l("暂停原因"), validators=[Length(max=200)])
 

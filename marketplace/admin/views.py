@@ -3,10 +3,15 @@
 Every route is behind roles_required(Role.platform_admin) (a blueprint-wide guard): anonymous
 visitors go to the log-in page, signed-in users without the role get 403. The services check
 again (policy.check_admin) where they change state.
+
+Every action goes through core.forms.submit with its form: on success a flash and back to the
+list; a domain error shows the list again with the message on the action's row (the review
+queues) or in its form (users, regions). Revoking a role is a one-click button whose only
+failure is 404: core.forms.commit_or_flash.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -21,10 +26,11 @@ from marketplace.admin.forms import (
     RegionRenameForm,
     RejectForm,
     SuspendForm,
+    VerifyForm,
 )
 from marketplace.catalog import services as catalog
-from marketplace.core.errors import DomainError, NotFound, ValidationFailed
-from marketplace.core.forms import apply_error
+from marketplace.core.errors import NotFound, ValidationFailed
+from marketplace.core.forms import commit_or_flash, form_messages, form_status, submit
 from marketplace.core.i18n import translate_message
 from marketplace.core.policy import roles_required
 from marketplace.extensions import db
@@ -48,11 +54,6 @@ def _back(default: str):
     if target.startswith("/") and not target.startswith("//"):
         return redirect(target)
     return redirect(default)
-
-
-def _reraise_access(err: DomainError) -> None:
-    if err.status in (401, 403, 404):
-        raise err
 
 
 # ---- overview ---------------------------------------------------------------------------------
@@ -90,22 +91,10 @@ def sellers_queue():
     return _render_sellers(_seller_status())
 
 
-def _row_action(row_id: int, render, work):
-    """Run one review action and commit. A domain error rolls back and shows the queue again
-    with the message on that row (access errors still answer 403/404). None when it worked."""
-    try:
-        work()
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        _reraise_access(err)
-        return render({row_id: [translate_message(err.message)]}, err.status)
-    return None
-
-
-def _validated(form, field: str) -> None:
-    if not form.validate_on_submit():
-        raise ValidationFailed(next(iter(form.errors.values()))[0], field=field)
+def _row_failed(render, row_id: int, form, done):
+    """A list row's action did not go through: the list again, its form's messages on that row,
+    answering with the domain error's status (400 for input the form itself refused)."""
+    return render({row_id: form_messages(form)}, done.error.status if done.error else 400)
 
 
 def _sellers_with_errors(row_errors: dict, code: int):
@@ -115,28 +104,23 @@ def _sellers_with_errors(row_errors: dict, code: int):
 @bp.route("/sellers/<int:seller_id>/verify", methods=["POST"])
 def seller_verify(seller_id: int):
     seller = sellers.get_managed(db.session, current_user, seller_id)
-    name = seller.name
-    failed = _row_action(seller_id, _sellers_with_errors,
-                         lambda: sellers.verify(db.session, current_user, seller))
-    if failed:
-        return failed
-    flash(_("已认证：%(name)s", name=name), "success")
+    form = VerifyForm()
+    done = submit(form, lambda: sellers.verify(db.session, current_user, seller),
+                  success=_("已认证：%(name)s", name=seller.name))
+    if not done.ok:
+        return _row_failed(_sellers_with_errors, seller_id, form, done)
     return _back(url_for("admin.sellers_queue"))
 
 
 @bp.route("/sellers/<int:seller_id>/suspend", methods=["POST"])
 def seller_suspend(seller_id: int):
     seller = sellers.get_managed(db.session, current_user, seller_id)
-    name, form = seller.name, SuspendForm()
-
-    def work():
-        _validated(form, "note")
-        sellers.suspend(db.session, current_user, seller, form.note.data or "")
-
-    failed = _row_action(seller_id, _sellers_with_errors, work)
-    if failed:
-        return failed
-    flash(_("已暂停：%(name)s", name=name), "success")
+    form = SuspendForm()
+    done = submit(form, lambda: sellers.suspend(db.session, current_user, seller,
+                                                form.note.data or ""),
+                  success=_("已暂停：%(name)s", name=seller.name))
+    if not done.ok:
+        return _row_failed(_sellers_with_errors, seller_id, form, done)
     return _back(url_for("admin.sellers_queue"))
 
 
@@ -156,28 +140,24 @@ def products_queue():
 @bp.route("/products/<int:product_id>/approve", methods=["POST"])
 def product_approve(product_id: int):
     product = catalog.get_managed(db.session, current_user, product_id)
-    name, form = product.name, ApproveForm()
-    failed = _row_action(product_id, _render_products, lambda: catalog.approve(
-        db.session, current_user, product, certificate_checked=bool(form.certificate_checked.data)))
-    if failed:
-        return failed
-    flash(_("已通过审核并上架：%(name)s", name=name), "success")
+    form = ApproveForm()
+    done = submit(form, lambda: catalog.approve(
+        db.session, current_user, product, certificate_checked=bool(form.certificate_checked.data)),
+        success=_("已通过审核并上架：%(name)s", name=product.name))
+    if not done.ok:
+        return _row_failed(_render_products, product_id, form, done)
     return redirect(url_for("admin.products_queue"))
 
 
 @bp.route("/products/<int:product_id>/reject", methods=["POST"])
 def product_reject(product_id: int):
     product = catalog.get_managed(db.session, current_user, product_id)
-    name, form = product.name, RejectForm()
-
-    def work():
-        _validated(form, "reason")
-        catalog.reject(db.session, current_user, product, form.reason.data or "")
-
-    failed = _row_action(product_id, _render_products, work)
-    if failed:
-        return failed
-    flash(_("已驳回：%(name)s", name=name), "success")
+    form = RejectForm()
+    done = submit(form, lambda: catalog.reject(db.session, current_user, product,
+                                               form.reason.data or ""),
+                  success=_("已驳回：%(name)s", name=product.name))
+    if not done.ok:
+        return _row_failed(_render_products, product_id, form, done)
     return redirect(url_for("admin.products_queue"))
 
 
@@ -216,6 +196,21 @@ def users():
     return _render_users()
 
 
+def _user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("未找到该用户"))
+    return user
+
+
+def _grant_role(form: GrantForm, user: User) -> None:
+    try:
+        role = Role(form.role.data)
+    except ValueError:
+        raise ValidationFailed(_("请选择角色"), field="role") from None
+    accounts.grant_role(db.session, user, role, **_grant_scope(form, role))
+
+
 def _grant_scope(form: GrantForm, role: Role) -> dict:
     """Turn the seller select and the region code into ids; unknown ones are input errors."""
     if role == Role.seller_staff:
@@ -234,38 +229,20 @@ def _grant_scope(form: GrantForm, role: Role) -> dict:
 
 @bp.route("/users/<int:user_id>/grant", methods=["POST"])
 def user_grant(user_id: int):
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(_("未找到该用户"))
+    user = _user(user_id)
     form = _grant_form(user_id)
-    if form.validate_on_submit():
-        try:
-            try:
-                role = Role(form.role.data)
-            except ValueError:
-                raise ValidationFailed(_("请选择角色"), field="role") from None
-            accounts.grant_role(db.session, user, role, **_grant_scope(form, role))
-            label = user.login_name
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            _reraise_access(err)
-            apply_error(form, err)
-        else:
-            flash(_("已为 %(user)s 添加角色", user=label), "success")
-            return _back(url_for("admin.users"))
+    done = submit(form, lambda: _grant_role(form, user),
+                  success=_("已为 %(user)s 添加角色", user=user.login_name))
+    if done.ok:
+        return _back(url_for("admin.users"))
     return _render_users({user_id: form}, 400)
 
 
 @bp.route("/users/<int:user_id>/grants/<int:grant_id>/revoke", methods=["POST"])
 def user_revoke(user_id: int, grant_id: int):
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(_("未找到该用户"))
-    accounts.revoke_grant(db.session, user, grant_id)  # an unknown grant answers 404
-    label = user.login_name
-    db.session.commit()
-    flash(_("已撤销 %(user)s 的一个角色", user=label), "success")
+    user = _user(user_id)
+    commit_or_flash(lambda: accounts.revoke_grant(db.session, user, grant_id),  # unknown: 404
+                    _("已撤销 %(user)s 的一个角色", user=user.login_name), reraise_access=True)
     return _back(url_for("admin.users"))
 
 
@@ -305,41 +282,25 @@ def regions_page(code: str | None = None):
 def region_add(code: str | None = None):
     parent = _region_or_404(code)
     form = RegionAddForm()
-    if form.validate_on_submit():
-        try:
-            child = regions.add_region(db.session, (form.code.data or "").strip(),
-                                       (form.name.data or "").strip(),
-                                       parent.code if parent else None)
-            label = child.name
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            _reraise_access(err)
-            apply_error(form, err)
-        else:
-            flash(_("已添加：%(name)s", name=label), "success")
-            return redirect(url_for("admin.regions_page", code=code) if code
-                            else url_for("admin.regions_page"))
-    parent = _region_or_404(code)
-    return _render_regions(parent, add_form=form, code=400)
+    done = submit(form, lambda: regions.add_region(
+        db.session, (form.code.data or "").strip(), (form.name.data or "").strip(),
+        parent.code if parent else None), success=lambda child: _("已添加：%(name)s",
+                                                                  name=child.name))
+    if done.ok:
+        return redirect(url_for("admin.regions_page", code=code) if code
+                        else url_for("admin.regions_page"))
+    return _render_regions(parent, add_form=form, code=form_status(form))
 
 
 @bp.route("/regions/<code>/rename", methods=["POST"])
 def region_rename(code: str):
     region = _region_or_404(code)
     form = RegionRenameForm(prefix="rename")
-    if form.validate_on_submit():
-        try:
-            regions.rename(db.session, region, form.name.data or "")
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            _reraise_access(err)
-            apply_error(form, err)
-        else:
-            flash(_("已更名"), "success")
-            return redirect(url_for("admin.regions_page", code=code))
-    return _render_regions(_region_or_404(code), rename_form=form, code=400)
+    done = submit(form, lambda: regions.rename(db.session, region, form.name.data or ""),
+                  success=_("已更名"))
+    if done.ok:
+        return redirect(url_for("admin.regions_page", code=code))
+    return _render_regions(region, rename_form=form, code=form_status(form))
 
 
 def _decode_csv(data: bytes) -> str:
@@ -351,27 +312,20 @@ def _decode_csv(data: bytes) -> str:
     raise ValidationFailed(_("无法识别文件编码：请保存为 UTF-8 编码的 CSV"), field="file")
 
 
+def _import_regions(upload) -> regions.ImportReport:
+    if upload is None or not getattr(upload, "filename", ""):
+        raise ValidationFailed(_("请选择 CSV 文件"), field="file")
+    return regions.import_csv_text(db.session, _decode_csv(upload.read()))
+
+
 @bp.route("/regions/import", methods=["POST"])
 def region_import():
     form = RegionImportForm()
-    lines: list[str] = []
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            if upload is None or not getattr(upload, "filename", ""):
-                raise ValidationFailed(_("请选择 CSV 文件"), field="file")
-            report = regions.import_csv_text(db.session, _decode_csv(upload.read()))
-            db.session.commit()
-        except regions.RegionImportError as err:
-            db.session.rollback()
-            form.file.errors = [translate_message(err.message)]
-            lines = [translate_message(line) for line in err.lines]
-        except DomainError as err:
-            db.session.rollback()
-            _reraise_access(err)
-            apply_error(form, err)
-        else:
-            flash(_("导入完成：新增 %(c)s 个，更名 %(r)s 个，未变 %(u)s 个",
-                    c=report.created, r=report.renamed, u=report.unchanged), "success")
-            return redirect(url_for("admin.regions_page"))
-    return _render_regions(None, import_form=form, import_lines=lines, code=400)
+    done = submit(form, lambda: _import_regions(form.file.data), success=lambda report: _(
+        "导入完成：新增 %(c)s 个，更名 %(r)s 个，未变 %(u)s 个",
+        c=report.created, r=report.renamed, u=report.unchanged))
+    if done.ok:
+        return redirect(url_for("admin.regions_page"))
+    lines = (done.error.lines if isinstance(done.error, regions.RegionImportError) else [])
+    return _render_regions(None, import_form=form, code=form_status(form),
+                           import_lines=[translate_message(line) for line in lines])

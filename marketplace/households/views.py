@@ -6,8 +6,6 @@ admins) sees it masked (张*明). The ID number is never shown after it was type
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,8 +14,9 @@ from sqlalchemy.orm import aliased, selectinload
 
 from marketplace.accounts.models import Role
 from marketplace.core import policy
-from marketplace.core.errors import DomainError, NotFound
-from marketplace.core.forms import apply_error, commit_or_flash
+from marketplace.core.errors import NotFound, ValidationFailed
+from marketplace.core.forms import commit_or_flash, form_status, submit
+from marketplace.core.pager import Page, requested_page
 from marketplace.core.policy import login_required, roles_required
 from marketplace.extensions import db
 from marketplace.households import services
@@ -30,24 +29,6 @@ from marketplace.regions.services import regions_at_level, villages_under, withi
 bp = Blueprint("households", __name__)
 
 PER_PAGE = 50
-
-
-@dataclass
-class Pager:
-    """What macros.pagination needs."""
-
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def _page_arg() -> int:
-    page = request.args.get("page", 1, type=int) or 1
-    return min(max(page, 1), 10_000)
 
 
 def shown_name(household: Household) -> str:
@@ -125,12 +106,12 @@ def public_page(token: str):
 @bp.route("/liaison")
 @roles_required(Role.liaison)
 def liaison_index():
-    page = _page_arg()
+    page = requested_page(request.args)
     rows, total = services.visible_households(db.session, current_user, page=page,
                                               per_page=PER_PAGE)
     return render_template("liaison/index.html", households=rows,
                            income=income.by_household(db.session, [h.id for h in rows]),
-                           pager=Pager(page, PER_PAGE, total),
+                           pager=Page(rows, total, page, PER_PAGE),
                            can_register=True)
 
 
@@ -165,43 +146,37 @@ def register():
     liaisons = services.liaisons(db.session) if chooses_liaison else []
     form.liaison_id.choices = [("", _("请选择"))] + [
         (str(u.id), f"{u.display_name}（{u.login_name}）") for u in liaisons]
-    if form.validate_on_submit() and _check_choices(form, villages,
-                                                    liaisons if chooses_liaison else None):
-        data = services.HouseholdInput(
+
+    def work():
+        _check_choices(form, villages, liaisons if chooses_liaison else None)
+        return services.register_household(db.session, current_user, services.HouseholdInput(
             village_code=form.village_code.data, head_name=form.head_name.data,
             id_number=form.id_number.data, size=form.size.data, status=form.status.data,
-            liaison_id=int(form.liaison_id.data) if chooses_liaison else None)
-        try:
-            household = services.register_household(db.session, current_user, data)
-        except DomainError as err:
-            db.session.rollback()
-            apply_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("已登记帮扶对象 %(code)s：户主 %(name)s，身份证号 ****%(last4)s",
-                    code=household.code, name=shown_name(household),
-                    last4=household.id_last4), "success")
-            return redirect(_after_register(household))
+            liaison_id=int(form.liaison_id.data) if chooses_liaison else None))
+
+    done = submit(form, work, success=lambda household: _(
+        "已登记帮扶对象 %(code)s：户主 %(name)s，身份证号 ****%(last4)s",
+        code=household.code, name=shown_name(household), last4=household.id_last4))
+    if done.ok:
+        return redirect(_after_register(done.value))
     form.id_number.data = ""  # never echo an ID number back into a page
-    status = 400 if form.errors or form.form_errors else 200
     return render_template("liaison/register.html", form=form,
-                           chooses_liaison=chooses_liaison), status
+                           chooses_liaison=chooses_liaison), form_status(form)
 
 
-def _check_choices(form: HouseholdForm, villages: list[Region], liaisons: list | None) -> bool:
+def _check_choices(form: HouseholdForm, villages: list[Region], liaisons: list | None) -> None:
     """The chosen village and liaison are among those offered (liaisons None: not asked)."""
-    ok = True
+    errors = {}
     code = form.village_code.data
     if code and code not in {v.code for v in villages}:
         known = db.session.scalar(select(Region.level).where(Region.code == code))
-        form.village_code.errors = list(form.village_code.errors) + [
-            _("该村不在您所在帮扶办的管辖范围内") if known == RegionLevel.village
-            else _("请选择帮扶对象所在的村")]
-        ok = False
+        errors["village_code"] = [_("该村不在您所在帮扶办的管辖范围内")
+                                  if known == RegionLevel.village
+                                  else _("请选择帮扶对象所在的村")]
     if liaisons is not None and form.liaison_id.data not in {str(u.id) for u in liaisons}:
-        form.liaison_id.errors = list(form.liaison_id.errors) + [_("请选择帮扶联络人")]
-        ok = False
-    return ok
+        errors["liaison_id"] = [_("请选择帮扶联络人")]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
 
 
 def _after_register(household: Household) -> str:
@@ -278,7 +253,7 @@ def office_index():
     village = _filter_region(roots, request.args.get("village"), RegionLevel.village)
     if township and village and not village.path.startswith(township.path):
         village = None  # the township was changed without clearing the village: follow it
-    page = _page_arg()
+    page = requested_page(request.args)
     rows, total = _office_list(roots, village or township, page)
 
     township_options = []
@@ -293,6 +268,6 @@ def office_index():
         income=income.by_household(db.session, [h.id for h in rows]),
         area_income=income.in_regions(db.session, roots),
         flagged_lots=lots.flagged_lots(db.session, roots),
-        pager=Pager(page, PER_PAGE, total), township=township, village=village,
+        pager=Page(rows, total, page, PER_PAGE), township=township, village=village,
         township_options=township_options, village_options=village_options,
         status_labels=HOUSEHOLD_STATUS_LABELS)
