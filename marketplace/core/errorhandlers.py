@@ -45,8 +45,7 @@ def _is_api() -> bool:
 
 
 def _page(status: int, message: str):
-    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
-    return render_template(template, status=status, message=message), status
+    return render_template("errors/error.html", status=status, message=message), status
 
 
 def register(app: Flask) -> None:
