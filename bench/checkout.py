@@ -476,6 +476,7 @@ def _part_timers():
     from marketplace.api import common
     from marketplace.api import orders as api_orders
     from marketplace.orders import services
+    from marketplace.payments import capture, payables
 
     parts: dict[str, list] = {}
     targets = [(common, "api_user", "auth: api_user (token, user, grants)"),
@@ -485,8 +486,9 @@ def _part_timers():
                (services, "_reserve", "  checkout: _reserve (stock, outbox)"),
                (services, "_make_orders", "  checkout: _make_orders (orders, lines, events)"),
                (services, "order_for", "pay: services.order_for"),
-               (services, "record_payment", "services.record_payment"),
-               (services, "_write_payment", "  record_payment: _write_payment"),
+               (capture, "record", "payments.capture.record"),
+               (payables.OrderPayable, "take", "  record: OrderPayable.take (payment, order)"),
+               (payables.OrderPayable, "after_paid", "  record: after_paid (ledger posting)"),
                (api_orders, "order_json", "order_json (both calls)"),
                (Session, "commit", "session.commit (both calls)")]
     saved = []
@@ -733,7 +735,7 @@ def run_engine(engine: str, url: str, workdir: Path, args, pg: PgScratch | None)
                                 region_code=ADDRESS["region_code"], progress=log)
     log(f"  floor: {result.floor.rate:.1f} orders/s")
     with in_app(env) as (_app, db):
-        from marketplace.ledger import services as ledger
+        from marketplace.ledger import chain as ledger
         verdict = ledger.verify(db.session)
         result.ledger = (f"{verdict.entries} entries verified" if verdict.ok else
                          f"BROKEN at entry {verdict.seq}: {verdict.problem}")

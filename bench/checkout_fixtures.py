@@ -28,17 +28,9 @@ from marketplace.core.time import now_utc, today_china
 from marketplace.households.models import Household
 from marketplace.ledger import rules
 from marketplace.ledger.models import LedgerEntry, LedgerHead, LotDraw, SupplyLot
-from marketplace.orders.models import (
-    Channel,
-    Checkout,
-    Notification,
-    Order,
-    OrderEvent,
-    OrderLine,
-    OrderStatus,
-    Payment,
-    PaymentStatus,
-)
+from marketplace.notifications.models import Notification
+from marketplace.orders.models import Channel, Checkout, Order, OrderEvent, OrderLine, OrderStatus
+from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.orders.services import order_number
 from marketplace.regions.models import Region
 from marketplace.search.models import OutboxKind, SearchOutbox

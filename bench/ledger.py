@@ -175,8 +175,8 @@ def extend_chain(session, target: int, *, orders_per_batch: int = 2000,
 
     from marketplace.accounts.models import User
     from marketplace.core.time import now_utc
-    from marketplace.ledger import rules, services
-    from marketplace.ledger.services import NewEntry
+    from marketplace.ledger import chain as services, rules
+    from marketplace.ledger.chain import NewEntry
     from marketplace.orders.models import Channel, Checkout, Order, OrderLine, OrderStatus
     from marketplace.orders.services import order_number
     from marketplace.sellers.models import Seller
@@ -261,7 +261,7 @@ def run_engine(engine: str, url: str, workdir: Path, args) -> Result:
     run_flask(env, "seed", "demo")
     with in_app(env) as (_app, db):
         from marketplace.core.time import now_utc
-        from marketplace.ledger import posting, services
+        from marketplace.ledger import chain as services, posting
         from marketplace.orders.models import Order
 
         session = db.session

@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     dbsetup.configure_sqlite(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    dbsetup.configure_twins(app.config["SQL_TWINS"])
     opts = dict(dbsetup.sqlite_engine_options(uri))
     opts.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = opts
@@ -100,7 +101,9 @@ def _import_models() -> None:
     from marketplace.catalog import models as _c  # noqa: F401
     from marketplace.households import models as _h  # noqa: F401
     from marketplace.ledger import models as _l  # noqa: F401
+    from marketplace.notifications import models as _n  # noqa: F401
     from marketplace.orders import models as _o  # noqa: F401
+    from marketplace.payments import models as _p  # noqa: F401
     from marketplace.regions import models as _r  # noqa: F401
     from marketplace.search import models as _q  # noqa: F401
     from marketplace.sellers import models as _s  # noqa: F401
@@ -112,13 +115,15 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.api import bp as api_bp
     from marketplace.households.views import bp as households_bp
     from marketplace.media.views import bp as media_bp
+    from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.orders.seller_views import bp as seller_orders_bp
     from marketplace.orders.views import bp as orders_bp
     from marketplace.payments.views import bp as payments_bp
     from marketplace.sellers.views import bp as seller_bp
     from marketplace.storefront.views import bp as storefront_bp
 
     for bp in (storefront_bp, accounts_bp, seller_bp, admin_bp, households_bp, media_bp,
-               orders_bp):
+               orders_bp, seller_orders_bp, notifications_bp):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies

@@ -243,20 +243,20 @@ def ledger_verify(anchors: tuple[str, ...]) -> None:
     """Walk the whole attribution ledger: every entry's number, link and hash, the head row, no
     household below zero on a line, what the paid and refunded lines imply, and the anchors
     given. Names the first entry that does not fit; exits 1 then."""
-    from marketplace.ledger import services
+    from marketplace.ledger import chain
     expected = {}
     for text in anchors:
         try:
-            seq, digest = services.parse_anchor(text)
+            seq, digest = chain.parse_anchor(text)
         except ValueError:
             _fail(f"锚点格式不对：{text}（应为 编号:哈希，如 flask ledger head 所示）", code=2)
         expected[seq] = digest
-    with _bar("核对台账", services.entry_count(db.session)) as step:
-        verdict = services.verify(db.session, anchors=expected, progress=step)
+    with _bar("核对台账", chain.entry_count(db.session)) as step:
+        verdict = chain.verify(db.session, anchors=expected, progress=step)
     if not verdict.ok:
         where = f"第 {verdict.seq} 条" if verdict.seq is not None else "台账末尾"
         _fail(f"台账核对失败：{where}：{verdict.problem}（此前 {verdict.entries} 条完好）")
-    head = services.head(db.session)
+    head = chain.head(db.session)
     click.echo(f"台账完好：{verdict.entries} 条记录，哈希链、编号与余额均核对无误"
                + (f"，{len(expected)} 个锚点相符" if expected else ""))
     click.echo(f"末条锚点：{head.anchor}")
@@ -267,8 +267,8 @@ def ledger_head() -> None:
     """Print the last entry's anchor (number:hash) and time. Keep it outside the database; a
     later `flask ledger verify --anchor ...` proves the ledger up to it was not rewritten."""
     from marketplace.core.time import CHINA
-    from marketplace.ledger import services
-    head = services.head(db.session)
+    from marketplace.ledger import chain
+    head = chain.head(db.session)
     if not head.seq:
         click.echo("台账还没有记录")
         return

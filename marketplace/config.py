@@ -48,6 +48,9 @@ def default_config() -> dict:
         "STRIPE_API_BASE": "",  # another API address (tests point it at a local fake)
         "API_TOKEN_MAX_AGE": 7 * 24 * 3600,
         "SQLITE_BUSY_TIMEOUT_MS": 15000,
+        # dialect twins of hot-path statements (core.db.use_twin): "all", "none", or names
+        # ("ledger.append,payments.pay"); the portable statement runs for the others
+        "SQL_TWINS": "all",
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["zh", "en"],
@@ -75,6 +78,7 @@ def environment_overrides(environ=os.environ) -> dict:
         "MARKETPLACE_STRIPE_SECRET_KEY": "STRIPE_SECRET_KEY",
         "MARKETPLACE_STRIPE_WEBHOOK_SECRET": "STRIPE_WEBHOOK_SECRET",
         "MARKETPLACE_STRIPE_API_BASE": "STRIPE_API_BASE",
+        "MARKETPLACE_SQL_TWINS": "SQL_TWINS",
     }
     for env_name, key in mapping.items():
         if environ.get(env_name):

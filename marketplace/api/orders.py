@@ -22,10 +22,13 @@ from marketplace.core.i18n import Msg
 from marketplace.core.money import money_json
 from marketplace.extensions import db
 from marketplace.ledger.impact import order_impact
-from marketplace.orders import fulfilment, services
+from marketplace.orders import services
 from marketplace.orders.models import Channel, Order
 from marketplace.orders.services import AddressInput, LineInput
-from marketplace.payments import providers
+from marketplace.payments import refunds
+from marketplace.payments.capture import record_payment
+from marketplace.payments.payables import ensure_payable
+from marketplace.payments.providers import providers
 
 ORDER_TYPES = {"lines": "array", "address": "object", "channel": "string",
                "idempotency_key": "string"}
@@ -127,13 +130,13 @@ def pay_order(order_id: int):
     if provider not in enabled:
         raise RuleBroken("该支付方式未启用", field="provider", code="provider_unavailable")
     if provider != "simulated":
-        services.ensure_payable(order)
+        ensure_payable(order)
         start = enabled[provider].start(
             order, success_url=url_for("orders.order_page", order_id=order.id, _external=True),
             cancel_url=url_for("orders.order_page", order_id=order.id, _external=True))
         return jsonify({"order": order_json(order), "redirect_url": start.redirect_url,
                         "reference": start.reference, "test_mode": enabled[provider].test_mode})
-    outcome = services.record_payment(
+    outcome = record_payment(
         db.session, order, provider="simulated", reference=f"sim-{order.id}",
         amount_fen=order.total_fen, currency=order.currency)
     body = {"order": order_json(order), "test_mode": True,
@@ -153,9 +156,8 @@ def refund_order(order_id: int):
     reject_unknown(data, {"amount", "reason"})
     check_types(data, {"reason": "string"})
     amount = money_in(data["amount"], field="amount") if data.get("amount") is not None else None
-    record = fulfilment.refund(db.session, user, order, amount_fen=amount,
-                               reason=data.get("reason", ""),
-                               gateway=providers(current_app.config))
+    record = refunds.refund(db.session, user, order, amount_fen=amount,
+                            reason=data.get("reason", ""), providers=providers(current_app.config))
     body = {"order": order_json(order),
             "refund": {"id": record.id, "amount": money_json(record.amount_fen),
                        "status": str(record.status)}}

@@ -105,6 +105,26 @@ def _on_checkout(dbapi_connection, connection_record, connection_proxy):
         raise DisconnectionError("the pooled connection is gone") from exc
 
 
+# ---- dialect twins --------------------------------------------------------------------------
+# A hot-path step is one SQLAlchemy Core statement for both engines unless a benchmark shows a
+# dialect-specific twin makes its path at least 15% faster; the twins that earned their place
+# are listed in each package's sql.py next to the portable statement. SQL_TWINS ("all",
+# "none", or names) turns them off for a benchmark's comparison or a parity test.
+
+_twins: frozenset[str] | None = None  # None: every twin
+
+
+def configure_twins(setting: str | None) -> None:
+    global _twins
+    words = {w.strip() for w in (setting or "all").split(",") if w.strip()}
+    _twins = None if words == {"all"} else frozenset(words - {"none"})
+
+
+def use_twin(conn, name: str, dialect: str = "postgresql") -> bool:
+    """Whether the `dialect` twin called `name` runs on `conn` (else the portable statement)."""
+    return conn.dialect.name == dialect and (_twins is None or name in _twins)
+
+
 def driver_execute(conn, sql: str, params=None, *, many: bool = False) -> list[tuple]:
     """Run `sql` (written in the driver's own parameter style) on the DBAPI connection under
     SQLAlchemy connection `conn`, in its transaction, and return the rows as plain tuples. For
@@ -120,13 +140,6 @@ def driver_execute(conn, sql: str, params=None, *, many: bool = False) -> list[t
         return cursor.fetchall() if cursor.description else []
     finally:
         cursor.close()
-
-
-def dialect_insert(session, table):
-    """INSERT of the session's engine that has `on_conflict_do_nothing` (PostgreSQL, SQLite)."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 def in_session(session, cls, ident):

@@ -12,7 +12,7 @@ share of their sales and of each product, lots or not, the guaranteed minimum pr
   proportion to the units drawn from it (`rules.draw_fifo`, `rules.lot_weights`). Units no lot
   covers attribute nothing (`rules.attributable_fen(covered, of)`).
 - Drawing locks the product's lots (`FOR UPDATE` on PostgreSQL, SQLite's single writer) in
-  product order, and `remaining` cannot go below zero (a CHECK constraint and a conditional
+  product order (`sql.OPEN_LOTS`, or twin ledger.draw's one statement on PostgreSQL), and `remaining` cannot go below zero (a CHECK constraint and a conditional
   update), so concurrent sales never draw a unit twice.
 """
 from __future__ import annotations
@@ -23,21 +23,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, func, literal, select, update
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.catalog.models import Product
 from marketplace.core import policy
-from marketplace.core.db import driver_execute
+from marketplace.core.db import driver_execute, use_twin
 from marketplace.core.errors import Conflict, NotFound, RuleBroken, ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.core.money import MoneyFormatError, fen_to_yuan_text, parse_yuan
 from marketplace.core.time import now_utc, today_china
 from marketplace.households.models import Household
-from marketplace.ledger import rules
+from marketplace.ledger import rules, sql
 from marketplace.ledger.models import LotDraw, SupplyLot
-from marketplace.orders import notices
+from marketplace.notifications import services as notifications
 from marketplace.regions.models import Region
 from marketplace.regions.services import within
 from marketplace.sellers.models import Seller, SellerKind
@@ -45,29 +45,6 @@ from marketplace.sellers.models import Seller, SellerKind
 LOT_SELLERS = (SellerKind.cooperative, SellerKind.enterprise)
 MAX_QUANTITY = 1_000_000
 MAX_UNIT_PRICE_FEN = 10_000_000  # 100,000 yuan per unit
-LOTS = SupplyLot.__table__
-OPEN_LOTS = (select(LOTS.c.id, LOTS.c.household_id, LOTS.c.remaining)
-             .where(LOTS.c.product_id == bindparam("product"), LOTS.c.remaining > 0)
-             .order_by(LOTS.c.purchased_on, LOTS.c.id))
-TAKE_FROM_LOT = (update(LOTS).where(LOTS.c.id == bindparam("p_lot"),
-                                    LOTS.c.remaining >= bindparam("p_quantity"))
-                 .values(remaining=LOTS.c.remaining - bindparam("p_quantity")))
-INSERT_DRAWS = LotDraw.__table__.insert()
-# PostgreSQL: a line's whole draw in one statement (lock the product's open lots, take first in
-# first out, lower what is left, record the draws) instead of a round trip for each step. The
-# same rule as rules.draw_fifo: a lot gives min(what it holds, what the lots before it left
-# unserved). Under READ COMMITTED a lot locked meanwhile by another sale is read again, as it
-# is after that sale committed, before the sums are taken.
-PG_DRAW = (  # to the driver directly (core.db.driver_execute)
-    "WITH locked AS (SELECT id, household_id, remaining, purchased_on FROM supply_lots "
-    "WHERE product_id = %(product)s AND remaining > 0 ORDER BY purchased_on, id FOR UPDATE), "
-    "fifo AS (SELECT id, household_id, LEAST(remaining, GREATEST(%(quantity)s - (SUM(remaining) "
-    "OVER (ORDER BY purchased_on, id) - remaining), 0)) AS take FROM locked), "
-    "taken AS (UPDATE supply_lots AS s SET remaining = s.remaining - f.take FROM fifo AS f "
-    "WHERE s.id = f.id AND f.take > 0 RETURNING s.id, f.household_id, f.take), "
-    "drawn AS (INSERT INTO lot_draws (lot_id, order_line_id, household_id, quantity) "
-    "SELECT id, %(line)s, household_id, take FROM taken) "
-    "SELECT id, household_id, take FROM taken ORDER BY id")
 
 
 @dataclass(frozen=True)
@@ -196,12 +173,12 @@ def _flag(session: Session, seller: Seller, product: Product, household: Househo
                floor=fen_to_yuan_text(lot.guaranteed_price_fen or 0))
     staff = session.scalars(select(RoleGrant.user_id).where(
         RoleGrant.role == Role.seller_staff, RoleGrant.seller_id == seller.id))
-    notices.notify(session, staff, text, f"/seller/lots?seller={seller.id}")
+    notifications.notify(session, staff, text, f"/seller/lots?seller={seller.id}")
     offices = session.scalars(
         select(RoleGrant.user_id).join(Region, Region.id == RoleGrant.region_id)
         .where(RoleGrant.role == Role.office,
                literal(household.village.path).like(Region.path + "%")))  # over it
-    notices.notify(session, offices, text, "/office#lots")
+    notifications.notify(session, offices, text, "/office#lots")
 
 
 SHARE_RE = re.compile(r"^(\d{1,3})(?:\.(\d{1,2}))?$")
@@ -300,23 +277,24 @@ def draw(session: Session, lines: Sequence[tuple[int, int, int]]) -> dict[int, l
     line id -> the draws (fewer units when the lots fall short). Lines go in product order so
     that concurrent sales lock lots in the same order."""
     conn = session.connection()
-    pg = conn.dialect.name == "postgresql"
+    twin = use_twin(conn, "ledger.draw")
     found: dict[int, list[rules.Draw]] = {}
     rows = []
     for line_id, product_id, quantity in sorted(lines, key=lambda x: (x[1], x[0])):
-        if pg:
+        if twin:
             found[line_id] = [rules.Draw(*row) for row in driver_execute(
-                conn, PG_DRAW, {"product": product_id, "quantity": quantity, "line": line_id})]
+                conn, sql.PG_DRAW, {"product": product_id, "quantity": quantity,
+                                    "line": line_id})]
             continue
-        lots = [rules.Lot(*row) for row in conn.execute(OPEN_LOTS, {"product": product_id})]
+        lots = [rules.Lot(*row) for row in conn.execute(sql.OPEN_LOTS, {"product": product_id})]
         draws = rules.draw_fifo(lots, quantity)
         for d in draws:
-            if conn.execute(TAKE_FROM_LOT, {"p_lot": d.lot_id, "p_quantity": d.quantity}
+            if conn.execute(sql.TAKE_FROM_LOT, {"p_lot": d.lot_id, "p_quantity": d.quantity}
                             ).rowcount != 1:  # cannot happen under the lock; never overdraw
                 raise Conflict("收购批次余量已变化，请重试")
             rows.append({"lot_id": d.lot_id, "order_line_id": line_id,
                          "household_id": d.household_id, "quantity": d.quantity})
         found[line_id] = draws
     if rows:
-        conn.execute(INSERT_DRAWS, rows)
+        conn.execute(sql.INSERT_DRAWS, rows)
     return found

@@ -1,10 +1,10 @@
 """Posting to the attribution ledger in the transaction that moves the money.
 
-`post_sale` runs when a payment is captured (`orders.services.record_payment`, which records a
+`post_sale` runs when a payment is captured (`payments.capture.record`, which records a
 payment once per provider reference, so a sale is posted once whatever number of webhooks or
 retries arrive): each line's attributable amount (floor(net x share / 10000), the product's
 share or else its seller's) is split among the seller's beneficiary households and chained.
-`post_refund` runs when money goes back (`orders.fulfilment`): reversals that bring each line's
+`post_refund` runs when money goes back (`payments.refunds`): reversals that bring each line's
 reversed total to floor(attributable x min(refunded, goods) / goods) (the goods are refunded
 before the shipping), split by what each household still holds of the line.
 
@@ -17,35 +17,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from marketplace.catalog.models import Product
-from marketplace.core.db import driver_execute
-from marketplace.ledger import lots, rules, services
-from marketplace.ledger.services import NewEntry
-from marketplace.orders.models import Order, OrderLine
-from marketplace.sellers.models import CooperativeMember, Seller, SellerKind
-
-ENTRIES = services.ENTRIES
-MEMBERS = CooperativeMember.__table__
-PRODUCTS = Product.__table__
-LINES = OrderLine.__table__
-MEMBER_WEIGHTS = select(MEMBERS.c.household_id, MEMBERS.c.weight).where(
-    MEMBERS.c.seller_id == bindparam("seller_id"))
-_TERMS = select(PRODUCTS.c.id, PRODUCTS.c.household_share_bp, PRODUCTS.c.lot_backed)
-PRODUCT_TERMS = _TERMS.where(PRODUCTS.c.id.in_(bindparam("ids", expanding=True)))
-SET_ATTRIBUTION = services.SET_ATTRIBUTION
-# PostgreSQL, to the driver directly (core.db.driver_execute): one array parameter keeps the
-# statement the same whatever the number of lines, so the driver prepares it once
-PG_PRODUCT_TERMS = ("SELECT id, household_share_bp, lot_backed FROM products "
-                    "WHERE id = ANY(%(ids)s)")
-
-
-HELD = (select(ENTRIES.c.order_line_id, ENTRIES.c.household_id, func.sum(ENTRIES.c.amount_fen))
-        .where(ENTRIES.c.order_line_id.in_(bindparam("lines", expanding=True)))
-        .group_by(ENTRIES.c.order_line_id, ENTRIES.c.household_id))
+from marketplace.core.db import driver_execute, use_twin
+from marketplace.ledger import chain, lots, rules, sql
+from marketplace.ledger.chain import NewEntry
+from marketplace.orders.models import Order
+from marketplace.sellers.models import Seller, SellerKind
 
 
 def beneficiary_weights(session: Session, seller: Seller) -> dict[int, int]:
@@ -54,7 +33,8 @@ def beneficiary_weights(session: Session, seller: Seller) -> dict[int, int]:
     if seller.kind == SellerKind.household_shop:
         return {seller.household_id: 1} if seller.household_id else {}
     if seller.kind == SellerKind.cooperative:
-        return dict(session.connection().execute(MEMBER_WEIGHTS, {"seller_id": seller.id}).all())
+        return dict(session.connection().execute(sql.MEMBER_WEIGHTS,
+                                                  {"seller_id": seller.id}).all())
     return {}
 
 
@@ -66,11 +46,10 @@ def post_sale(session: Session, order: Order, now: datetime,
     (product id -> (share or None, lot-backed)) when the caller read them already."""
     seller = order.seller
     conn = session.connection()
-    pg = conn.dialect.name == "postgresql"
     if terms is None:
         ids = {"ids": [line.product_id for line in order.lines]}
-        rows = (driver_execute(conn, PG_PRODUCT_TERMS, ids) if pg
-                else conn.execute(PRODUCT_TERMS, ids))
+        rows = (driver_execute(conn, sql.PG_PRODUCT_TERMS, ids)
+                if use_twin(conn, "ledger.terms") else conn.execute(sql.PRODUCT_TERMS, ids))
         terms = {pid: (bp, backed) for pid, bp, backed in rows}
     by_lots = [line for line in order.lines
                if lots.is_lot_backed(seller, terms.get(line.product_id, (None, False))[1])]
@@ -96,9 +75,9 @@ def post_sale(session: Session, order: Order, now: datetime,
             entries += [NewEntry(household, line.id, part)
                         for household, part in rules.split_among(amount, among).items()]
     if entries:  # the lines' attributions go with the entries
-        return services.append(session, entries, now=now, attributions=attributions)
+        return chain.append(session, entries, now=now, attributions=attributions)
     if attributions:
-        conn.execute(SET_ATTRIBUTION, attributions)
+        conn.execute(sql.SET_ATTRIBUTION, attributions)
     return []
 
 
@@ -111,7 +90,7 @@ def post_refund(session: Session, order: Order, refunded_before: int, refunded_a
         return []
     held: dict[int, dict[int, int]] = {}
     for line_id, household, amount in session.connection().execute(
-            HELD, {"lines": [line.id for line in lines]}):
+            sql.HELD, {"lines": [line.id for line in lines]}):
         held.setdefault(line_id, {})[household] = int(amount)
     entries = []
     for line in lines:
@@ -119,4 +98,4 @@ def post_refund(session: Session, order: Order, refunded_before: int, refunded_a
                                      order.goods_fen, refunded_before, refunded_after)
         entries += [NewEntry(household, line.id, -amount) for household, amount in
                     sorted(taken.items())]
-    return services.append(session, entries, now=now)
+    return chain.append(session, entries, now=now)

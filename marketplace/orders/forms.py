@@ -1,7 +1,14 @@
+"""The checkout form, and reading an amount typed in yuan from a form."""
+from __future__ import annotations
+
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
+
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.money import MoneyFormatError, parse_yuan
 
 
 class CheckoutForm(FlaskForm):
@@ -15,3 +22,12 @@ class CheckoutForm(FlaskForm):
                                                   Length(max=200)])
     save_address = BooleanField(_l("保存到地址簿"), default=True)
     idempotency_key = HiddenField()
+
+
+def amount_from_form(name: str = "amount") -> int | None:
+    """An optional amount in yuan from the request's form (None when left empty)."""
+    text = (request.form.get(name) or "").strip()
+    try:
+        return parse_yuan(text) if text else None
+    except MoneyFormatError:
+        raise ValidationFailed("退款金额格式不对，例如 12.50", field=name) from None

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.core.db import dialect_insert
 from marketplace.core.errors import IllegalTransition, NotFound, ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc
@@ -20,13 +19,15 @@ from marketplace.orders.models import Invoice, InvoiceCounter, Order, OrderStatu
 INVOICEABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received,
                OrderStatus.completed)
 KINDS = ("personal", "company")
+# the same SQL on both engines (INSERT ... ON CONFLICT DO NOTHING)
+NEW_COUNTER = text("INSERT INTO invoice_counters (seller_id, last_no) VALUES (:seller_id, 0) "
+                   "ON CONFLICT (seller_id) DO NOTHING")
 
 
 def next_serial(session: Session, seller_id: int) -> int:
     """Raise the seller's counter and return the new value; the row lock (PostgreSQL) or the
     single writer (SQLite) serialises concurrent issues for one seller."""
-    session.execute(dialect_insert(session, InvoiceCounter).values(seller_id=seller_id, last_no=0)
-                    .on_conflict_do_nothing(index_elements=["seller_id"]))
+    session.execute(NEW_COUNTER, {"seller_id": seller_id})
     return session.execute(update(InvoiceCounter).where(InvoiceCounter.seller_id == seller_id)
                            .values(last_no=InvoiceCounter.last_no + 1)
                            .returning(InvoiceCounter.last_no)).scalar_one()

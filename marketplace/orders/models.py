@@ -1,4 +1,4 @@
-"""Orders, their lines and events, checkouts (idempotency) and payments."""
+"""Orders, their lines and events, checkouts (idempotency), carts, invoices and address books."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -38,9 +38,6 @@ class Channel(StrEnum):
     offline = "offline"  # recorded sale at a fair or market
 
 
-class PaymentStatus(StrEnum):
-    succeeded = "succeeded"  # captured for this order
-    refunded = "refunded"  # captured after the order could no longer be served; returned
 
 
 ORDER_STATUS_LABELS = {
@@ -53,8 +50,24 @@ ORDER_STATUS_LABELS = {
 }
 
 
-# what each kind of order event says on the order page (kinds are written by orders.services,
-# orders.fulfilment and orders.transfers)
+class OrderEventKind(StrEnum):
+    created = "created"  # checkout made the order
+    paid = "paid"  # a payment was recorded (note: "<provider> <reference>")
+    reserved_again = "reserved_again"  # a late payment took the units again
+    payment_refunded = "payment_refunded"  # money the order could not take went back
+    bank_transfer = "bank_transfer"  # the buyer chose to pay by bank transfer
+    voucher = "voucher"  # the bank's voucher was uploaded
+    shipped = "shipped"  # carrier and tracking number given
+    received = "received"  # the buyer confirmed receipt (or 10 days passed)
+    completed = "completed"  # closed
+    cancelled = "cancelled"  # by the buyer or an admin, or refunded in full before shipping
+    expired = "expired"  # the payment window ran out
+    refund_requested = "refund_requested"  # the buyer asked for money back
+    refund_rejected = "refund_rejected"  # the seller refused, with a reason
+    refunded = "refunded"  # money went back
+
+
+# what each kind of order event says on the order page
 EVENT_LABELS = {
     "created": "下单",
     "paid": "付款到账",
@@ -203,25 +216,6 @@ class OrderEvent(db.Model):
         return PROVIDER_LABELS.get(provider, provider), reference
 
 
-class Payment(db.Model):
-    """Money captured by a provider for an order; (provider, reference) is unique, so a
-    confirmation delivered twice is recorded once."""
-
-    __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("provider", "reference", name="uq_payments_reference"),
-                      CheckConstraint("amount_fen > 0", name="amount_positive"))
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    provider: Mapped[str] = mapped_column(String(16))
-    reference: Mapped[str] = mapped_column(String(64))
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus))
-    refund_reference: Mapped[str] = mapped_column(String(64), default="", server_default="")
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
-
-
 class CartItem(db.Model):
     """A signed-in buyer's cart line (visitors keep theirs in the session)."""
 
@@ -234,71 +228,6 @@ class CartItem(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     quantity: Mapped[int] = mapped_column(Integer)
     added_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
-
-
-class RefundStatus(StrEnum):
-    requested = "requested"  # the buyer asked; the seller or an admin decides
-    refunded = "refunded"  # approved and paid back through the provider
-    rejected = "rejected"  # refused, with a reason
-
-
-REFUND_STATUS_LABELS = {RefundStatus.requested: "待处理", RefundStatus.refunded: "已退款",
-                        RefundStatus.rejected: "已拒绝"}
-
-
-class Refund(db.Model):
-    """Money going back for an order: asked for by the buyer or given by the seller; never more
-    in all than was paid."""
-
-    __tablename__ = "refunds"
-    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
-    reason: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus))
-    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    provider_reference: Mapped[str] = mapped_column(String(64), default="")
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
-    decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
-
-    order: Mapped[Order] = relationship()
-
-    @property
-    def status_label(self) -> str:
-        return REFUND_STATUS_LABELS[self.status]
-
-
-class PaymentEvent(db.Model):
-    """A provider's notification (webhook event), recorded once by its id: a replayed event
-    finds its row and changes nothing."""
-
-    __tablename__ = "payment_events"
-    __table_args__ = (UniqueConstraint("provider", "event_id", name="uq_payment_events_event"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    provider: Mapped[str] = mapped_column(String(16))
-    event_id: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(64))
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
-    outcome: Mapped[str] = mapped_column(String(32), default="")
-    received_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
-
-
-class Notification(db.Model):
-    """A message inside the site (no mail server needed): what happened to one's orders."""
-
-    __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    text: Mapped[str] = mapped_column(String(200))
-    url: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
-    read_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
 class InvoiceCounter(db.Model):

@@ -1,7 +1,8 @@
-"""Seller console for orders (/seller/orders): by status, ship with tracking, refunds."""
+"""Seller console for orders (/seller/orders), its own blueprint `seller_orders`: orders by
+status, ship with tracking, refunds, bank transfers confirmed."""
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -10,12 +11,16 @@ from marketplace.accounts.models import Role
 from marketplace.core.forms import commit_or_flash
 from marketplace.core.policy import roles_required
 from marketplace.extensions import db
-from marketplace.orders import fulfilment, transfers
-from marketplace.orders.models import ORDER_STATUS_LABELS, Order, OrderStatus, Refund, RefundStatus
-from marketplace.orders.views import amount_from_form, bp
-from marketplace.payments import providers
+from marketplace.orders import fulfilment
+from marketplace.orders.forms import amount_from_form
+from marketplace.orders.models import ORDER_STATUS_LABELS, Order, OrderStatus
+from marketplace.payments import refunds, transfers
+from marketplace.payments.models import Refund, RefundStatus
+from marketplace.payments.providers import providers
 from marketplace.sellers import services as sellers
-from marketplace.sellers.views import console_seller
+from marketplace.sellers.console import console_seller
+
+bp = Blueprint("seller_orders", __name__)
 
 TABS = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received, OrderStatus.completed,
         OrderStatus.pending_payment, OrderStatus.cancelled)
@@ -31,7 +36,7 @@ def _order(order_id: int) -> Order:
 
 @bp.get("/seller/orders")
 @roles_required(Role.seller_staff)
-def seller_orders():
+def index():
     mine, seller = console_seller()
     status = request.args.get("status") or OrderStatus.paid.value
     if status not in {s.value for s in OrderStatus}:
@@ -56,12 +61,12 @@ def _act(order: Order, work, done: str):
     """One action on an order, then back to the list it was on (or the one it moved to)."""
     ok, _value = commit_or_flash(work, done)
     status = order.status.value if ok else (request.form.get("from") or order.status.value)
-    return redirect(url_for("orders.seller_orders", seller=order.seller_id, status=status))
+    return redirect(url_for("seller_orders.index", seller=order.seller_id, status=status))
 
 
 @bp.post("/seller/orders/<int:order_id>/ship")
 @roles_required(Role.seller_staff)
-def seller_ship(order_id: int):
+def ship(order_id: int):
     order = _order(order_id)
     return _act(order, lambda: fulfilment.ship(
         db.session, current_user, order, carrier=request.form.get("carrier", ""),
@@ -71,33 +76,33 @@ def seller_ship(order_id: int):
 
 @bp.post("/seller/orders/<int:order_id>/refund")
 @roles_required(Role.seller_staff)
-def seller_refund(order_id: int):
+def refund(order_id: int):
     order = _order(order_id)
-    return _act(order, lambda: fulfilment.refund(
+    return _act(order, lambda: refunds.refund(
         db.session, current_user, order, amount_fen=amount_from_form(),
-        reason=request.form.get("reason", ""), gateway=providers(current_app.config)),
+        reason=request.form.get("reason", ""), providers=providers(current_app.config)),
         _("已退款：%(number)s", number=order.number))
 
 
 @bp.post("/seller/refunds/<int:refund_id>/<any(approve, reject):decision>")
 @roles_required(Role.seller_staff)
-def seller_refund_decision(refund_id: int, decision: str):
+def refund_decision(refund_id: int, decision: str):
     refund = db.session.get(Refund, refund_id)
     if refund is None:
         abort(404)
     order = _order(refund.order_id)
     if decision == "approve":
-        return _act(order, lambda: fulfilment.approve_refund(
-            db.session, current_user, refund, gateway=providers(current_app.config)),
+        return _act(order, lambda: refunds.approve_refund(
+            db.session, current_user, refund, providers=providers(current_app.config)),
             _("退款申请已处理"))
-    return _act(order, lambda: fulfilment.reject_refund(
+    return _act(order, lambda: refunds.reject_refund(
         db.session, current_user, refund, reason=request.form.get("reason", "")),
         _("退款申请已处理"))
 
 
 @bp.post("/seller/orders/<int:order_id>/confirm-transfer")
 @roles_required(Role.seller_staff)
-def seller_confirm_transfer(order_id: int):
+def confirm_transfer(order_id: int):
     order = _order(order_id)
     return _act(order, lambda: transfers.confirm(db.session, current_user, order),
                 _("已确认到账：%(number)s", number=order.number))

@@ -1,4 +1,4 @@
-"""Checkout, stock reservations, expiry, cancellation and recorded payments.
+"""Checkout, stock reservations, expiry, cancellation, and reading an order.
 
 Stock is reserved by decrementing `products.stock` with one conditional UPDATE per product
 (`... SET stock = stock - q WHERE id = ? AND stock >= q`), products in id order: every short
@@ -8,11 +8,11 @@ lock; SQLite's single writer), and `stock >= 0` is also a CHECK constraint, so s
 below zero. Unpaid orders hold their units until `reserved_until`; `expire()` gives them back
 (`flask orders expire`, and at checkout when a product is short).
 
-Creating an order and recording its payment are the hot paths: they read and write with
-prebuilt Core statements (one statement reads the products, their sellers and the address's
-region; INSERT ... ON CONFLICT DO NOTHING takes the idempotency key and the payment reference)
-and hand the rows to the session as loaded objects (`core.db.loaded`), so callers get ordinary
-Order and Payment objects without a flush.
+Creating an order is a hot path: it reads and writes with the prebuilt statements of
+`orders.sql` (one statement reads the products, their sellers and the address's region;
+INSERT ... ON CONFLICT DO NOTHING takes the idempotency key) and hands the rows to the session
+as loaded objects (`core.db.loaded`), so callers get ordinary Order objects without a flush.
+Payments are recorded by `payments.capture`, which marks the order paid through `mark_paid`.
 
 Services take an explicit session and actor and never commit: the caller does (and rolls back
 on a DomainError).
@@ -33,45 +33,38 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus
-from marketplace.core.db import attach, in_session, loaded, row_object, split_row
+from marketplace.core.db import attach, in_session, loaded, row_object, split_row, use_twin
 from marketplace.core.errors import (
     Conflict,
     IllegalTransition,
     NotFound,
-    RuleBroken,
     ValidationFailed,
 )
 from marketplace.core.i18n import Msg
 from marketplace.core.time import CHINA, now_utc
 from marketplace.core.validators import normalize_mobile
-from marketplace.ledger import posting
 from marketplace.orders import notices
 from marketplace.orders.models import (
     Channel,
     Order,
     OrderEvent,
     OrderLine,
+    OrderEventKind,
     OrderStatus,
-    Payment,
-    PaymentStatus,
 )
-from marketplace.orders.statements import (
+from marketplace.orders.sql import (
     CHECKOUTS,
     INSERT_CHECKOUT,
     INSERT_EVENTS,
     INSERT_LINES,
     INSERT_ORDERS,
-    INSERT_PAID_EVENT,
-    INSERT_PAYMENT,
     LINES,
-    MARK_PAID,
+    ORDER_PARAMS,
     ORDER_WITH_LINES,
     ORDERS,
-    PG_PAY,
     PG_TAKE_STOCK,
     PRODUCTS,
     PRODUCTS_FOR_CHECKOUT,
@@ -291,12 +284,12 @@ def _reserve(session: Session, quantities: dict[int, int], products: dict) -> li
     is short, the units taken are put back (nothing is kept) and the short lines are
     returned."""
     conn = session.connection()
-    pg = conn.dialect.name == "postgresql"
+    twin = use_twin(conn, "orders.take_stock")
     short, taken = [], []
     for pid in sorted(quantities):
-        params = {"pid": pid, "q": quantities[pid]}
-        if (conn.execute(PG_TAKE_STOCK, {**params, "p_at": now_utc()}).first() is not None
-                if pg else conn.execute(TAKE_STOCK, params).rowcount == 1):
+        params = {"pid": pid, "q": quantities[pid], "p_at": now_utc()}
+        if (conn.execute(PG_TAKE_STOCK, {**params, **ORDER_PARAMS}).first() is not None
+                if twin else conn.execute(TAKE_STOCK, params).rowcount == 1):
             taken.append(pid)
             continue
         available = conn.execute(select(PRODUCTS.c.stock).where(PRODUCTS.c.id == pid)).scalar()
@@ -304,7 +297,7 @@ def _reserve(session: Session, quantities: dict[int, int], products: dict) -> li
                       "requested": quantities[pid], "available": int(available or 0)})
     if short and taken:
         conn.execute(PUT_BACK_STOCK, [{"pid": pid, "q": quantities[pid]} for pid in taken])
-    if not short and pg:  # the search index learns the new stock: written with the UPDATE
+    if not short and twin:  # the search index learns the new stock: written with the UPDATE
         outbox.written(session)
     elif not short:
         outbox.record(session, OutboxKind.product, taken)
@@ -357,11 +350,12 @@ def _make_orders(session, buyer, checkout_id, quantities, products, address_fiel
 def _write_orders(conn, order_rows: list[dict], line_rows: list[list[dict]]):
     """Insert the orders, their lines (line_rows[i] are order i's; each gets its order_id) and
     'created' events (by the buyer): the order ids, and the line ids in line_rows order.
-    PostgreSQL writes a one-seller checkout in one statement."""
-    if conn.dialect.name == "postgresql" and len(order_rows) == 1:
+    Twin orders.one_order writes a one-seller checkout in one statement."""
+    if len(order_rows) == 1 and use_twin(conn, "orders.one_order"):
         lines = line_rows[0]
         params = {f"o_{k}": str(v) if isinstance(v, StrEnum) else v
                   for k, v in order_rows[0].items()}
+        params.update(ORDER_PARAMS)
         for i, line in enumerate(lines):
             params.update({f"l{i}_{k}": v for k, v in line.items()})
         rows = conn.execute(pg_one_order(len(lines)), params).all()
@@ -375,7 +369,7 @@ def _write_orders(conn, order_rows: list[dict], line_rows: list[list[dict]]):
             line["order_id"] = order_id
     line_ids = conn.execute(INSERT_LINES, [line for lines in line_rows for line in lines])
     conn.execute(INSERT_EVENTS, [
-        {"order_id": order_id, "kind": "created", "from_status": "",
+        {"order_id": order_id, "kind": OrderEventKind.created, "from_status": "",
          "to_status": OrderStatus.pending_payment, "actor_id": row["buyer_id"], "note": "",
          "created_at": row["created_at"]} for order_id, row in zip(order_ids, order_rows,
                                                                    strict=True)])
@@ -426,7 +420,8 @@ def expire(session: Session, *, now: datetime | None = None,
     for order in session.scalars(select(Order).where(Order.id.in_(due)).order_by(Order.id)):
         _release(session, order)
         order.cancel_reason = "expired"
-        transition(order, OrderStatus.cancelled, "expired", None, now, "付款时间已过，库存已释放")
+        transition(order, OrderStatus.cancelled, OrderEventKind.expired, None, now,
+                   "付款时间已过，库存已释放")
         notices.to_buyer(session, order, Msg("订单 %(n)s 付款超时，已自动取消", n=order.number))
         count += 1
     if count:
@@ -441,124 +436,23 @@ def cancel(session: Session, actor: User, order: Order, *, now: datetime | None 
         raise IllegalTransition(Msg("订单%(status)s，不能取消", status=Msg(order.status_label)))
     _release(session, order)
     order.cancel_reason = "buyer"
-    transition(order, OrderStatus.cancelled, "cancelled", actor, now)
+    transition(order, OrderStatus.cancelled, OrderEventKind.cancelled, actor, now)
     session.flush()
     return order
 
 
-# ---- payments -----------------------------------------------------------------------------------
-
-@dataclass
-class PaymentOutcome:
-    payment: Payment
-    order: Order
-    duplicate: bool = False  # this confirmation had been recorded before
-    refunded: bool = False  # the order could not be served any more: the money goes back
-
-
-def record_payment(session: Session, order: Order, *, provider: str, reference: str,
-                   amount_fen: int, currency: str, now: datetime | None = None) -> PaymentOutcome:
-    """A provider says money was captured for an order. Recorded once per (provider,
-    reference); the amount and currency must be the order's. A payment for an order whose
-    window passed takes the units again if there are enough, else it is marked for refund."""
-    now = now or now_utc()
-    late = order.stock_held and order.reserved_until and order.reserved_until < now
-    if order.status != OrderStatus.pending_payment or late:
-        # not the usual case: a confirmation delivered again, or one the order cannot take as is
-        existing = _payment(session, provider, reference)
-        if existing is not None:
-            return PaymentOutcome(existing, order, duplicate=True,
-                                  refunded=existing.status == PaymentStatus.refunded)
-    if currency.upper() != order.currency or amount_fen != order.total_fen:
-        raise RuleBroken("付款金额或币种与订单不符，未入账", code="amount_mismatch",
-                         details={"expected": order.total_fen, "received": amount_fen})
-    if order.status == OrderStatus.pending_payment and late:
-        expire(session, now=now, product_ids=[ln.product_id for ln in order.lines])
-        session.refresh(order)
-    if order.status == OrderStatus.cancelled and order.cancel_reason == "expired" \
-            and order.paid_fen == 0:
-        quantities = {ln.product_id: ln.quantity for ln in order.lines}
-        products = {ln.product_id: session.get(Product, ln.product_id) for ln in order.lines}
-        if _reserve(session, quantities, products):
-            return _turned_away(session, order, provider, reference, amount_fen, currency, now,
-                                "付款到账时库存已售出，款项原路退回")
-        order.stock_held = True
-        transition(order, OrderStatus.pending_payment, "reserved_again", None, now,
-                    "付款在时限后到账，库存重新锁定")
-        session.flush()  # the order is written before the payment's Core statements below
-    elif order.status == OrderStatus.cancelled and order.paid_fen == 0:
-        # money for an order the buyer cancelled meanwhile: it cannot be kept
-        return _turned_away(session, order, provider, reference, amount_fen, currency, now,
-                            "订单已取消，款项原路退回")
-    else:
-        ensure_payable(order)
-    # the usual case, as Core statements; the loaded order is told what they wrote
-    conn = session.connection()
-    row = {"order_id": order.id, "provider": provider, "reference": reference,
-           "amount_fen": amount_fen, "currency": currency.upper(),
-           "status": PaymentStatus.succeeded, "refund_reference": "", "created_at": now}
-    told = notices.paid_params(order, Msg("订单 %(n)s 已付款，等待商家发货", n=order.number),
-                               Msg("新订单 %(n)s 已付款，请尽快发货", n=order.number))
-    payment_id, marked, terms = _write_payment(conn, row, f"{provider} {reference}", told)
-    if payment_id is None:  # the same confirmation, recorded by a concurrent request just now
-        existing = _payment(session, provider, reference)
-        return PaymentOutcome(existing, order, duplicate=True,
-                              refunded=existing.status == PaymentStatus.refunded)
-    if not marked:  # changed by a concurrent request
-        raise IllegalTransition("订单状态刚刚发生变化，请刷新后重试")
-    for name, value in {"status": OrderStatus.paid, "paid_fen": amount_fen, "paid_at": now,
-                        "updated_at": now, "reserved_until": None, "stock_held": False}.items():
-        set_committed_value(order, name, value)
-    posting.post_sale(session, order, now, terms)  # households' income, same transaction
-    return PaymentOutcome(attach(session, loaded(Payment, {**row, "id": payment_id})), order)
-
-
-def _write_payment(conn, row: dict, note: str,
-                   told: dict) -> tuple[int | None, bool, dict | None]:
-    """Insert the payment unless its (provider, reference) was recorded before, mark its order
-    paid if it still waits for payment, append the 'paid' event and notify the buyer and the
-    seller's staff (`told`: notices.paid_params): (the payment's id or None, whether the order
-    was marked, and on PostgreSQL its products' attribution terms for ledger.posting). One
-    statement on PostgreSQL."""
-    row = {**row, "status": str(row["status"])}
-    if conn.dialect.name == "postgresql":
-        payment_id, marked, terms = conn.execute(PG_PAY, {**told, **row, "note": note}).one()
-        return payment_id, bool(marked), {pid: (bp, backed) for pid, bp, backed in terms or ()}
-    payment_id = conn.execute(INSERT_PAYMENT, row).scalar()
-    params = {"p_order": row["order_id"], "p_amount": row["amount_fen"],
-              "p_at": row["created_at"], "p_note": note}
-    if payment_id is None:
-        return None, False, None
-    if conn.execute(MARK_PAID, params).rowcount != 1:
-        return payment_id, False, None
-    conn.execute(INSERT_PAID_EVENT, params)
-    conn.execute(notices.TO_BUYER_AND_STAFF, told)
-    return payment_id, True, None
-
-
-def _payment(session: Session, provider: str, reference: str) -> Payment | None:
-    return session.scalar(select(Payment).where(Payment.provider == provider,
-                                                Payment.reference == reference))
-
-
-def ensure_payable(order: Order) -> None:
-    if order.status != OrderStatus.pending_payment:
-        raise IllegalTransition(Msg("订单%(status)s，不能付款", status=Msg(order.status_label)))
-
-
-def _turned_away(session: Session, order: Order, provider: str, reference: str, amount_fen: int,
-                 currency: str, now: datetime, note: str) -> PaymentOutcome:
-    """Money arrived that the order cannot take: recorded as to be refunded (the caller pays it
-    back through the provider) and the buyer sees why on the order."""
-    payment = Payment(order_id=order.id, provider=provider, reference=reference,
-                      amount_fen=amount_fen, currency=currency.upper(),
-                      status=PaymentStatus.refunded, created_at=now)
-    session.add(payment)
-    order.events.append(OrderEvent(kind="payment_refunded", from_status=order.status,
-                                   to_status=order.status, created_at=now, note=note))
-    notices.to_buyer(session, order, Msg("订单 %(n)s：%(note)s", n=order.number, note=Msg(note)))
+def reserve_again(session: Session, order: Order, now: datetime) -> bool:
+    """An order that expired unpaid takes its units again (its payment arrived late): whether
+    there were enough. The order waits for payment again."""
+    quantities = {ln.product_id: ln.quantity for ln in order.lines}
+    products = {ln.product_id: session.get(Product, ln.product_id) for ln in order.lines}
+    if _reserve(session, quantities, products):
+        return False
+    order.stock_held = True
+    transition(order, OrderStatus.pending_payment, OrderEventKind.reserved_again, None, now,
+               "付款在时限后到账，库存重新锁定")
     session.flush()
-    return PaymentOutcome(payment, order, refunded=True)
+    return True
 
 
 # ---- reading ------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Cart, checkout, the buyer's orders and the simulated payment page."""
+"""Cart, checkout, the buyer's orders and the simulated payment page (the seller's order pages
+are `seller_views`, a blueprint of their own)."""
 from __future__ import annotations
 
 import uuid
@@ -20,25 +21,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 from sqlalchemy import select
 
-from marketplace.core.errors import DomainError, ValidationFailed
+from marketplace.core.errors import DomainError
 from marketplace.core.forms import apply_error, commit_or_flash
-from marketplace.core.money import MoneyFormatError, parse_yuan
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
 from marketplace.ledger.impact import buyer_impact, order_impact
-from marketplace.orders import (
-    addresses,
-    cart,
-    fulfilment,
-    invoices,
-    notices,
-    services,
-    transfers,
-)
-from marketplace.orders.forms import CheckoutForm
-from marketplace.orders.models import Invoice, Order, OrderStatus, Refund
+from marketplace.orders import addresses, cart, fulfilment, invoices, services
+from marketplace.orders.forms import CheckoutForm, amount_from_form
+from marketplace.orders.models import Invoice, Order, OrderStatus
 from marketplace.orders.services import AddressInput, LineInput
-from marketplace.payments import providers
+from marketplace.payments import refunds, transfers
+from marketplace.payments.capture import record_payment
+from marketplace.payments.models import Refund
+from marketplace.payments.providers import providers
 from marketplace.regions.models import Region, RegionLevel
 
 bp = Blueprint("orders", __name__)
@@ -46,15 +41,6 @@ bp = Blueprint("orders", __name__)
 
 def _user():
     return current_user if current_user.is_authenticated else None
-
-
-def amount_from_form(name: str = "amount") -> int | None:
-    """An optional amount in yuan from a form (None when left empty)."""
-    text = (request.form.get(name) or "").strip()
-    try:
-        return parse_yuan(text) if text else None
-    except MoneyFormatError:
-        raise ValidationFailed("退款金额格式不对，例如 12.50", field=name) from None
 
 
 def _int(name: str, default: int | None = None) -> int | None:
@@ -210,8 +196,8 @@ def order_page(order_id: int):
                            refunds=refunds, invoice=invoice,
                            impact=order_impact(db.session, order),
                            can_invoice=order.status in invoices.INVOICEABLE,
-                           refundable=fulfilment.refundable_fen(db.session, order),
-                           can_refund=order.status in fulfilment.REFUNDABLE)
+                           refundable=refunds.refundable_fen(db.session, order),
+                           can_refund=order.status in refunds.REFUNDABLE)
 
 
 @bp.get("/my-help")
@@ -249,7 +235,7 @@ def order_pay(order_id: int):
     now = None
     if outcome == "late" and order.reserved_until:
         now = order.reserved_until + timedelta(minutes=1)
-    ok, result = commit_or_flash(lambda: services.record_payment(
+    ok, result = commit_or_flash(lambda: record_payment(
         db.session, order, provider="simulated", reference=f"sim-{order.id}",
         amount_fen=order.total_fen, currency=order.currency, now=now))
     if ok and result.refunded:
@@ -274,7 +260,7 @@ def order_receive(order_id: int):
 @login_required
 def order_refund_request(order_id: int):
     order = _own(order_id)
-    commit_or_flash(lambda: fulfilment.request_refund(
+    commit_or_flash(lambda: refunds.request_refund(
         db.session, current_user, order, amount_fen=amount_from_form(),
         reason=request.form.get("reason", "")), _("退款申请已提交，等待商家处理"))
     return redirect(url_for("orders.order_page", order_id=order_id))
@@ -381,26 +367,3 @@ def order_invoice(order_id: int):
         abort(404)
     return render_template("orders/invoice.html", order=order, invoice=invoice)
 
-
-# ---- notifications ------------------------------------------------------------------------------
-
-@bp.get("/notifications")
-@login_required
-def notifications():
-    items = notices.latest(db.session, current_user.id)
-    unread_ids = {n.id for n in items if n.read_at is None}
-    notices.mark_read(db.session, current_user.id)
-    db.session.commit()
-    return render_template("orders/notifications.html", items=items, unread_ids=unread_ids)
-
-
-@bp.app_context_processor
-def _unread_notifications():
-    def count() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        return notices.unread(db.session, current_user.id)
-    return {"unread_notifications": count}
-
-
-from marketplace.orders import seller_views  # noqa: F401  (routes on this blueprint)

@@ -1,50 +1,19 @@
-"""Payment providers behind one interface: the simulated provider (the default, offline, always
-test mode) and Stripe (when its keys are configured; only stripe_provider.py imports stripe)."""
-from __future__ import annotations
+"""Payments: money captured by providers and money given back.
 
-import functools
-from dataclasses import dataclass
-from typing import Protocol
+Layer: above `ledger` (a captured payment posts the households' income in its transaction) and
+`orders` (it marks an order paid); below the entry points (api, views). `orders` never imports
+it.
 
-
-@dataclass
-class PaymentStart:
-    reference: str  # the provider's id of this attempt (Stripe: the Checkout Session)
-    redirect_url: str  # where the buyer goes to pay
-
-
-class Provider(Protocol):
-    name: str
-    test_mode: bool
-
-    def start(self, order, *, success_url: str, cancel_url: str) -> PaymentStart: ...
-
-    def refund(self, payment_reference: str, amount_fen: int, *, idempotency_key: str) -> str:
-        """Pay money back; returns the provider's refund id."""
-
-
-class SimulatedProvider:
-    name = "simulated"
-    test_mode = True
-
-    def start(self, order, *, success_url: str, cancel_url: str) -> PaymentStart:
-        from flask import url_for
-        return PaymentStart(f"sim-{order.id}", url_for("orders.order_pay", order_id=order.id))
-
-    def refund(self, payment_reference: str, amount_fen: int, *, idempotency_key: str) -> str:
-        return f"sim-refund-{idempotency_key}"
-
-
-def providers(config) -> dict[str, Provider]:
-    """The providers this configuration enables, by name."""
-    out: dict[str, Provider] = {"simulated": SimulatedProvider()}
-    if config.get("STRIPE_SECRET_KEY"):
-        out["stripe"] = _stripe(config["STRIPE_SECRET_KEY"], config.get("STRIPE_API_BASE") or None)
-    return out
-
-
-@functools.lru_cache(maxsize=4)
-def _stripe(secret_key: str, api_base: str | None) -> Provider:
-    """One Stripe client (and its connection pool) per key and address, not one per request."""
-    from marketplace.payments.stripe_provider import StripeProvider
-    return StripeProvider(secret_key, api_base=api_base)
+- `models`: Payment, PaymentEvent (a provider's notification, recorded once), Refund.
+- `capture`: the one road of a captured payment (`record` for any `Payable`, `record_payment`
+  for an order): recorded once per provider reference, the payable marked paid, the ledger
+  posted, or the money recorded to go back.
+- `payables`: what money can be paid for (`OrderPayable`).
+- `refunds`: refunds asked for, approved, rejected or given, paid back through the provider and
+  reversed in the ledger.
+- `transfers`: bank transfer (对公转账): voucher, confirmation by the seller.
+- `providers`: the payment providers behind one interface (simulated, Stripe); only
+  `stripe_provider` imports stripe.
+- `webhooks`: Stripe's events, verified and applied once; `views`: their endpoint.
+- `sql`: the statements of recording a payment (portable, and the PostgreSQL twin).
+"""

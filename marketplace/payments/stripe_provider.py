@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stripe
 
-from marketplace.payments import PaymentStart
+from marketplace.payments.providers import PaymentStart
 
 
 class StripeProvider:

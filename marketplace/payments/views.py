@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from marketplace.core.errorhandlers import json_error
 from marketplace.extensions import db
-from marketplace.payments import providers
+from marketplace.payments.providers import providers
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
 

@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.core.errors import IllegalTransition, RuleBroken
-from marketplace.orders import services
-from marketplace.orders.models import Order, Payment, PaymentEvent, PaymentStatus
+from marketplace.orders.models import Order
+from marketplace.payments.capture import record_payment
+from marketplace.payments.models import Payment, PaymentEvent, PaymentStatus
 
 log = logging.getLogger(__name__)
 PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
@@ -61,8 +62,8 @@ def _apply(session, kind, obj, order_id, provider, now) -> str:
     if not isinstance(amount, int):
         return "bad_amount"
     try:
-        outcome = services.record_payment(session, order, provider="stripe", reference=reference,
-                                          amount_fen=amount, currency=currency, now=now)
+        outcome = record_payment(session, order, provider="stripe", reference=reference,
+                                 amount_fen=amount, currency=currency, now=now)
     except RuleBroken:  # not the order's amount or currency: the money goes back
         payment = Payment(order_id=order.id, provider="stripe", reference=reference,
                           amount_fen=max(amount, 1), currency=currency.upper()[:3],

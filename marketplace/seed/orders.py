@@ -1,6 +1,6 @@
 """Demo orders (seed/orders.toml): bought, paid, shipped, received and some refunded through the
-real services (`orders.services.checkout` and `record_payment` with the simulated provider,
-`orders.fulfilment`), so the households' income is posted to the ledger exactly as a real sale
+real services (`orders.services.checkout`, `payments.capture.record_payment` with the simulated
+provider, `payments.refunds`, `orders.fulfilment`), so the households' income is posted to the ledger exactly as a real sale
 posts it, and `flask ledger verify` holds afterwards.
 
 Purchases are spread over the last weeks: every step (buy and pay, refund, ship, receive) is
@@ -25,8 +25,11 @@ from marketplace.catalog.models import Product, ProductStatus
 from marketplace.core.time import CHINA
 from marketplace.households import services as households
 from marketplace.households.models import Household
+from marketplace.notifications.models import Notification
 from marketplace.orders import fulfilment, services
-from marketplace.orders.models import Checkout, Notification, Order, OrderStatus
+from marketplace.orders.models import Checkout, Order, OrderStatus
+from marketplace.payments import refunds
+from marketplace.payments.capture import record_payment
 from marketplace.seed.people import household_code
 
 KEY_PREFIX = "demo-order-"  # the checkouts' idempotency keys: demo-order-001, ...
@@ -142,9 +145,9 @@ class OrderSeeder:
                                   address["detail"]),
             idempotency_key=f"{KEY_PREFIX}{p.number:03d}", now=step.at)
         for order in p.orders:
-            services.record_payment(self.session, order, provider="simulated",
-                                    reference=f"demo-{order.number}", amount_fen=order.total_fen,
-                                    currency=order.currency, now=step.at + PAY_AFTER)
+            record_payment(self.session, order, provider="simulated",
+                           reference=f"demo-{order.number}", amount_fen=order.total_fen,
+                           currency=order.currency, now=step.at + PAY_AFTER)
         return len(p.orders)
 
     def _refund(self, step: Step) -> int:
@@ -152,8 +155,8 @@ class OrderSeeder:
         first = p.orders[0]
         for order in p.orders if p.refund == "all" else [first]:
             amount = None if p.refund == "all" else order.paid_fen // 3
-            fulfilment.refund(self.session, self.admin, order, amount_fen=amount,
-                              reason="演示：买家申请退款", now=step.at)
+            refunds.refund(self.session, self.admin, order, amount_fen=amount,
+                           reason="演示：买家申请退款", now=step.at)
         return 0
 
     def _ship(self, step: Step) -> int:

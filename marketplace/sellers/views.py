@@ -1,12 +1,12 @@
 """Seller console (/seller): application, the seller's products and images, cooperative members.
 
-Views stay thin: form -> service -> DomainError back onto the form -> commit -> redirect. The
-seller a page works on is ?seller=<id> (checked by policy through sellers.services.get_managed),
+Views stay thin: form -> service -> DomainError back onto the form -> commit -> redirect, through
+core.forms.submit (one-click buttons: commit_or_flash). The seller a page works on is ?seller=<id> (checked by policy through sellers.services.get_managed),
 else the first seller the user staffs. Another seller's product answers 404.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,9 +14,7 @@ from flask_login import current_user
 from marketplace.accounts.models import Role
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import PRODUCT_STATUS_LABELS, ProductStatus
-from marketplace.core.errors import DomainError
-from marketplace.core.forms import apply_error, commit_or_flash
-from marketplace.core.i18n import translate_message
+from marketplace.core.forms import commit_or_flash, form_status, submit
 from marketplace.core.money import fen_to_yuan_text
 from marketplace.core.policy import login_required, roles_required
 from marketplace.core.time import today_china
@@ -25,6 +23,7 @@ from marketplace.ledger import lots
 from marketplace.regions import services as regions
 from marketplace.regions.models import RegionLevel
 from marketplace.sellers import services as sellers
+from marketplace.sellers.console import console_seller, my_sellers
 from marketplace.sellers.forms import (
     PRODUCT_FIELDS,
     ApplyForm,
@@ -46,34 +45,6 @@ TAB_ORDER = (ProductStatus.draft, ProductStatus.pending, ProductStatus.listed,
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-def _my_sellers():
-    return [sellers.get_managed(db.session, current_user, sid)
-            for sid in sorted(current_user.seller_ids())]
-
-
-def _pick_seller(mine):
-    """?seller=<id> (policy-checked: 404 for another seller) or the user's first seller."""
-    wanted = request.args.get("seller", type=int)
-    if wanted:
-        return sellers.get_managed(db.session, current_user, wanted)
-    return mine[0] if mine else None
-
-
-def console_seller():
-    """(the user's sellers, the one this page works on): also used by the orders console."""
-    mine = _my_sellers()
-    seller = _pick_seller(mine)
-    if seller is None:
-        abort(404)
-    if seller not in mine:
-        mine = [*mine, seller]  # a platform admin looking at a seller they do not staff
-    return mine, seller
-
-
-def _status_or_400(form) -> int:
-    return 400 if (form.errors or form.form_errors) else 200
-
 
 def _region_choices():
     found = (regions.regions_at_level(db.session, RegionLevel.county)
@@ -115,9 +86,12 @@ def _initial(product) -> dict:
     }
 
 
+def _sent_images() -> list:
+    return [f for f in request.files.getlist("images") if f and f.filename]
+
+
 def _uploads() -> list[catalog.UploadedImage]:
-    return [catalog.UploadedImage(f.filename or "", f.read())
-            for f in request.files.getlist("images") if f and f.filename]
+    return [catalog.UploadedImage(f.filename or "", f.read()) for f in _sent_images()]
 
 
 def _wants_submit() -> bool:
@@ -131,29 +105,22 @@ def _wants_submit() -> bool:
 def apply():
     form = ApplyForm()
     form.region_code.choices = _region_choices()
-    if form.validate_on_submit():
-        data = sellers.SellerApplication(
-            kind=form.kind.data, name=form.name.data, region_code=form.region_code.data,
-            contact_name=form.contact_name.data, contact_mobile=form.contact_mobile.data,
-            description=form.description.data or "", credit_code=form.credit_code.data or "",
-            household_code=form.household_code.data or "",
-            household_id_number=form.household_id_number.data or "")
-        try:
-            seller = sellers.apply(db.session, current_user, data)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            apply_error(form, err)
-        else:
-            flash(_("入驻申请已提交，等待平台审核。审核期间可以先录入商品草稿。"), "success")
-            return redirect(url_for("seller.index", seller=seller.id))
-    return render_template("seller/apply.html", form=form), _status_or_400(form)
+    done = submit(form, lambda: sellers.apply(db.session, current_user, sellers.SellerApplication(
+        kind=form.kind.data, name=form.name.data, region_code=form.region_code.data,
+        contact_name=form.contact_name.data, contact_mobile=form.contact_mobile.data,
+        description=form.description.data or "", credit_code=form.credit_code.data or "",
+        household_code=form.household_code.data or "",
+        household_id_number=form.household_id_number.data or "")),
+        success=_("入驻申请已提交，等待平台审核。审核期间可以先录入商品草稿。"))
+    if done.ok:
+        return redirect(url_for("seller.index", seller=done.value.id))
+    return render_template("seller/apply.html", form=form), form_status(form)
 
 
 @bp.route("", methods=["GET"])
 @login_required
 def index():
-    mine = _my_sellers()
+    mine = my_sellers()
     if not mine and not request.args.get("seller"):
         flash(_("您还没有经营主体，请先提交入驻申请。"), "warning")
         return redirect(url_for("seller.apply"))
@@ -180,65 +147,44 @@ def products():
                            delistable=DELISTABLE)
 
 
-@bp.route("/products/new", methods=["GET", "POST"])
+@bp.route("/products/new", methods=["GET", "POST"], endpoint="product_new")
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"], endpoint="product_edit")
 @roles_required(Role.seller_staff)
-def product_new():
-    mine, seller = console_seller()
-    form = ProductForm()
+def product_form(product_id: int | None = None):
+    """One form for a new product (of the page's seller) and for editing one: saved as a draft
+    or sent to review (action=submit) with the images chosen, then on to the product's page."""
+    if product_id is None:
+        product, (mine, seller) = None, console_seller()
+    else:
+        product = catalog.get_managed(db.session, current_user, product_id)
+        mine, seller = None, product.seller
+    form = ProductForm(data=None if request.method == "POST" or product is None
+                       else _initial(product))
     _fill_product_choices(form)
-    dropped = False
-    if form.validate_on_submit():
-        uploads = _uploads()
-        try:
-            # image files follow the transaction (catalog.images): gone again on rollback
-            product = catalog.create_product(db.session, current_user, seller,
-                                             _product_input(form))
-            if uploads:
-                catalog.add_images(db.session, current_user, product, uploads)
-            if _wants_submit():
-                catalog.submit_for_review(db.session, current_user, product)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            apply_error(form, err)
-            dropped = bool(uploads)
+
+    def save():
+        # image files follow the transaction (catalog.images): gone again on rollback
+        if product is None:
+            saved = catalog.create_product(db.session, current_user, seller, _product_input(form))
         else:
-            flash(_("商品已提交审核") if _wants_submit() else _("商品草稿已保存"), "success")
-            return redirect(url_for("seller.product_edit", product_id=product.id))
-    return render_template("seller/product_form.html", form=form, seller=seller, sellers=mine,
-                           product=None, images_dropped=dropped,
-                           max_images=current_app.config["MAX_IMAGES_PER_PRODUCT"],
-                           submittable=SUBMITTABLE, delistable=DELISTABLE), _status_or_400(form)
-
-
-@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.seller_staff)
-def product_edit(product_id: int):
-    product = catalog.get_managed(db.session, current_user, product_id)
-    form = ProductForm(data=None if request.method == "POST" else _initial(product))
-    _fill_product_choices(form)
-    dropped = False
-    if form.validate_on_submit():
-        uploads = _uploads()
-        try:
+            saved = product
             catalog.update_product(db.session, current_user, product, _product_input(form))
-            if uploads:
-                catalog.add_images(db.session, current_user, product, uploads)
-            if _wants_submit():
-                catalog.submit_for_review(db.session, current_user, product)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            apply_error(form, err)
-            dropped = bool(uploads)
-            product = catalog.get_managed(db.session, current_user, product_id)
-        else:
-            flash(_("商品已提交审核") if _wants_submit() else _("商品已保存"), "success")
-            return redirect(url_for("seller.product_edit", product_id=product.id))
-    return render_template("seller/product_form.html", form=form, seller=product.seller,
-                           sellers=None, product=product, images_dropped=dropped,
+        uploads = _uploads()
+        if uploads:
+            catalog.add_images(db.session, current_user, saved, uploads)
+        if _wants_submit():
+            catalog.submit_for_review(db.session, current_user, saved)
+        return saved
+
+    done = submit(form, save, success=_("商品已提交审核") if _wants_submit()
+                  else _("商品已保存") if product else _("商品草稿已保存"))
+    if done.ok:
+        return redirect(url_for("seller.product_edit", product_id=done.value.id))
+    return render_template("seller/product_form.html", form=form, seller=seller, sellers=mine,
+                           product=product,
+                           images_dropped=done.error is not None and bool(_sent_images()),
                            max_images=current_app.config["MAX_IMAGES_PER_PRODUCT"],
-                           submittable=SUBMITTABLE, delistable=DELISTABLE), _status_or_400(form)
+                           submittable=SUBMITTABLE, delistable=DELISTABLE), form_status(form)
 
 
 def _product_action(product_id: int, action, done_message: str):
@@ -289,37 +235,23 @@ def _weight(text: str):
 def members():
     mine, seller = console_seller()
     form = MemberForm()
-    if form.validate_on_submit():
-        try:
-            member = sellers.set_member(db.session, current_user, seller,
-                                        form.household_code.data or "", _weight(form.weight.data))
-            label = member.household.masked_name
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            apply_error(form, err)
-        else:
-            flash(_("已保存成员户 %(name)s", name=label), "success")
-            return redirect(url_for("seller.members", seller=seller.id))
+    done = submit(form, lambda: sellers.set_member(
+        db.session, current_user, seller, form.household_code.data or "",
+        _weight(form.weight.data)),
+        success=lambda member: _("已保存成员户 %(name)s", name=member.household.masked_name))
+    if done.ok:
+        return redirect(url_for("seller.members", seller=seller.id))
     return render_template("seller/members.html", form=form, seller=seller, sellers=mine,
                            is_cooperative=seller.kind == SellerKind.cooperative,
-                           ), _status_or_400(form)
+                           ), form_status(form)
 
 
 @bp.route("/members/<int:member_id>/remove", methods=["POST"])
 @roles_required(Role.seller_staff)
 def member_remove(member_id: int):
     _mine, seller = console_seller()
-    try:
-        sellers.remove_member(db.session, current_user, seller, member_id)
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status in (401, 403, 404):
-            raise
-        flash(translate_message(err.message), "error")
-    else:
-        flash(_("已移除成员户"), "success")
+    commit_or_flash(lambda: sellers.remove_member(db.session, current_user, seller, member_id),
+                    _("已移除成员户"), reraise_access=True)
     return redirect(url_for("seller.members", seller=seller.id))
 
 
@@ -335,18 +267,12 @@ def supply_lots():
     form.product_id.choices = [("", _("请选择商品"))] + [
         (str(p.id), f"{p.name} {p.spec}".strip()) for p in products]
     takes_lots = seller.kind in lots.LOT_SELLERS
-    if takes_lots and form.validate_on_submit():
-        data = lots.LotInput(form.product_id.data, form.household_code.data or "",
-                             form.quantity.data, form.unit_price.data, form.purchased_on.data)
-        try:
-            lot = lots.record_lot(db.session, current_user, seller, data)
-            flagged = lot.below_guarantee
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            apply_error(form, err)
-        else:
-            if flagged:
+    if takes_lots:
+        done = submit(form, lambda: lots.record_lot(db.session, current_user, seller, lots.LotInput(
+            form.product_id.data, form.household_code.data or "", form.quantity.data,
+            form.unit_price.data, form.purchased_on.data)))
+        if done.ok:
+            if done.value.below_guarantee:
                 flash(_("收购批次已登记。收购价低于保底收购价，已提示本主体和所在地帮扶办。"),
                       "warning")
             else:
@@ -354,7 +280,7 @@ def supply_lots():
             return redirect(url_for("seller.supply_lots", seller=seller.id))
     return render_template(
         "seller/lots.html", form=form, seller=seller, sellers=mine, takes_lots=takes_lots,
-        lots=lots.seller_lots(db.session, seller) if takes_lots else []), _status_or_400(form)
+        lots=lots.seller_lots(db.session, seller) if takes_lots else []), form_status(form)
 
 
 @bp.route("/lots/<int:lot_id>/remove", methods=["POST"])

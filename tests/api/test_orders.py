@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product
 from marketplace.extensions import db
-from marketplace.orders.models import Order, Payment
+from marketplace.orders.models import Order
+from marketplace.payments.models import Payment
 from tests.api.conftest import assert_error
 from tests.fixtures.factories import DELIVERY
 

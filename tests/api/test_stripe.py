@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from marketplace import create_app
 from marketplace.config import test_config
 from marketplace.extensions import db
-from marketplace.orders.models import Order, OrderStatus, Payment, PaymentEvent, PaymentStatus
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.payments.models import Payment, PaymentEvent, PaymentStatus
 from tests.api.conftest import assert_error
 from tests.fixtures.factories import DELIVERY
 
@@ -109,7 +110,7 @@ def test_duplicate_webhooks_post_households_income_exactly_once(api, app, make, 
     under a new event id: one payment and each member's part of the line posted once."""
     import threading
 
-    from marketplace.ledger import services as ledger
+    from marketplace.ledger import chain as ledger
     from marketplace.ledger.models import LedgerEntry
     homes = [make.household(n=930 + i) for i in range(3)]
     coop = make.seller(name="雪峰茶叶合作社", members=[])

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.ledger import services as ledger
+from marketplace.ledger import chain as ledger
 from marketplace.ledger.models import LedgerEntry
-from marketplace.ledger.services import NewEntry
-from marketplace.orders import fulfilment
+from marketplace.ledger.chain import NewEntry
 from marketplace.orders import services as orders
+from marketplace.payments import refunds
+from marketplace.payments.capture import record_payment
 from marketplace.orders.models import OrderLine
 from marketplace.orders.services import AddressInput, LineInput
 from marketplace.sellers.models import SellerKind
@@ -25,7 +26,7 @@ from tests.fixtures.factories import (
 def paid(session, buyer, lines, key, reference=None):
     order, = orders.checkout(session, buyer, [LineInput(p.id, q) for p, q in lines],
                              AddressInput(**DELIVERY), idempotency_key=key)
-    orders.record_payment(session, order, provider="simulated",
+    record_payment(session, order, provider="simulated",
                           reference=reference or f"sim-{order.id}",
                           amount_fen=order.total_fen, currency="CNY")
     session.commit()
@@ -82,7 +83,7 @@ def test_a_cooperative_splits_each_line_exactly_by_member_weight(session, coop):
 def test_a_payment_confirmed_again_is_posted_once(session, coop):
     order = paid(session, coop["buyer"], [(coop["tea"], 1)], "attr-coop-2", reference="cs_1")
     count = session.scalar(select(func.count()).select_from(LedgerEntry))
-    outcome = orders.record_payment(session, order, provider="simulated", reference="cs_1",
+    outcome = record_payment(session, order, provider="simulated", reference="cs_1",
                                     amount_fen=order.total_fen, currency="CNY")
     session.commit()
     assert outcome.duplicate
@@ -92,14 +93,14 @@ def test_a_payment_confirmed_again_is_posted_once(session, coop):
 def test_partial_then_full_refunds_take_everything_back_exactly(session, coop):
     order = paid(session, coop["buyer"], [(coop["tea"], 3), (coop["rice"], 7)], "attr-coop-3")
     given = by_household(session)
-    first = fulfilment.refund(session, coop["admin"], order, amount_fen=order.paid_fen // 3)
+    first = refunds.refund(session, coop["admin"], order, amount_fen=order.paid_fen // 3)
     session.commit()
     after_first = by_household(session)
     assert all(0 <= after_first[h] <= given[h] for h in given)
     for line in order.lines:  # each line's reversals reach floor(attributable x refunded / paid)
         reversed_ = line.attributable_fen - sum(by_household(session, line.id).values())
         assert reversed_ == line.attributable_fen * first.amount_fen // order.goods_fen
-    fulfilment.refund(session, coop["admin"], order)  # the rest
+    refunds.refund(session, coop["admin"], order)  # the rest
     session.commit()
     assert by_household(session) == {h: 0 for h in given}
     assert session.scalar(select(func.count()).select_from(LedgerEntry)
@@ -116,16 +117,16 @@ def test_money_back_for_the_goods_never_stays_attributed_when_shipping_is_kept(s
     order = paid(session, coop["buyer"], [(coop["tea"], 2)], "attr-ship-1")
     assert (order.goods_fen, order.shipping_fen, order.paid_fen) == (9998, 1000, 10998)
     line = order.lines[0]
-    fulfilment.refund(session, coop["admin"], order, amount_fen=4999)  # half the goods
+    refunds.refund(session, coop["admin"], order, amount_fen=4999)  # half the goods
     session.commit()
     assert sum(by_household(session, line.id).values()) == \
         line.attributable_fen - line.attributable_fen * 4999 // 9998
-    fulfilment.refund(session, coop["admin"], order, amount_fen=4999)  # the rest of the goods
+    refunds.refund(session, coop["admin"], order, amount_fen=4999)  # the rest of the goods
     session.commit()
     assert sum(by_household(session, line.id).values()) == 0
     reversals = session.scalar(select(func.count()).select_from(LedgerEntry)
                                .where(LedgerEntry.kind == "reversal"))
-    fulfilment.refund(session, coop["admin"], order)  # the shipping
+    refunds.refund(session, coop["admin"], order)  # the shipping
     session.commit()
     assert session.scalar(select(func.count()).select_from(LedgerEntry)
                           .where(LedgerEntry.kind == "reversal")) == reversals
@@ -155,7 +156,7 @@ def test_an_order_shows_whom_it_helped_and_a_buyer_all_they_helped(session, coop
     assert (mine.orders, mine.households, mine.amount_fen) == (1, 3, impact.attributable_fen)
     assert [(c.households, c.amount_fen) for c in mine.counties] == [(3, mine.amount_fen)]
     assert mine.counties[0].county.endswith("县")
-    fulfilment.refund(session, coop["admin"], order)
+    refunds.refund(session, coop["admin"], order)
     session.commit()
     assert order_impact(session, order).households == []
     assert buyer_impact(session, coop["buyer"].id).households == 0
@@ -163,7 +164,7 @@ def test_an_order_shows_whom_it_helped_and_a_buyer_all_they_helped(session, coop
 
 def test_verify_checks_what_the_lines_imply(session, coop, app):
     order = paid(session, coop["buyer"], [(coop["tea"], 3), (coop["rice"], 7)], "attr-coop-5")
-    fulfilment.refund(session, coop["admin"], order, amount_fen=order.paid_fen // 2)
+    refunds.refund(session, coop["admin"], order, amount_fen=order.paid_fen // 2)
     session.commit()
     result = app.test_cli_runner().invoke(args=["ledger", "verify"])
     assert result.exit_code == 0 and "台账完好" in result.output
@@ -180,7 +181,7 @@ def test_verify_checks_what_the_lines_imply(session, coop, app):
 def test_a_households_statement_by_month_with_running_totals(session, coop):
     from marketplace.ledger.statements import household_statement, statement_csv
     order = paid(session, coop["buyer"], [(coop["tea"], 3), (coop["rice"], 7)], "attr-coop-6")
-    fulfilment.refund(session, coop["admin"], order, amount_fen=order.paid_fen // 2)
+    refunds.refund(session, coop["admin"], order, amount_fen=order.paid_fen // 2)
     session.commit()
     household = coop["households"][2]
     statement = household_statement(session, household)
@@ -208,7 +209,7 @@ def test_one_confirmation_delivered_8_times_at_once_posts_once(app, session, coo
     session.commit()
 
     def confirm(_i: int) -> str:
-        outcome = orders.record_payment(db.session, db.session.get(Order, order_id),
+        outcome = record_payment(db.session, db.session.get(Order, order_id),
                                         provider="stripe", reference="cs_conc",
                                         amount_fen=total, currency="CNY")
         return "duplicate" if outcome.duplicate else "paid"
@@ -236,7 +237,7 @@ def test_attributed_income_by_household_and_by_township_within_an_office(session
     buyer, admin = make_user(session, "buyer"), make_user(session, "platform_admin")
     paid(session, buyer, [(jam, 1)], "income-1")  # 250, 250, 500
     refunded = paid(session, buyer, [(jam, 1)], "income-2")
-    fulfilment.refund(session, admin, refunded)
+    refunds.refund(session, admin, refunded)
     session.commit()
     assert income.by_household(session, [here[0].id, here[1].id, there.id, 999_999]) == {
         here[0].id: 250, here[1].id: 250, there.id: 500}
@@ -248,6 +249,6 @@ def test_attributed_income_by_household_and_by_township_within_an_office(session
     assert (everywhere.total_fen, everywhere.households) == (1000, 3)
     assert everywhere.by_township == {"430525101": 500, "431224210": 500}
     assert income.in_regions(session, []).total_fen == 0
-    fulfilment.refund(session, admin, paid(session, buyer, [(jam, 2)], "income-3"))
+    refunds.refund(session, admin, paid(session, buyer, [(jam, 2)], "income-3"))
     session.commit()
     assert income.in_regions(session, None).households == 3  # a full refund adds nobody

@@ -9,7 +9,10 @@ from sqlalchemy import func, select
 from marketplace.core.errors import IllegalTransition, NotFound, RuleBroken, ValidationFailed
 from marketplace.core.time import now_utc
 from marketplace.orders import fulfilment, services
-from marketplace.orders.models import OrderStatus, Refund, RefundStatus
+from marketplace.orders.models import OrderStatus
+from marketplace.payments import refunds
+from marketplace.payments.capture import record_payment
+from marketplace.payments.models import Refund, RefundStatus
 from marketplace.orders.services import AddressInput, LineInput
 from tests.fixtures.factories import DELIVERY, make_product, make_seller, make_user
 
@@ -25,7 +28,7 @@ def paid(session):
     stranger = make_user(session, "seller_staff", seller=make_seller(session))
     order = services.checkout(session, buyer, [LineInput(product.id, 2)], ADDRESS,
                               idempotency_key="key-00000001")[0]
-    services.record_payment(session, order, provider="simulated", reference="sim-1",
+    record_payment(session, order, provider="simulated", reference="sim-1",
                             amount_fen=order.total_fen, currency="CNY")
     session.commit()
     return {"order": order, "buyer": buyer, "staff": staff, "stranger": stranger}
@@ -63,35 +66,35 @@ def test_shipped_orders_are_received_after_ten_days(session, paid):
 def test_partial_then_full_refund_never_more_than_paid(session, paid):
     order, staff = paid["order"], paid["staff"]
     total = order.paid_fen
-    fulfilment.refund(session, staff, order, amount_fen=1000, reason="少发一件")
+    refunds.refund(session, staff, order, amount_fen=1000, reason="少发一件")
     assert order.refunded_fen == 1000 and order.status == OrderStatus.paid
     with pytest.raises(RuleBroken) as err:
-        fulfilment.refund(session, staff, order, amount_fen=total)
+        refunds.refund(session, staff, order, amount_fen=total)
     assert err.value.code == "refund_exceeds_paid"
     assert err.value.details["refundable"] == total - 1000
-    fulfilment.refund(session, staff, order)  # what is left
+    refunds.refund(session, staff, order)  # what is left
     assert order.refunded_fen == total
     assert (order.status, order.cancel_reason) == (OrderStatus.cancelled, "refunded")
     with pytest.raises(IllegalTransition):
-        fulfilment.refund(session, staff, order, amount_fen=1)
+        refunds.refund(session, staff, order, amount_fen=1)
 
 
 def test_buyer_requests_and_seller_decides(session, paid):
     order, staff, buyer = paid["order"], paid["staff"], paid["buyer"]
     fulfilment.ship(session, staff, order, carrier="顺丰速运", tracking_no="SF1234567890")
-    asked = fulfilment.request_refund(session, buyer, order, amount_fen=2000, reason="茶叶受潮")
+    asked = refunds.request_refund(session, buyer, order, amount_fen=2000, reason="茶叶受潮")
     with pytest.raises(RuleBroken):  # requested money counts against what is left
-        fulfilment.request_refund(session, buyer, order, amount_fen=order.paid_fen - 1999,
+        refunds.request_refund(session, buyer, order, amount_fen=order.paid_fen - 1999,
                                   reason="再退一些")
     with pytest.raises(NotFound):
-        fulfilment.approve_refund(session, paid["stranger"], asked)
-    fulfilment.approve_refund(session, staff, asked)
+        refunds.approve_refund(session, paid["stranger"], asked)
+    refunds.approve_refund(session, staff, asked)
     assert asked.status == RefundStatus.refunded and order.refunded_fen == 2000
     assert order.status == OrderStatus.shipped  # shipped goods: the order goes on
     with pytest.raises(IllegalTransition):
-        fulfilment.approve_refund(session, staff, asked)
-    second = fulfilment.request_refund(session, buyer, order, amount_fen=None, reason="全部退")
-    fulfilment.reject_refund(session, staff, second, reason="已签收且无质量问题")
+        refunds.approve_refund(session, staff, asked)
+    second = refunds.request_refund(session, buyer, order, amount_fen=None, reason="全部退")
+    refunds.reject_refund(session, staff, second, reason="已签收且无质量问题")
     assert second.status == RefundStatus.rejected and order.refunded_fen == 2000
     session.commit()
     assert session.scalar(select(func.count()).select_from(Refund)) == 2
@@ -103,8 +106,8 @@ def test_unpaid_orders_cannot_be_refunded_or_shipped(session, paid):
     unpaid = services.checkout(session, buyer, [LineInput(product_id, 1)], ADDRESS,
                                idempotency_key="key-00000002")[0]
     with pytest.raises(IllegalTransition):
-        fulfilment.refund(session, staff, unpaid)
+        refunds.refund(session, staff, unpaid)
     with pytest.raises(IllegalTransition):
-        fulfilment.request_refund(session, buyer, unpaid, amount_fen=None, reason="不要了")
+        refunds.request_refund(session, buyer, unpaid, amount_fen=None, reason="不要了")
     with pytest.raises(IllegalTransition):
         fulfilment.ship(session, staff, unpaid, carrier="顺丰", tracking_no="SF12345678")

@@ -23,10 +23,10 @@ from marketplace.orders.models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
-    Payment,
-    PaymentStatus,
 )
 from marketplace.orders.services import AddressInput, InsufficientStock, LineInput
+from marketplace.payments.capture import record_payment
+from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.search.models import SearchOutbox
 from tests.fixtures.concurrency import run_at_once
 from tests.fixtures.factories import DELIVERY, make_product, make_seller, make_user
@@ -187,7 +187,7 @@ def test_cancel_only_while_unpaid(session, shop):
 def pay(session, order, reference="sim-1", **kw):
     args = {"provider": "simulated", "reference": reference, "amount_fen": order.total_fen,
             "currency": "CNY", **kw}
-    outcome = services.record_payment(session, order, **args)
+    outcome = record_payment(session, order, **args)
     session.commit()
     return outcome
 
@@ -271,7 +271,7 @@ def test_32_concurrent_buyers_never_oversell_10_units(app, session, shop):
 
 
 def test_a_bank_transfer_waits_longer_then_times_out(session, shop):
-    from marketplace.orders import transfers
+    from marketplace.payments import transfers
     order = buy(session, shop["buyer"], **{str(shop["black"]): 1})[0]
     with pytest.raises(NotFound):
         transfers.choose(session, shop["other"], order)
@@ -292,7 +292,7 @@ def _pay_concurrently(app, session, shop, count: int, reference) -> tuple[list[s
     session.commit()
 
     def pay_once(i: int) -> str:
-        outcome = services.record_payment(db.session, db.session.get(Order, order_id),
+        outcome = record_payment(db.session, db.session.get(Order, order_id),
                                           provider="stripe", reference=reference(i),
                                           amount_fen=total, currency="CNY")
         return "duplicate" if outcome.duplicate else "paid"
@@ -324,7 +324,7 @@ def test_checkout_and_payment_write_only_their_own_columns(session, shop):
     created, name = product.created_at, product.name
     order = buy(session, shop["buyer"], **{str(shop["tea"]): 2})[0]
     order_created = order.created_at
-    outcome = services.record_payment(session, order, provider="simulated", reference="sim-x",
+    outcome = record_payment(session, order, provider="simulated", reference="sim-x",
                                       amount_fen=order.total_fen, currency="CNY",
                                       now=now_utc() + timedelta(minutes=5))
     session.commit()

@@ -99,10 +99,11 @@ def test_seed_demo_twice(app):
 
         # demo orders, bought and paid through the services: the ledger has their households'
         # income and verifies; some were refunded; two households opened a public page
-        from marketplace.ledger import services as ledger
+        from marketplace.ledger import chain as ledger
         from marketplace.ledger.impact import buyer_impact
         from marketplace.ledger.models import LedgerEntry
-        from marketplace.orders.models import Notification, Order, OrderStatus
+        from marketplace.notifications.models import Notification
+        from marketplace.orders.models import Order, OrderStatus
         statuses = dict(db.session.execute(select(Order.status, func.count())
                                            .group_by(Order.status)).all())
         assert {OrderStatus.shipped, OrderStatus.received, OrderStatus.completed,

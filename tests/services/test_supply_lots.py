@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from marketplace.core.errors import Conflict, NotFound, RuleBroken, ValidationFailed
 from marketplace.ledger import lots
-from marketplace.ledger import services as ledger
+from marketplace.ledger import chain as ledger
 from marketplace.ledger.lots import LotInput
 from marketplace.ledger.models import LedgerEntry, LotDraw, SupplyLot
-from marketplace.orders.models import Notification, OrderLine
+from marketplace.notifications.models import Notification
+from marketplace.orders.models import OrderLine
 from marketplace.sellers.models import SellerKind
 from tests.fixtures.factories import make_household, make_product, make_seller, make_user, region
 from tests.services.test_attribution import by_household, paid
@@ -144,6 +145,7 @@ def test_a_lot_can_be_removed_until_a_sale_draws_on_it(session, firm):
 def test_concurrent_sales_never_draw_a_unit_twice(app, session, firm):
     from marketplace.extensions import db
     from marketplace.orders import services as orders
+    from marketplace.payments.capture import record_payment
     from marketplace.orders.models import Order
     from marketplace.orders.services import AddressInput, LineInput
     from tests.fixtures.concurrency import run_at_once
@@ -160,7 +162,7 @@ def test_concurrent_sales_never_draw_a_unit_twice(app, session, firm):
 
     def pay(i: int) -> str:
         order_id, total = ids[i]
-        orders.record_payment(db.session, db.session.get(Order, order_id), provider="simulated",
+        record_payment(db.session, db.session.get(Order, order_id), provider="simulated",
                               reference=f"lot-conc-{i}", amount_fen=total, currency="CNY")
         return "paid"
 

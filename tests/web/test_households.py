@@ -297,6 +297,7 @@ def test_office_list_paginates(client, make):
 
 def test_a_households_statement_for_its_liaison_and_offices_only(client, make, make_client):
     from marketplace.orders import services as order_services
+    from marketplace.payments.capture import record_payment
     from marketplace.orders.services import AddressInput, LineInput
     from tests.fixtures.factories import DELIVERY, make_household, make_product, make_seller
 
@@ -311,7 +312,7 @@ def test_a_households_statement_for_its_liaison_and_offices_only(client, make, m
         buyer = make_user(session, "buyer")
         order, = order_services.checkout(session, buyer, [LineInput(product.id, 1)],
                                          AddressInput(**DELIVERY), idempotency_key="stmt-0001")
-        order_services.record_payment(session, order, provider="simulated", reference="s-1",
+        record_payment(session, order, provider="simulated", reference="s-1",
                                       amount_fen=order.total_fen, currency="CNY")
         return household.id
 
@@ -345,6 +346,7 @@ def test_a_households_statement_for_its_liaison_and_offices_only(client, make, m
 def test_a_public_page_with_recorded_revocable_consent(client, make, make_client, app):
     from marketplace.households.models import HouseholdConsent
     from marketplace.orders import services as order_services
+    from marketplace.payments.capture import record_payment
     from marketplace.orders.services import AddressInput, LineInput
     from tests.fixtures.factories import DELIVERY, make_household, make_product, make_seller
 
@@ -360,7 +362,7 @@ def test_a_public_page_with_recorded_revocable_consent(client, make, make_client
         buyer = session.scalar(select(User).where(User.email == "buyer@example.test"))
         order, = order_services.checkout(session, buyer, [LineInput(product.id, 1)],
                                          AddressInput(**DELIVERY), idempotency_key="pub-0001")
-        order_services.record_payment(session, order, provider="simulated", reference="p-1",
+        record_payment(session, order, provider="simulated", reference="p-1",
                                       amount_fen=order.total_fen, currency="CNY")
         return household.id, household.code, order.id, order.number
 

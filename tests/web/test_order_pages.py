@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from marketplace.catalog.models import Product
 from marketplace.extensions import db
-from marketplace.orders.models import CartItem, Order, OrderStatus, Refund
+from marketplace.orders.models import CartItem, Order, OrderStatus
+from marketplace.payments.models import Refund
 from tests.fixtures.factories import DELIVERY
 
 ADDRESS = DELIVERY

@@ -21,59 +21,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.core.db import driver_execute
+from marketplace.core.db import driver_execute, use_twin
 from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc
-from marketplace.ledger import rules
-from marketplace.ledger.models import LedgerEntry, LedgerHead
-from marketplace.orders.models import Order, OrderLine
+from marketplace.ledger import rules, sql
 
-ENTRIES = LedgerEntry.__table__
-HEAD = LedgerHead.__table__
-TAKE_HEAD = select(HEAD.c.last_seq, HEAD.c.last_hash).where(HEAD.c.id == 1).with_for_update()
-# the head row is made by the migration; recreated if a tool emptied the table
-MAKE_HEAD = text("INSERT INTO ledger_head (id, last_seq, last_hash) VALUES (1, 0, :h) "
-                 "ON CONFLICT (id) DO NOTHING")
-# Writing the entries and moving the head (`_write`): plain SQL, compiled once and cached (a Core
-# insert given a list of rows processes every row's parameters in Python; a dialect insert with
-# multi-row VALUES is compiled anew each time). Same rows, same values as the Core insert.
-# PostgreSQL: one statement however many entries there are, so one round trip: the rows travel
-# as one JSON document (psycopg dumps a JSON string far faster than lists as arrays), and the
-# head, locked by TAKE_HEAD, moves in the same statement. An executemany would cost an Execute
-# per row and another round trip for the head.
-# Both PostgreSQL statements go to the driver directly (core.db.driver_execute).
-PG_TAKE_HEAD = "SELECT last_seq, last_hash FROM ledger_head WHERE id = 1 FOR UPDATE"
-PG_APPEND = (
-    "WITH added AS (INSERT INTO ledger_entries (seq, household_id, order_line_id, amount_fen, "
-    "kind, created_at, prev_hash, hash) "
-    "SELECT seq, household_id, order_line_id, amount_fen, kind, CAST(%(at)s AS TIMESTAMPTZ), "
-    "prev_hash, hash FROM json_to_recordset(CAST(%(entries)s AS JSON)) AS e(seq BIGINT, "
-    "household_id BIGINT, order_line_id BIGINT, amount_fen BIGINT, kind TEXT, prev_hash TEXT, "
-    "hash TEXT)) "
-    "UPDATE ledger_head SET last_seq = %(last_seq)s, last_hash = %(last_hash)s WHERE id = 1")
-# ... and when posting a sale, the lines' share and attributable amount in the same statement
-# (matched through the primary key's index: = ANY of an array, each value by its position)
-PG_APPEND_WITH_LINES = PG_APPEND.replace("WITH added AS", (
-    "WITH attributed AS (UPDATE order_lines SET "
-    "share_bp = (CAST(%(bps)s AS INTEGER[]))[array_position(CAST(%(lines)s AS BIGINT[]), id)], "
-    "attributable_fen = (CAST(%(fens)s AS BIGINT[]))[array_position(CAST(%(lines)s AS BIGINT[]), "
-    "id)] WHERE id = ANY(CAST(%(lines)s AS BIGINT[]))), added AS"), 1)
-# SQLite (in process, no round trips): the driver's executemany of positional rows, without
-# SQLAlchemy's per-row processing; the time is stored in the column type's own form
-SQLITE_ADD = ("INSERT INTO ledger_entries (seq, household_id, order_line_id, amount_fen, kind, "
-              "created_at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-SQLITE_MOVE_HEAD = "UPDATE ledger_head SET last_seq = ?, last_hash = ? WHERE id = 1"
-
-_LINES, _ORDERS = OrderLine.__table__, Order.__table__
-SET_ATTRIBUTION = (update(_LINES).where(_LINES.c.id == bindparam("line"))
-                   .values(share_bp=bindparam("bp"), attributable_fen=bindparam("fen")))
-ATTRIBUTED = (select(_LINES.c.id, _LINES.c.attributable_fen, _ORDERS.c.goods_fen,
-                     _ORDERS.c.refunded_fen)
-              .join(_ORDERS, _ORDERS.c.id == _LINES.c.order_id)
-              .where(_LINES.c.attributable_fen.is_not(None)))
+ENTRIES, HEAD = sql.ENTRIES, sql.HEAD
 
 
 @dataclass(frozen=True)
@@ -114,37 +70,48 @@ def append(session: Session, new: Sequence[NewEntry], *, now: datetime | None = 
 
 def _take_head(conn) -> tuple[int, str]:
     """The head's number and hash, locked until the transaction ends (made if missing)."""
-    pg = conn.dialect.name == "postgresql"
-    rows = driver_execute(conn, PG_TAKE_HEAD) if pg else conn.execute(TAKE_HEAD).all()
+    twin = use_twin(conn, "ledger.append")
+
+    def read():
+        return driver_execute(conn, sql.PG_TAKE_HEAD) if twin else conn.execute(
+            sql.TAKE_HEAD).all()
+    rows = read()
     if not rows:
-        conn.execute(MAKE_HEAD, {"h": rules.GENESIS_HASH})
-        rows = driver_execute(conn, PG_TAKE_HEAD) if pg else conn.execute(TAKE_HEAD).all()
+        conn.execute(sql.MAKE_HEAD, {"h": rules.GENESIS_HASH})
+        rows = read()
     return rows[0][0], rows[0][1]
 
 
 def _write(conn, chained: list[rules.ChainEntry], now: datetime,
            attributions: Sequence[dict]) -> None:
     """Insert the chained entries (all made at `now`) and move the head to the last of them
-    (and set the lines' attributions): one statement on PostgreSQL, an executemany and an
-    update (or two) on SQLite."""
+    (and set the lines' attributions): portable Core statements, or twin ledger.append (one
+    statement on PostgreSQL; the driver's executemany on SQLite)."""
     last = chained[-1]
-    if conn.dialect.name == "postgresql":
+    if use_twin(conn, "ledger.append"):
         lines = {"lines": [a["line"] for a in attributions], "bps": [a["bp"] for a in attributions],
                  "fens": [a["fen"] for a in attributions]} if attributions else {}
-        driver_execute(conn, PG_APPEND_WITH_LINES if attributions else PG_APPEND, {
+        driver_execute(conn, sql.PG_APPEND_WITH_LINES if attributions else sql.PG_APPEND, {
             **lines, "at": now, "last_seq": last.seq, "last_hash": last.hash,
             "entries": json.dumps([
                 {"seq": e.seq, "household_id": e.household_id, "order_line_id": e.order_line_id,
                  "amount_fen": e.amount_fen, "kind": e.kind, "prev_hash": e.prev_hash,
                  "hash": e.hash} for e in chained])})
         return
-    at = _stored_time(conn.dialect, now)
-    conn.exec_driver_sql(SQLITE_ADD, [
-        (e.seq, e.household_id, e.order_line_id, e.amount_fen, e.kind, at, e.prev_hash, e.hash)
-        for e in chained])
-    conn.exec_driver_sql(SQLITE_MOVE_HEAD, (last.seq, last.hash))
+    if use_twin(conn, "ledger.append", "sqlite"):
+        at = _stored_time(conn.dialect, now)
+        conn.exec_driver_sql(sql.SQLITE_ADD, [
+            (e.seq, e.household_id, e.order_line_id, e.amount_fen, e.kind, at, e.prev_hash,
+             e.hash) for e in chained])
+        conn.exec_driver_sql(sql.SQLITE_MOVE_HEAD, (last.seq, last.hash))
+    else:
+        conn.execute(sql.INSERT_ENTRIES, [
+            {"seq": e.seq, "household_id": e.household_id, "order_line_id": e.order_line_id,
+             "amount_fen": e.amount_fen, "kind": e.kind, "created_at": now,
+             "prev_hash": e.prev_hash, "hash": e.hash} for e in chained])
+        conn.execute(sql.MOVE_HEAD, {"p_seq": last.seq, "p_hash": last.hash})
     if attributions:
-        conn.execute(SET_ATTRIBUTION, list(attributions))
+        conn.execute(sql.SET_ATTRIBUTION, list(attributions))
 
 
 def _stored_time(dialect, at: datetime):
@@ -168,38 +135,39 @@ class Verdict:
 
 
 
-CHAIN_SQL = ("SELECT seq, household_id, order_line_id, amount_fen, kind, {moment}, prev_hash, "
-             "hash FROM ledger_entries ORDER BY seq")
-# PostgreSQL writes the canonical time text itself (rules.moment_text's form)
-PG_MOMENT = ("to_char(created_at AT TIME ZONE 'UTC', "
-             "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')")
-
-
 def _raw_chain(session: Session,
                batch: int) -> tuple[Iterator[list[tuple]], Callable[[object], str]]:
-    """The entries as the driver gives them (no per-value type processing: a million rows), in
-    batches from a server-side cursor on PostgreSQL, and how to turn a stored time into its
-    canonical text: SQLite holds the UTC time as 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's
-    format), PostgreSQL formats it in the query."""
+    """The entries in sequence order, in batches, and how to turn a stored time into its
+    canonical text. Twin ledger.chain reads them as the driver gives them (no per-value type
+    processing: a million rows): from a server-side cursor on PostgreSQL, which formats the
+    time itself; SQLite holds the UTC time as 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's
+    format). The portable read streams the Core select and formats each time."""
     conn = session.connection()
     driver = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
+    if use_twin(conn, "ledger.chain"):
         cursor = driver.cursor(name="ledger_verify")
-        cursor.execute(CHAIN_SQL.format(moment=PG_MOMENT))
+        cursor.execute(sql.RAW_CHAIN.format(moment=sql.PG_MOMENT))
         return _read_ahead(cursor, batch), str
-    cursor = driver.cursor()
-    cursor.execute(CHAIN_SQL.format(moment="created_at"))
+    if use_twin(conn, "ledger.chain", "sqlite"):
+        cursor = driver.cursor()
+        cursor.execute(sql.RAW_CHAIN.format(moment="created_at"))
 
-    def moment(raw: str) -> str:
-        return raw.replace(" ", "T", 1) + "+00:00"
+        def chunks() -> Iterator[list[tuple]]:
+            try:
+                while chunk := cursor.fetchmany(batch):
+                    yield chunk
+            finally:
+                cursor.close()
+        return chunks(), _sqlite_moment
+    # options on the statement, not the connection (Connection.execution_options changes it)
+    result = conn.execute(sql.CHAIN.execution_options(stream_results=True, yield_per=batch))
+    moment = rules.moment_text
+    return ((list(map(tuple, part)) for part in result.partitions()),
+            lambda at: at if isinstance(at, str) else moment(at))
 
-    def chunks() -> Iterator[list[tuple]]:
-        try:
-            while chunk := cursor.fetchmany(batch):
-                yield chunk
-        finally:
-            cursor.close()
-    return chunks(), moment
+
+def _sqlite_moment(raw: str) -> str:
+    return raw.replace(" ", "T", 1) + "+00:00"
 
 
 def _read_ahead(cursor, batch: int, depth: int = 3) -> Iterator[list[tuple]]:
@@ -362,7 +330,8 @@ def _lines_problem(session: Session, given: dict[int, int], taken: dict[int, int
     its order's refunds imply (`rules.reversed_target`): the ledger's total is what the paid
     and refunded lines imply. Names a failing line's last entry."""
     target = rules.reversed_target
-    for line_id, attributable, goods, refunded in session.connection().execute(ATTRIBUTED):
+    for line_id, attributable, goods, refunded in session.connection().execute(
+            sql.ATTRIBUTED):
         implied = target(attributable, goods, refunded) if goods else 0
         if given.get(line_id, 0) != attributable or taken.get(line_id, 0) != implied:
             return Verdict(count, Msg("订单行 %(line)s：记入 %(given)s 分、冲回 %(taken)s 分，按其归属"
@@ -382,5 +351,7 @@ def entry_count(session: Session) -> int:
 
 def _aware(at) -> datetime:
     """A time as `_raw_chain` reads it, as an aware datetime."""
+    if isinstance(at, datetime):
+        return at if at.tzinfo else at.replace(tzinfo=UTC)
     parsed = datetime.fromisoformat(at)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -13,9 +13,10 @@ from marketplace.catalog import images
 from marketplace.core.errors import IllegalTransition, NotFound, RuleBroken
 from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc
-from marketplace.orders import notices, services
+from marketplace.orders import notices
 from marketplace.orders.fulfilment import check_seller
-from marketplace.orders.models import Order, OrderEvent, OrderStatus
+from marketplace.orders.models import Order, OrderEvent, OrderEventKind, OrderStatus
+from marketplace.payments.capture import PaymentOutcome, record_payment
 
 TRANSFER_WINDOW = timedelta(days=3)
 METHOD = "bank_transfer"
@@ -37,7 +38,7 @@ def choose(session: Session, buyer: User, order: Order, *, window: timedelta = T
         raise IllegalTransition("付款时间已过，请重新下单")
     order.payment_method = METHOD
     order.reserved_until = max(order.reserved_until or now, now + window)
-    order.events.append(OrderEvent(kind="bank_transfer", from_status=order.status,
+    order.events.append(OrderEvent(kind=OrderEventKind.bank_transfer, from_status=order.status,
                                    to_status=order.status, actor_id=buyer.id, created_at=now,
                                    note="选择对公转账"))
     session.flush()
@@ -60,7 +61,7 @@ def upload_voucher(session: Session, buyer: User, order: Order, data: bytes, fol
         images.delete_after_commit(session, folder, order.voucher_filename, f"{stem}_t.jpg")
     now = now or now_utc()
     order.voucher_filename, order.voucher_uploaded_at = stored.filename, now
-    order.events.append(OrderEvent(kind="voucher", from_status=order.status,
+    order.events.append(OrderEvent(kind=OrderEventKind.voucher, from_status=order.status,
                                    to_status=order.status, actor_id=buyer.id, created_at=now,
                                    note="上传转账凭证"))
     notices.to_seller(session, order, Msg("订单 %(n)s 上传了转账凭证，请核对到账", n=order.number))
@@ -68,14 +69,13 @@ def upload_voucher(session: Session, buyer: User, order: Order, data: bytes, fol
     return order
 
 
-def confirm(session: Session, actor: User, order: Order, *, now: datetime | None = None):
+def confirm(session: Session, actor: User, order: Order, *,
+            now: datetime | None = None) -> PaymentOutcome:
     """The seller (or an admin) saw the money arrive: the order is paid."""
     check_seller(actor, order)
     if order.payment_method != METHOD:
         raise RuleBroken("该订单不是对公转账")
     if not order.voucher_filename:
         raise RuleBroken("买家还没有上传转账凭证")
-    outcome = services.record_payment(session, order, provider=METHOD,
-                                      reference=f"bank-{order.id}", amount_fen=order.total_fen,
-                                      currency=order.currency, now=now)
-    return outcome
+    return record_payment(session, order, provider=METHOD, reference=f"bank-{order.id}",
+                          amount_fen=order.total_fen, currency=order.currency, now=now)

@@ -1,0 +1,125 @@
+"""The SQL of posting to the ledger (reading the products' terms, drawing on supply lots,
+appending chained entries) and of reading the chain back, built once. Kinds are bound
+parameters, never typed here.
+
+Portable statements (both engines) come first. Twins, kept on bench/ledger.py's and
+bench/checkout.py's figures (docs/architecture.md has them) and proven to give the same rows as
+their portable or pure-Python counterparts by tests/services/test_sql_twins.py:
+
+- `ledger.draw` (PostgreSQL, PG_DRAW): a line's whole draw on its product's lots in one
+  statement (lock, first in first out, lower what is left, record the draws), the same rule as
+  `rules.draw_fifo`;
+- `ledger.append` (PostgreSQL, PG_APPEND / PG_APPEND_WITH_LINES: the entries as one JSON
+  document, the head moved and the lines' attributions set in the same statement; SQLite,
+  SQLITE_ADD / SQLITE_MOVE_HEAD: the driver's executemany without SQLAlchemy's per-row work);
+- `ledger.terms` (PostgreSQL, PG_PRODUCT_TERMS: one array parameter, prepared once by the
+  driver whatever the number of lines);
+- `ledger.chain` (reading a million entries for `verify`: a server-side cursor on PostgreSQL
+  with the time formatted by the server, the driver's cursor on SQLite).
+
+PostgreSQL twins written in the driver's parameter style go through `core.db.driver_execute`.
+"""
+from __future__ import annotations
+
+from sqlalchemy import bindparam, func, select, text, update
+
+from marketplace.catalog.models import Product
+from marketplace.ledger.models import LedgerEntry, LedgerHead, LotDraw, SupplyLot
+from marketplace.orders.models import Order, OrderLine
+from marketplace.sellers.models import CooperativeMember
+
+ENTRIES = LedgerEntry.__table__
+HEAD = LedgerHead.__table__
+LOTS = SupplyLot.__table__
+MEMBERS = CooperativeMember.__table__
+PRODUCTS = Product.__table__
+LINES = OrderLine.__table__
+ORDERS = Order.__table__
+ENTRY_COLUMNS = ["seq", "household_id", "order_line_id", "amount_fen", "kind", "created_at",
+                 "prev_hash", "hash"]
+
+# ---- portable -----------------------------------------------------------------------------------
+PRODUCT_TERMS = (select(PRODUCTS.c.id, PRODUCTS.c.household_share_bp, PRODUCTS.c.lot_backed)
+                 .where(PRODUCTS.c.id.in_(bindparam("ids", expanding=True))))
+MEMBER_WEIGHTS = select(MEMBERS.c.household_id, MEMBERS.c.weight).where(
+    MEMBERS.c.seller_id == bindparam("seller_id"))
+HELD = (select(ENTRIES.c.order_line_id, ENTRIES.c.household_id, func.sum(ENTRIES.c.amount_fen))
+        .where(ENTRIES.c.order_line_id.in_(bindparam("lines", expanding=True)))
+        .group_by(ENTRIES.c.order_line_id, ENTRIES.c.household_id))
+# a product's open lots, first in first out, locked until the transaction ends (FOR UPDATE on
+# PostgreSQL; SQLite's single writer)
+OPEN_LOTS = (select(LOTS.c.id, LOTS.c.household_id, LOTS.c.remaining)
+             .where(LOTS.c.product_id == bindparam("product"), LOTS.c.remaining > 0)
+             .order_by(LOTS.c.purchased_on, LOTS.c.id).with_for_update())
+# parameters of UPDATE statements are named unlike any column ("p_..."): SQLAlchemy would add a
+# SET for a parameter named after a column of the table
+TAKE_FROM_LOT = (update(LOTS).where(LOTS.c.id == bindparam("p_lot"),
+                                    LOTS.c.remaining >= bindparam("p_quantity"))
+                 .values(remaining=LOTS.c.remaining - bindparam("p_quantity")))
+INSERT_DRAWS = LotDraw.__table__.insert()
+TAKE_HEAD = select(HEAD.c.last_seq, HEAD.c.last_hash).where(HEAD.c.id == 1).with_for_update()
+# the head row is made by the migration; recreated if a tool emptied the table
+MAKE_HEAD = text("INSERT INTO ledger_head (id, last_seq, last_hash) VALUES (1, 0, :h) "
+                 "ON CONFLICT (id) DO NOTHING")
+INSERT_ENTRIES = ENTRIES.insert()
+MOVE_HEAD = (update(HEAD).where(HEAD.c.id == 1)
+             .values(last_seq=bindparam("p_seq"), last_hash=bindparam("p_hash")))
+SET_ATTRIBUTION = (update(LINES).where(LINES.c.id == bindparam("line"))
+                   .values(share_bp=bindparam("bp"), attributable_fen=bindparam("fen")))
+CHAIN = select(*(ENTRIES.c[name] for name in ENTRY_COLUMNS)).order_by(ENTRIES.c.seq)
+ATTRIBUTED = (select(LINES.c.id, LINES.c.attributable_fen, ORDERS.c.goods_fen,
+                     ORDERS.c.refunded_fen)
+              .join(ORDERS, ORDERS.c.id == LINES.c.order_id)
+              .where(LINES.c.attributable_fen.is_not(None)))
+
+# ---- twin ledger.terms (PostgreSQL) -------------------------------------------------------------
+PG_PRODUCT_TERMS = ("SELECT id, household_share_bp, lot_backed FROM products "
+                    "WHERE id = ANY(%(ids)s)")
+
+# ---- twin ledger.draw (PostgreSQL) --------------------------------------------------------------
+# The same rule as rules.draw_fifo: a lot gives min(what it holds, what the lots before it left
+# unserved). Under READ COMMITTED a lot locked meanwhile by another sale is read again, as it
+# is after that sale committed, before the sums are taken.
+PG_DRAW = (
+    "WITH locked AS (SELECT id, household_id, remaining, purchased_on FROM supply_lots "
+    "WHERE product_id = %(product)s AND remaining > 0 ORDER BY purchased_on, id FOR UPDATE), "
+    "fifo AS (SELECT id, household_id, LEAST(remaining, GREATEST(%(quantity)s - (SUM(remaining) "
+    "OVER (ORDER BY purchased_on, id) - remaining), 0)) AS take FROM locked), "
+    "taken AS (UPDATE supply_lots AS s SET remaining = s.remaining - f.take FROM fifo AS f "
+    "WHERE s.id = f.id AND f.take > 0 RETURNING s.id, f.household_id, f.take), "
+    "drawn AS (INSERT INTO lot_draws (lot_id, order_line_id, household_id, quantity) "
+    "SELECT id, %(line)s, household_id, take FROM taken) "
+    "SELECT id, household_id, take FROM taken ORDER BY id")
+
+# ---- twin ledger.append (PostgreSQL, SQLite) ----------------------------------------------------
+# PostgreSQL: one statement however many entries there are, so one round trip: the rows travel
+# as one JSON document (psycopg dumps a JSON string far faster than lists as arrays), and the
+# head, locked by PG_TAKE_HEAD, moves in the same statement.
+PG_TAKE_HEAD = "SELECT last_seq, last_hash FROM ledger_head WHERE id = 1 FOR UPDATE"
+PG_APPEND = (
+    "WITH added AS (INSERT INTO ledger_entries (seq, household_id, order_line_id, amount_fen, "
+    "kind, created_at, prev_hash, hash) "
+    "SELECT seq, household_id, order_line_id, amount_fen, kind, CAST(%(at)s AS TIMESTAMPTZ), "
+    "prev_hash, hash FROM json_to_recordset(CAST(%(entries)s AS JSON)) AS e(seq BIGINT, "
+    "household_id BIGINT, order_line_id BIGINT, amount_fen BIGINT, kind TEXT, prev_hash TEXT, "
+    "hash TEXT)) "
+    "UPDATE ledger_head SET last_seq = %(last_seq)s, last_hash = %(last_hash)s WHERE id = 1")
+# ... and when posting a sale, the lines' share and attributable amount in the same statement
+# (matched through the primary key's index: = ANY of an array, each value by its position)
+PG_APPEND_WITH_LINES = PG_APPEND.replace("WITH added AS", (
+    "WITH attributed AS (UPDATE order_lines SET "
+    "share_bp = (CAST(%(bps)s AS INTEGER[]))[array_position(CAST(%(lines)s AS BIGINT[]), id)], "
+    "attributable_fen = (CAST(%(fens)s AS BIGINT[]))[array_position(CAST(%(lines)s AS BIGINT[]), "
+    "id)] WHERE id = ANY(CAST(%(lines)s AS BIGINT[]))), added AS"), 1)
+# SQLite (in process, no round trips): the driver's executemany of positional rows, without
+# SQLAlchemy's per-row processing; the time is stored in the column type's own form
+SQLITE_ADD = ("INSERT INTO ledger_entries (seq, household_id, order_line_id, amount_fen, kind, "
+              "created_at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+SQLITE_MOVE_HEAD = "UPDATE ledger_head SET last_seq = ?, last_hash = ? WHERE id = 1"
+
+# ---- twin ledger.chain (PostgreSQL, SQLite) -----------------------------------------------------
+RAW_CHAIN = ("SELECT seq, household_id, order_line_id, amount_fen, kind, {moment}, prev_hash, "
+             "hash FROM ledger_entries ORDER BY seq")
+# PostgreSQL writes the canonical time text itself (rules.moment_text's form)
+PG_MOMENT = ("to_char(created_at AT TIME ZONE 'UTC', "
+             "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')")

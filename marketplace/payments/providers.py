@@ -1,0 +1,50 @@
+"""Payment providers behind one interface: the simulated provider (the default, offline, always
+test mode) and Stripe (when its keys are configured; only stripe_provider.py imports stripe)."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass
+class PaymentStart:
+    reference: str  # the provider's id of this attempt (Stripe: the Checkout Session)
+    redirect_url: str  # where the buyer goes to pay
+
+
+class Provider(Protocol):
+    name: str
+    test_mode: bool
+
+    def start(self, order, *, success_url: str, cancel_url: str) -> PaymentStart: ...
+
+    def refund(self, payment_reference: str, amount_fen: int, *, idempotency_key: str) -> str:
+        """Pay money back; returns the provider's refund id."""
+
+
+class SimulatedProvider:
+    name = "simulated"
+    test_mode = True
+
+    def start(self, order, *, success_url: str, cancel_url: str) -> PaymentStart:
+        from flask import url_for
+        return PaymentStart(f"sim-{order.id}", url_for("orders.order_pay", order_id=order.id))
+
+    def refund(self, payment_reference: str, amount_fen: int, *, idempotency_key: str) -> str:
+        return f"sim-refund-{idempotency_key}"
+
+
+def providers(config) -> dict[str, Provider]:
+    """The providers this configuration enables, by name."""
+    out: dict[str, Provider] = {"simulated": SimulatedProvider()}
+    if config.get("STRIPE_SECRET_KEY"):
+        out["stripe"] = _stripe(config["STRIPE_SECRET_KEY"], config.get("STRIPE_API_BASE") or None)
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def _stripe(secret_key: str, api_base: str | None) -> Provider:
+    """One Stripe client (and its connection pool) per key and address, not one per request."""
+    from marketplace.payments.stripe_provider import StripeProvider
+    return StripeProvider(secret_key, api_base=api_base)
