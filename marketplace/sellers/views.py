@@ -1,8 +1,9 @@
 """Seller console (/seller): application, the seller's products and images, cooperative members.
 
 Views stay thin: form -> service -> DomainError back onto the form -> commit -> redirect, through
-core.forms.submit (one-click buttons: commit_or_flash). The seller a page works on is ?seller=<id> (checked by policy through sellers.services.get_managed),
-else the first seller the user staffs. Another seller's product answers 404.
+core.forms.submit (one-click buttons: commit_or_flash). The seller a page works on is
+?seller=<id> (checked by policy through sellers.services.get_managed), else the first seller the
+user staffs. Another seller's product answers 404.
 """
 from __future__ import annotations
 
