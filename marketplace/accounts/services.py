@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, column, literal, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -116,6 +116,14 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
 
 
+def _row_exists(session: Session, table_name: str, ident: int) -> bool:
+    """Whether the table a grant's foreign key names has the row (accounts sit below sellers
+    in the layers, so the table is named, not its model imported)."""
+    id_ = column("id")
+    return session.execute(select(literal(1)).select_from(table(table_name, id_))
+                           .where(id_ == ident)).first() is not None
+
+
 def grant_role(session: Session, user: User, role: Role, *, seller_id: int | None = None,
                region_id: int | None = None) -> RoleGrant:
     if role == Role.seller_staff and not seller_id:
@@ -123,14 +131,10 @@ def grant_role(session: Session, user: User, role: Role, *, seller_id: int | Non
     if role == Role.office and not region_id:
         raise ValidationFailed("帮扶办账号必须绑定一个行政区域", field="region_id")
     # an unknown id would otherwise surface as a foreign-key error (a 500) at flush
-    if role == Role.seller_staff:
-        from marketplace.sellers.models import Seller
-        if session.get(Seller, seller_id) is None:
-            raise ValidationFailed("未找到该经营主体", field="seller_id")
-    if role == Role.office:
-        from marketplace.regions.models import Region
-        if session.get(Region, region_id) is None:
-            raise ValidationFailed("未找到该行政区域", field="region_id")
+    if role == Role.seller_staff and not _row_exists(session, "sellers", seller_id):
+        raise ValidationFailed("未找到该经营主体", field="seller_id")
+    if role == Role.office and not _row_exists(session, "regions", region_id):
+        raise ValidationFailed("未找到该行政区域", field="region_id")
     for g in user.grants:
         if g.role == role and g.seller_id == seller_id and g.region_id == region_id:
             return g

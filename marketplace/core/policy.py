@@ -10,22 +10,22 @@ from functools import wraps
 from flask import current_app, request
 from flask_login import current_user
 
-from marketplace.accounts.models import Role, User
+from marketplace.core.roles import Role
 from marketplace.core.errors import Forbidden, NotFound, Unauthorized
 
 
-def is_admin(user: User | None) -> bool:
+def is_admin(user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False)
                 and user.has_role(Role.platform_admin))
 
 
-def require_user(user) -> User:
+def require_user(user):
     if user is None or not getattr(user, "is_authenticated", False):
         raise Unauthorized("请先登录")
     return user
 
 
-def require_any_role(user, *roles: Role) -> User:
+def require_any_role(user, *roles: Role):
     user = require_user(user)
     if is_admin(user) or any(user.has_role(r) for r in roles):
         return user
