@@ -91,9 +91,14 @@ def sellers_queue():
     return _render_sellers(_seller_status())
 
 
-def _row_failed(render, row_id: int, form, done):
-    """A list row's action did not go through: the list again, its form's messages on that row,
-    answering with the domain error's status (400 for input the form itself refused)."""
+def _row_action(form, work, success: str, *, row_id: int, render, back: str):
+    """An action on a row of a review queue, through submit: then back to the list (`back`, or
+    the form's `next`); when it did not go through, the list again (`render`) with the form's
+    messages on that row, answering with the domain error's status (400 for input the form
+    itself refused)."""
+    done = submit(form, work, success=success)
+    if done.ok:
+        return _back(back)
     return render({row_id: form_messages(form)}, done.error.status if done.error else 400)
 
 
@@ -104,24 +109,19 @@ def _sellers_with_errors(row_errors: dict, code: int):
 @bp.route("/sellers/<int:seller_id>/verify", methods=["POST"])
 def seller_verify(seller_id: int):
     seller = sellers.get_managed(db.session, current_user, seller_id)
-    form = VerifyForm()
-    done = submit(form, lambda: sellers.verify(db.session, current_user, seller),
-                  success=_("已认证：%(name)s", name=seller.name))
-    if not done.ok:
-        return _row_failed(_sellers_with_errors, seller_id, form, done)
-    return _back(url_for("admin.sellers_queue"))
+    return _row_action(VerifyForm(), lambda: sellers.verify(db.session, current_user, seller),
+                       _("已认证：%(name)s", name=seller.name), row_id=seller_id,
+                       render=_sellers_with_errors, back=url_for("admin.sellers_queue"))
 
 
 @bp.route("/sellers/<int:seller_id>/suspend", methods=["POST"])
 def seller_suspend(seller_id: int):
     seller = sellers.get_managed(db.session, current_user, seller_id)
     form = SuspendForm()
-    done = submit(form, lambda: sellers.suspend(db.session, current_user, seller,
-                                                form.note.data or ""),
-                  success=_("已暂停：%(name)s", name=seller.name))
-    if not done.ok:
-        return _row_failed(_sellers_with_errors, seller_id, form, done)
-    return _back(url_for("admin.sellers_queue"))
+    return _row_action(form, lambda: sellers.suspend(db.session, current_user, seller,
+                                                     form.note.data or ""),
+                       _("已暂停：%(name)s", name=seller.name), row_id=seller_id,
+                       render=_sellers_with_errors, back=url_for("admin.sellers_queue"))
 
 
 # ---- products ---------------------------------------------------------------------------------
@@ -141,24 +141,20 @@ def products_queue():
 def product_approve(product_id: int):
     product = catalog.get_managed(db.session, current_user, product_id)
     form = ApproveForm()
-    done = submit(form, lambda: catalog.approve(
+    return _row_action(form, lambda: catalog.approve(
         db.session, current_user, product, certificate_checked=bool(form.certificate_checked.data)),
-        success=_("已通过审核并上架：%(name)s", name=product.name))
-    if not done.ok:
-        return _row_failed(_render_products, product_id, form, done)
-    return redirect(url_for("admin.products_queue"))
+        _("已通过审核并上架：%(name)s", name=product.name), row_id=product_id,
+        render=_render_products, back=url_for("admin.products_queue"))
 
 
 @bp.route("/products/<int:product_id>/reject", methods=["POST"])
 def product_reject(product_id: int):
     product = catalog.get_managed(db.session, current_user, product_id)
     form = RejectForm()
-    done = submit(form, lambda: catalog.reject(db.session, current_user, product,
-                                               form.reason.data or ""),
-                  success=_("已驳回：%(name)s", name=product.name))
-    if not done.ok:
-        return _row_failed(_render_products, product_id, form, done)
-    return redirect(url_for("admin.products_queue"))
+    return _row_action(form, lambda: catalog.reject(db.session, current_user, product,
+                                                    form.reason.data or ""),
+                       _("已驳回：%(name)s", name=product.name), row_id=product_id,
+                       render=_render_products, back=url_for("admin.products_queue"))
 
 
 # ---- users and roles --------------------------------------------------------------------------
