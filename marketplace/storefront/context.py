@@ -78,10 +78,11 @@ def catalog_context(session: Session, args: Mapping, *, per_page: int = 24) -> d
 
     Keys and what the template reads from them (a benchmark may build these from plain objects):
 
-    - ``page``: ``.items`` (``cards.ProductCard``), ``.total``, ``.page``, ``.pages``. Each
-      item is rendered by ``macros.product_card``, which reads ``id``, ``name``, ``spec``,
-      ``price_fen``, ``stock``, ``certified``, ``cover`` (``None`` or an object with
-      ``thumb_filename``), ``category.icon``, ``origin.short_place`` and ``seller.name``.
+    - ``page``: a ``core.pager.Page`` of ``cards.ProductCard``: ``.items``, ``.total``,
+      ``.page``, ``.pages``, ``.has_prev``, ``.has_next``. Each item is rendered by
+      ``macros.product_card``, which reads ``id``, ``name``, ``spec``, ``price_fen``, ``stock``,
+      ``certified``, ``cover`` (``None`` or an object with ``thumb_filename``),
+      ``category.icon``, ``origin.short_place`` and ``seller.name``.
     - ``categories``: list of ``(category, count)``; a category has ``slug``, ``icon`` and
       ``name_zh`` / ``name_en`` (through the ``category_name`` global).
     - ``counties``: list of counties with ``code`` and ``name`` (the region select).
