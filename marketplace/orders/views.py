@@ -21,8 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 from sqlalchemy import select
 
-from marketplace.core.errors import DomainError
-from marketplace.core.forms import apply_error, commit_or_flash
+from marketplace.core.forms import commit_or_flash, form_status, submit
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
 from marketplace.ledger.impact import buyer_impact, order_impact
@@ -137,35 +136,31 @@ def checkout():
         elif current_user.mobile:
             form.mobile.data = current_user.mobile
     blocked = any(line.problem for g in groups for line in g.lines)
-    if form.validate_on_submit() and not blocked:
-        lines = [LineInput(line.product.id, line.quantity) for g in groups for line in g.lines]
-        window = timedelta(minutes=current_app.config["ORDER_PAYMENT_WINDOW_MINUTES"])
-        try:
-            orders = services.checkout(
-                db.session, current_user, lines,
-                AddressInput(form.recipient.data, form.mobile.data, form.region_code.data,
-                             form.detail.data),
-                idempotency_key=form.idempotency_key.data or "", window=window)
-        except DomainError as err:
-            db.session.rollback()
-            apply_error(form, err)
-        else:
-            cart.remove(db.session, current_user, session, [ln.product_id for o in orders
-                                                            for ln in o.lines])
-            if form.save_address.data:
-                addresses.save(db.session, current_user, AddressInput(
-                    form.recipient.data, form.mobile.data, form.region_code.data,
-                    form.detail.data))
-            db.session.commit()
-            flash(_("下单成功，请在 %(n)s 分钟内付款", n=int(window.total_seconds() // 60)),
-                  "success")
-            if len(orders) == 1:
-                return redirect(url_for("orders.order_page", order_id=orders[0].id))
-            return redirect(url_for("orders.my_orders"))
-    status = 400 if form.errors or form.form_errors else 200
+    window = timedelta(minutes=current_app.config["ORDER_PAYMENT_WINDOW_MINUTES"])
+
+    def place():
+        address = AddressInput(form.recipient.data, form.mobile.data, form.region_code.data,
+                               form.detail.data)
+        orders = services.checkout(
+            db.session, current_user,
+            [LineInput(line.product.id, line.quantity) for g in groups for line in g.lines],
+            address, idempotency_key=form.idempotency_key.data or "", window=window)
+        cart.remove(db.session, current_user, session,
+                    [ln.product_id for o in orders for ln in o.lines])
+        if form.save_address.data:
+            addresses.save(db.session, current_user, address)
+        return orders
+
+    if not blocked:
+        done = submit(form, place, success=_("下单成功，请在 %(n)s 分钟内付款",
+                                             n=int(window.total_seconds() // 60)))
+        if done.ok:  # one order: its page; several: the list
+            orders = done.value
+            return redirect(url_for("orders.order_page", order_id=orders[0].id)
+                            if len(orders) == 1 else url_for("orders.my_orders"))
     return render_template("orders/checkout.html", form=form, groups=groups, blocked=blocked,
                            saved=saved,
-                           total_fen=sum(g.total_fen for g in groups)), status
+                           total_fen=sum(g.total_fen for g in groups)), form_status(form)
 
 
 # ---- the buyer's orders -------------------------------------------------------------------------
