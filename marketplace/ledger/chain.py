@@ -116,7 +116,7 @@ def _write(conn, chained: list[rules.ChainEntry], now: datetime,
 
 def _stored_time(dialect, at: datetime):
     """`at` as the created_at column's type binds it on `dialect` (SQLite: UTC text
-    'YYYY-MM-DD HH:MM:SS.ffffff', what `_raw_chain` reads back), for driver-level inserts."""
+    'YYYY-MM-DD HH:MM:SS.ffffff', what `read_chain` reads back), for driver-level inserts."""
     process = ENTRIES.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
     return process(at) if process else at
 
@@ -135,7 +135,7 @@ class Verdict:
 
 
 
-def _raw_chain(session: Session,
+def read_chain(session: Session,
                batch: int) -> tuple[Iterator[list[tuple]], Callable[[object], str]]:
     """The entries in sequence order, in batches, and how to turn a stored time into its
     canonical text. Twin ledger.chain reads them as the driver gives them (no per-value type
@@ -244,7 +244,7 @@ def verify(session: Session, *, batch: int = 20_000, lines: bool = True,
     in the chain: a chain rewritten consistently from an earlier entry on, head row included,
     holds together but no longer passes through the hashes recorded before."""
     anchors = dict(anchors or {})
-    chunks, moment = _raw_chain(session, batch)
+    chunks, moment = read_chain(session, batch)
     expected_prev, count = rules.GENESIS_HASH, 0
     totals: dict[tuple[int, int], int] = {}  # (line, household) -> running total
     below = None  # (seq, household, line) of the first entry taking a household below zero
@@ -350,7 +350,7 @@ def entry_count(session: Session) -> int:
 
 
 def _aware(at) -> datetime:
-    """A time as `_raw_chain` reads it, as an aware datetime."""
+    """A time as `read_chain` reads it, as an aware datetime."""
     if isinstance(at, datetime):
         return at if at.tzinfo else at.replace(tzinfo=UTC)
     parsed = datetime.fromisoformat(at)

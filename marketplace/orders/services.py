@@ -297,9 +297,11 @@ def _reserve(session: Session, quantities: dict[int, int], products: dict) -> li
                       "requested": quantities[pid], "available": int(available or 0)})
     if short and taken:
         conn.execute(PUT_BACK_STOCK, [{"pid": pid, "q": quantities[pid]} for pid in taken])
-    if not short and twin:  # the search index learns the new stock: written with the UPDATE
+    # the search index learns of every product touched (twin orders.take_stock wrote the rows
+    # with its UPDATEs; the portable path writes them now), also of those put back
+    if taken and twin:
         outbox.written(session)
-    elif not short:
+    elif taken:
         outbox.record(session, OutboxKind.product, taken)
     for pid in quantities:  # loaded products read their new stock when next used
         loaded = in_session(session, Product, pid)
