@@ -1,7 +1,7 @@
 """Demo orders (seed/orders.toml): bought, paid, shipped, received and some refunded through the
 real services (`orders.services.checkout`, `payments.capture.record_payment` with the simulated
-provider, `payments.refunds`, `orders.fulfilment`), so the households' income is posted to the ledger exactly as a real sale
-posts it, and `flask ledger verify` holds afterwards.
+provider, `payments.refunds`, `orders.fulfilment`), so the households' income is posted to the
+ledger exactly as a real sale posts it, and `flask ledger verify` holds afterwards.
 
 Purchases are spread over the last weeks: every step (buy and pay, refund, ship, receive) is
 planned with its time, and all steps run in time order, so the ledger's entries are in the order
