@@ -1,4 +1,11 @@
-"""The JSON API under /api/v1 (bearer tokens, JSON in and out); one module per resource."""
+"""The JSON API under /api/v1 (bearer tokens, JSON in and out; errors as JSON, never HTML).
+
+Layer: an entry point, thin over the services of every domain; nothing imports it but the app.
+
+- `common`: tokens, JSON bodies, money and error shapes; `openapi`: the OpenAPI document.
+- one module per resource: `auth`, `products`, `categories`, `seller_products`, `orders`
+  (checkout, payments through `payments.capture`, refunds, impact), `households`.
+"""
 from flask import Blueprint
 
 from marketplace.core.errorhandlers import json_error

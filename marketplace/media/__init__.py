@@ -1,0 +1,1 @@
+"""Serving uploaded pictures from the instance folder (an entry point: views only)."""

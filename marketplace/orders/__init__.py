@@ -1,1 +1,16 @@
-"""Orders: checkout split per seller, stock reservations, payments, the order lifecycle."""
+"""Orders: the cart, checkout split into one order per seller with stock reserved, the order
+lifecycle after payment (shipping, receipt, closing), invoices and address books.
+
+Layer: above `search` (stock changes feed the index), `catalog`, `sellers` and
+`notifications`; below `ledger` and `payments`, which it never imports: a payment marks an
+order paid through `payments.capture`, and refunds are `payments.refunds`.
+
+- `services`: checkout (`checkout`), expiry and cancellation, reading an order (`order_for`).
+- `sql`: the statements of the checkout hot path (portable, and the twins).
+- `cart`, `addresses`, `fulfilment` (ship, receive, advance), `invoices`.
+- `notices`: what the buyer and the seller's staff are told (through `notifications`).
+- `models`: Order, OrderLine, OrderEvent (kinds: OrderEventKind), Checkout, CartItem, Invoice,
+  SavedAddress.
+- `forms`, `views` (the buyer's pages), `seller_views` (the seller's order pages, blueprint
+  `seller_orders`): entry points.
+"""

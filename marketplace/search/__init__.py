@@ -1,6 +1,15 @@
-"""Chinese product search: analysis (analysis.py), the Whoosh index and query evaluation
-(engine.py), the outbox that keeps it current (models.py, outbox.py), and the application's use
-of it (service.py). `register(app)` wires it into a Flask app."""
+"""Chinese product search: derived data, rebuildable from the database at any time.
+
+Layer: above `catalog`, `sellers` and `regions` (it indexes products with their seller and
+origin); below `orders` (stock changes write its outbox) and the storefront.
+
+- `analysis`: segmentation, pinyin and initials; `documents`: a product as indexed.
+- `engine`: the Whoosh index (`writing`, `reading` with `segments` and `snapshot`,
+  `generations`, `bits`).
+- `models`, `outbox`: the outbox written in the changing transaction.
+- `service`: the application's use of it (search, reindex, applying the outbox).
+`register(app)` wires it into a Flask app.
+"""
 from __future__ import annotations
 
 import logging
