@@ -161,7 +161,7 @@ class PgScratch:
                     raise SystemExit(f"database {self.name} exists and is not a scratch database "
                                      "of this benchmark: pass another --pg-url")
                 log(f"  dropping the leftover scratch database {self.name}")
-                conn.execute(text(f'DROP DATABASE "{self.name}" WITH (FORCE)'))
+                _drop_database(conn, self.name)
             conn.execute(text(f'CREATE DATABASE "{self.name}" ENCODING \'UTF8\' '
                               "TEMPLATE template0"))
             self.created = True
@@ -174,10 +174,26 @@ class PgScratch:
         from sqlalchemy import text
         if self.created:
             with self.admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+                _drop_database(conn, self.name)
             self.created = False
         self.admin.dispose()
         self.admin = None
+
+
+def _drop_database(conn, name: str, tries: int = 30) -> None:
+    """DROP DATABASE ... WITH (FORCE), waiting while a server process our role may not end
+    (autovacuum, after a million inserts) still works in it."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+    for attempt in range(tries):
+        try:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except (OperationalError, ProgrammingError):
+            conn.rollback()
+            if attempt == tries - 1:
+                raise
+            time.sleep(2)
 
 
 @contextmanager
@@ -808,6 +824,27 @@ def report(results: list[EngineResult], args) -> None:
 
 # --------------------------------------------------------------------------- main
 
+def twin_settings(text: str) -> list[str]:
+    """--twins: SQL_TWINS settings separated by ';' (each a value core.db.configure_twins
+    takes: all, none, or twin names separated by commas)."""
+    return [t.strip() for t in text.split(";") if t.strip()] or ["all"]
+
+
+def compare_twins(results, figure, unit: str) -> None:
+    """With several --twins settings: each run's `figure` against the engine's run with every
+    twin ('all'), the 15% rule of docs/architecture.md in numbers."""
+    base = {r.engine: figure(r) for r in results if " " not in r.engine}
+    lines = []
+    for r in results:
+        engine = r.engine.split(" ")[0]
+        if " " in r.engine and figure(r) and base.get(engine):
+            lines.append(f"  {r.engine:<40}: {figure(r):,.1f} {unit}, twins (all) "
+                         f"{base[engine]:,.1f}: the twins make it {base[engine] / figure(r):.2f}x")
+    if lines:
+        print("TWINS (see docs/architecture.md: a twin stays if its path is >= 1.15x faster)")
+        print("\n".join(lines), flush=True)
+
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -832,6 +869,9 @@ def main(argv: list[str] | None = None) -> int:
                              "missed)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory and the PostgreSQL database")
+    parser.add_argument("--twins", default="all",
+                        help="SQL_TWINS settings to compare, separated by ';' (e.g. "
+                             "'all;none;payments.pay'): each engine runs once per setting")
     args = parser.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if not engines or set(engines) - {"sqlite", "pg"}:
@@ -854,26 +894,31 @@ def main(argv: list[str] | None = None) -> int:
         log(f"Checkout benchmark: engines {', '.join(engines)}; {args.orders} orders at "
             f"concurrency {args.concurrency}; {platform.python_implementation()} "
             f"{platform.python_version()}, {os.cpu_count()} CPUs; work directory {workdir}")
-        for engine in engines:
+        for engine, setting in ((e, t) for e in engines for t in twin_settings(args.twins)):
+            os.environ["MARKETPLACE_SQL_TWINS"] = setting  # the servers and fixtures read it
+            label = engine if setting == "all" else f"{engine} twins={setting}"
             try:
                 if engine == "sqlite":
-                    url = f"sqlite:///{workdir / 'sqlite' / 'bench.sqlite3'}"
+                    url = f"sqlite:///{workdir / label / 'bench.sqlite3'}"
                 else:
                     pg = PgScratch(args.pg_url)
                     url = pg.create()
-                    log(f"[pg] scratch database {pg.name} on {pg.url.host}")
-                results.append(run_engine(engine, url, workdir, args, pg))
+                    log(f"[{label}] scratch database {pg.name} on {pg.url.host}")
+                results.append(run_engine(engine, url, workdir / label.replace(" ", "-"),
+                                          args, pg))
+                results[-1].engine = label
             except Skip as exc:
-                log(f"[{engine}] skipped: {exc}")
-                results.append(EngineResult(engine, skipped=str(exc)))
+                log(f"[{label}] skipped: {exc}")
+                results.append(EngineResult(label, skipped=str(exc)))
             except Exception as exc:  # noqa: BLE001 (report it, go on with the others, exit 1)
-                log(f"[{engine}] FAILED:\n{traceback.format_exc()}")
-                results.append(EngineResult(engine, skipped=f"FAILED: {exc}"[:500],
+                log(f"[{label}] FAILED:\n{traceback.format_exc()}")
+                results.append(EngineResult(label, skipped=f"FAILED: {exc}"[:500],
                                             failed=True))
             finally:
                 if pg is not None and not args.keep:
                     pg.drop()
         report(results, args)
+        compare_twins(results, lambda r: None if r.skipped else r.load.rate, "paid orders/s")
         log(f"total wall time: {time.perf_counter() - t_start:.0f} s")
         broken = [r.engine for r in results if r.failed or not r.skipped and (
             r.oversell or not r.consistent or r.load.broken or r.oversell_phase.broken)]

@@ -46,7 +46,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.checkout import DEFAULT_PG_URL, PgScratch, Skip, app_env, in_app, log, run_flask
+from bench.checkout import (
+    DEFAULT_PG_URL,
+    PgScratch,
+    Skip,
+    app_env,
+    compare_twins,
+    in_app,
+    log,
+    run_flask,
+    twin_settings,
+)
 
 LINES_PER_ORDER = 4
 MEMBERS = (3, 4, 5)  # beneficiaries per line, one cooperative each
@@ -334,21 +344,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20241123)
     parser.add_argument("--verify-entries", type=int, default=1_000_000,
                         help="verify a chain extended to this many entries (0: skip)")
+    parser.add_argument("--twins", default="all",
+                        help="SQL_TWINS settings to compare, separated by ';' (e.g. "
+                             "'all;none'): each engine runs once per setting")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
     results, failed = [], False
     try:
-        for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
+        engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+        for engine, setting in ((e, t) for e in engines for t in twin_settings(args.twins)):
+            os.environ["MARKETPLACE_SQL_TWINS"] = setting  # create_app reads it
+            label = engine if setting == "all" else f"{engine} twins={setting}"
             pg = None
             try:
                 if engine == "pg":
                     pg = PgScratch(args.pg_url)
                     url = pg.create()
                 else:
-                    url = f"sqlite:///{workdir / 'ledger.sqlite3'}"
+                    url = f"sqlite:///{workdir / label.replace(' ', '-')}.sqlite3"
                 results.append(run_engine(engine, url, workdir, args))
+                results[-1].engine = label
             except Skip as exc:
-                results.append(Result(engine, skipped=str(exc)))
+                results.append(Result(label, skipped=str(exc)))
             finally:
                 if pg is not None:
                     pg.drop()
@@ -374,6 +391,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r.big_s * 1_000_000 / r.big_entries:.2f} s per 1,000,000): "
                   f"{'chain holds' if r.big_verified else r.big_problem}")
         failed |= not r.verified or not r.big_verified
+    compare_twins(results, lambda r: None if r.skipped else r.rate(r.post_s),
+                  "entries/s posting")
+    if any(r.big_entries for r in results):
+        compare_twins(results, lambda r: r.big_entries / r.big_s if r.big_s else None,
+                      "entries/s verifying")
     return 1 if failed else 0
 
 
