@@ -2,7 +2,7 @@
 status, ship with tracking, refunds, bank transfers confirmed."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -11,13 +11,12 @@ from marketplace.accounts.models import Role
 from marketplace.core.forms import commit_or_flash
 from marketplace.core.policy import roles_required
 from marketplace.extensions import db
-from marketplace.orders import fulfilment
+from marketplace.orders import fulfilment, services
 from marketplace.orders.forms import amount_from_form
 from marketplace.orders.models import ORDER_STATUS_LABELS, Order, OrderStatus
 from marketplace.payments import refunds, transfers
 from marketplace.payments.models import Refund, RefundStatus
 from marketplace.payments.providers import providers
-from marketplace.sellers import services as sellers
 from marketplace.sellers.console import console_seller
 
 bp = Blueprint("seller_orders", __name__)
@@ -27,11 +26,7 @@ TABS = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received, OrderStatus
 
 
 def _order(order_id: int) -> Order:
-    order = db.session.get(Order, order_id)
-    if order is None:
-        abort(404)
-    sellers.get_managed(db.session, current_user, order.seller_id)
-    return order
+    return services.seller_order(db.session, current_user, order_id)  # another's: 404
 
 
 @bp.get("/seller/orders")
@@ -87,10 +82,8 @@ def refund(order_id: int):
 @bp.post("/seller/refunds/<int:refund_id>/<any(approve, reject):decision>")
 @roles_required(Role.seller_staff)
 def refund_decision(refund_id: int, decision: str):
-    refund = db.session.get(Refund, refund_id)
-    if refund is None:
-        abort(404)
-    order = _order(refund.order_id)
+    refund = refunds.refund_for(db.session, current_user, refund_id)  # another's: 404
+    order = refund.order
     if decision == "approve":
         return _act(order, lambda: refunds.approve_refund(
             db.session, current_user, refund, providers=providers(current_app.config)),

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus
+from marketplace.core import policy
 from marketplace.core.db import attach, in_session, loaded, row_object, split_row, use_twin
 from marketplace.core.errors import (
     Conflict,
@@ -461,10 +462,26 @@ def reserve_again(session: Session, order: Order, now: datetime) -> bool:
 
 def order_for(session: Session, user: User, order_id: int) -> Order:
     """An order its buyer, its seller's staff or an admin may see; 404 for anyone else."""
-    from marketplace.core import policy
     order = in_session(session, Order, order_id) or _load_order(session, order_id)
     if order is None or not (order.buyer_id == user.id or policy.is_admin(user)
                              or policy.staff_of(user, order.seller_id)):
+        raise NotFound("未找到该订单")
+    return order
+
+
+def buyer_order(session: Session, user: User, order_id: int) -> Order:
+    """One of the user's own orders (the buyer's pages); 404 for anyone else's."""
+    order = session.get(Order, order_id)
+    if order is None or order.buyer_id != user.id:
+        raise NotFound("未找到该订单")
+    return order
+
+
+def seller_order(session: Session, user: User, order_id: int) -> Order:
+    """An order of a seller the user staffs, or any for an admin (the seller's pages); 404
+    for anyone else."""
+    order = session.get(Order, order_id)
+    if order is None or not (policy.is_admin(user) or policy.staff_of(user, order.seller_id)):
         raise NotFound("未找到该订单")
     return order
 

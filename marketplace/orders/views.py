@@ -166,10 +166,7 @@ def checkout():
 # ---- the buyer's orders -------------------------------------------------------------------------
 
 def _own(order_id: int) -> Order:
-    order = db.session.get(Order, order_id)
-    if order is None or order.buyer_id != current_user.id:
-        abort(404)
-    return order
+    return services.buyer_order(db.session, current_user, order_id)  # another's: 404
 
 
 @bp.get("/orders")
@@ -184,11 +181,11 @@ def my_orders():
 @login_required
 def order_page(order_id: int):
     order = _own(order_id)
-    refunds = db.session.scalars(select(Refund).where(Refund.order_id == order.id)
+    asked = db.session.scalars(select(Refund).where(Refund.order_id == order.id)
                                  .order_by(Refund.id)).all()
     invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     return render_template("orders/order.html", order=order, statuses=OrderStatus,
-                           refunds=refunds, invoice=invoice,
+                           refunds=asked, invoice=invoice,
                            impact=order_impact(db.session, order),
                            can_invoice=order.status in invoices.INVOICEABLE,
                            refundable=refunds.refundable_fen(db.session, order),

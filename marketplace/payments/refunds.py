@@ -38,6 +38,15 @@ class ProviderUnavailable(DomainError):
 REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received)
 
 
+def refund_for(session: Session, actor: User, refund_id: int) -> Refund:
+    """A refund of an order the actor's seller sold (or any, for an admin); 404 otherwise."""
+    refund = session.get(Refund, refund_id)
+    if refund is None:
+        raise NotFound("未找到该退款申请")
+    check_seller(actor, refund.order)
+    return refund
+
+
 def refundable_fen(session: Session, order: Order) -> int:
     """Paid, minus refunded, minus refunds asked for and not decided yet."""
     pending = session.scalar(select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
