@@ -171,7 +171,6 @@ class PgScratch:
     def drop(self) -> None:
         if self.admin is None:
             return
-        from sqlalchemy import text
         if self.created:
             with self.admin.connect() as conn:
                 _drop_database(conn, self.name)
@@ -491,7 +490,7 @@ def _part_timers():
 
     from marketplace.api import common
     from marketplace.api import orders as api_orders
-    from marketplace.orders import services
+    from marketplace.orders import reading, services
     from marketplace.payments import capture, payables
 
     parts: dict[str, list] = {}
@@ -501,7 +500,7 @@ def _part_timers():
                (services, "_clean_address", "  checkout: _clean_address"),
                (services, "_reserve", "  checkout: _reserve (stock, outbox)"),
                (services, "_make_orders", "  checkout: _make_orders (orders, lines, events)"),
-               (services, "order_for", "pay: services.order_for"),
+               (reading, "order_for", "pay: reading.order_for"),
                (capture, "record", "payments.capture.record"),
                (payables.OrderPayable, "take", "  record: OrderPayable.take (payment, order)"),
                (payables.OrderPayable, "after_paid", "  record: after_paid (ledger posting)"),

@@ -22,7 +22,7 @@ from marketplace.core.i18n import Msg
 from marketplace.core.money import money_json
 from marketplace.extensions import db
 from marketplace.ledger.impact import order_impact
-from marketplace.orders import services
+from marketplace.orders import reading, services
 from marketplace.orders.models import Channel, Order
 from marketplace.orders.services import AddressInput, LineInput
 from marketplace.payments import refunds
@@ -102,13 +102,13 @@ def create_orders():
 @bp.get("/orders/<int:order_id>")
 @token_required()
 def get_order(order_id: int):
-    return jsonify(order_json(services.order_for(db.session, api_user(), order_id)))
+    return jsonify(order_json(reading.order_for(db.session, api_user(), order_id)))
 
 
 @bp.get("/orders/<int:order_id>/impact")
 @token_required()
 def get_order_impact(order_id: int):
-    order = services.order_for(db.session, api_user(), order_id)
+    order = reading.order_for(db.session, api_user(), order_id)
     impact = order_impact(db.session, order)
     return jsonify({"order_id": order.id, "attributable": money_json(impact.attributable_fen),
                     "households": [{"code": r.code, "display_name": r.masked_name,
@@ -120,7 +120,7 @@ def get_order_impact(order_id: int):
 @token_required(Role.buyer)
 def pay_order(order_id: int):
     user = api_user()
-    order = services.order_for(db.session, user, order_id)
+    order = reading.order_for(db.session, user, order_id)
     if order.buyer_id != user.id:
         raise Forbidden("只有下单人可以付款")
     data = json_body()
@@ -151,7 +151,7 @@ def pay_order(order_id: int):
 def refund_order(order_id: int):
     """Its seller's staff (or an admin) gives money back: `amount` for part, none for all."""
     user = api_user()
-    order = services.order_for(db.session, user, order_id)
+    order = reading.order_for(db.session, user, order_id)
     data = json_body()
     reject_unknown(data, {"amount", "reason"})
     check_types(data, {"reason": "string"})

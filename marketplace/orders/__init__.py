@@ -5,7 +5,8 @@ Layer: above `search` (stock changes feed the index), `catalog`, `sellers` and
 `notifications`; below `ledger` and `payments`, which it never imports: a payment marks an
 order paid through `payments.capture`, and refunds are `payments.refunds`.
 
-- `services`: checkout (`checkout`), expiry and cancellation, reading an order (`order_for`).
+- `services`: checkout (`checkout`), expiry and cancellation, a late payment's `reserve_again`.
+- `reading`: an order as its buyer, its seller's staff or an admin sees it (404 for others).
 - `sql`: the statements of the checkout hot path (portable, and the twins).
 - `cart`, `addresses`, `fulfilment` (ship, receive, advance), `invoices`.
 - `notices`: what the buyer and the seller's staff are told (through `notifications`).

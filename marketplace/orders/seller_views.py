@@ -11,7 +11,7 @@ from marketplace.accounts.models import Role
 from marketplace.core.forms import commit_or_flash
 from marketplace.core.policy import roles_required
 from marketplace.extensions import db
-from marketplace.orders import fulfilment, services
+from marketplace.orders import fulfilment, reading
 from marketplace.orders.forms import amount_from_form
 from marketplace.orders.models import ORDER_STATUS_LABELS, Order, OrderStatus
 from marketplace.payments import refunds, transfers
@@ -26,7 +26,7 @@ TABS = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received, OrderStatus
 
 
 def _order(order_id: int) -> Order:
-    return services.seller_order(db.session, current_user, order_id)  # another's: 404
+    return reading.seller_order(db.session, current_user, order_id)  # another's: 404
 
 
 @bp.get("/seller/orders")

@@ -32,16 +32,14 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus
-from marketplace.core import policy
 from marketplace.core.db import attach, in_session, loaded, row_object, split_row, use_twin
 from marketplace.core.errors import (
     Conflict,
     IllegalTransition,
-    NotFound,
     ValidationFailed,
 )
 from marketplace.core.i18n import Msg
@@ -62,10 +60,7 @@ from marketplace.orders.sql import (
     INSERT_EVENTS,
     INSERT_LINES,
     INSERT_ORDERS,
-    LINES,
     ORDER_PARAMS,
-    ORDER_WITH_LINES,
-    ORDERS,
     PG_TAKE_STOCK,
     PRODUCTS,
     PRODUCTS_FOR_CHECKOUT,
@@ -456,46 +451,3 @@ def reserve_again(session: Session, order: Order, now: datetime) -> bool:
                "付款在时限后到账，库存重新锁定")
     session.flush()
     return True
-
-
-# ---- reading ------------------------------------------------------------------------------------
-
-def order_for(session: Session, user: User, order_id: int) -> Order:
-    """An order its buyer, its seller's staff or an admin may see; 404 for anyone else."""
-    order = in_session(session, Order, order_id) or _load_order(session, order_id)
-    if order is None or not (order.buyer_id == user.id or policy.is_admin(user)
-                             or policy.staff_of(user, order.seller_id)):
-        raise NotFound("未找到该订单")
-    return order
-
-
-def buyer_order(session: Session, user: User, order_id: int) -> Order:
-    """One of the user's own orders (the buyer's pages); 404 for anyone else's."""
-    order = session.get(Order, order_id)
-    if order is None or order.buyer_id != user.id:
-        raise NotFound("未找到该订单")
-    return order
-
-
-def seller_order(session: Session, user: User, order_id: int) -> Order:
-    """An order of a seller the user staffs, or any for an admin (the seller's pages); 404
-    for anyone else."""
-    order = session.get(Order, order_id)
-    if order is None or not (policy.is_admin(user) or policy.staff_of(user, order.seller_id)):
-        raise NotFound("未找到该订单")
-    return order
-
-
-def _load_order(session: Session, order_id: int) -> Order | None:
-    """The order with its seller and lines in one statement (read with Core: every order
-    request starts here)."""
-    rows = [split_row(row, ORDERS, SELLERS, LINES)
-            for row in session.connection().execute(ORDER_WITH_LINES, {"order_id": order_id})]
-    if not rows:
-        return None
-    values = [line for _, _, line in rows if line["id"] is not None]
-    if any(in_session(session, OrderLine, v["id"]) for v in values):  # rare: load it the ORM way
-        return session.get(Order, order_id, options=[joinedload(Order.lines)])
-    order, seller, _ = rows[0]
-    return attach(session, loaded(Order, order, lines=[loaded(OrderLine, v) for v in values],
-                                  seller=row_object(session, Seller, seller)))

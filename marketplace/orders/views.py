@@ -25,7 +25,7 @@ from marketplace.core.forms import commit_or_flash, form_status, submit
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
 from marketplace.ledger.impact import buyer_impact, order_impact
-from marketplace.orders import addresses, cart, fulfilment, invoices, services
+from marketplace.orders import addresses, cart, fulfilment, invoices, reading, services
 from marketplace.orders.forms import CheckoutForm, amount_from_form
 from marketplace.orders.models import Invoice, Order, OrderStatus
 from marketplace.orders.services import AddressInput, LineInput
@@ -166,7 +166,7 @@ def checkout():
 # ---- the buyer's orders -------------------------------------------------------------------------
 
 def _own(order_id: int) -> Order:
-    return services.buyer_order(db.session, current_user, order_id)  # another's: 404
+    return reading.buyer_order(db.session, current_user, order_id)  # another's: 404
 
 
 @bp.get("/orders")
@@ -311,7 +311,7 @@ def order_voucher_upload(order_id: int):
 def order_voucher(order_id: int):
     """The voucher, to its buyer, the seller's staff and admins only (not a public file)."""
     from flask import send_from_directory
-    order = services.order_for(db.session, current_user, order_id)  # 404 for anyone else
+    order = reading.order_for(db.session, current_user, order_id)  # 404 for anyone else
     if not order.voucher_filename:
         abort(404)
     return send_from_directory(_voucher_folder(), order.voucher_filename, max_age=0)
@@ -353,7 +353,7 @@ def order_invoice_request(order_id: int):
 @login_required
 def order_invoice(order_id: int):
     """The printable invoice: its buyer, the seller's staff and admins."""
-    order = services.order_for(db.session, current_user, order_id)
+    order = reading.order_for(db.session, current_user, order_id)
     invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     if invoice is None:
         abort(404)

@@ -17,7 +17,7 @@ from marketplace.core.errors import (
 )
 from marketplace.core.time import now_utc
 from marketplace.extensions import db
-from marketplace.orders import services
+from marketplace.orders import reading, services
 from marketplace.orders.models import (
     Order,
     OrderEvent,
@@ -238,11 +238,11 @@ def test_a_late_payment_is_refunded_when_the_units_are_gone(session, shop):
 
 def test_another_users_order_is_not_found(session, shop):
     order = buy(session, shop["buyer"], **{str(shop["tea"]): 1})[0]
-    assert services.order_for(session, shop["buyer"], order.id) is order
+    assert reading.order_for(session, shop["buyer"], order.id) is order
     with pytest.raises(NotFound):
-        services.order_for(session, shop["other"], order.id)
+        reading.order_for(session, shop["other"], order.id)
     with pytest.raises(NotFound):
-        services.order_for(session, shop["buyer"], 987654)
+        reading.order_for(session, shop["buyer"], 987654)
 
 
 def test_32_concurrent_buyers_never_oversell_10_units(app, session, shop):
