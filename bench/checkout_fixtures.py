@@ -24,14 +24,16 @@ from sqlalchemy import func, insert, select, update
 from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.accounts.services import hash_password
 from marketplace.catalog.models import Category, Product, ProductStatus
+from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc, today_china
 from marketplace.households.models import Household
 from marketplace.ledger import rules
 from marketplace.ledger.models import LedgerEntry, LedgerHead, LotDraw, SupplyLot
+from marketplace.notifications.messages import Notice
 from marketplace.notifications.models import Notification
 from marketplace.orders.models import Channel, Checkout, Order, OrderEvent, OrderLine, OrderStatus
-from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.orders.services import order_number
+from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.regions.models import Region
 from marketplace.search.models import OutboxKind, SearchOutbox
 from marketplace.sellers.models import Seller, SellerStatus
@@ -192,8 +194,9 @@ def floor(engine, fx: Fixtures, product_id: int, count: int, *, region_code: str
                 checkout_id = conn.execute(insert(t_checkout).values(
                     buyer_id=buyer, idempotency_key=uuid.uuid4().hex,
                     fingerprint="0" * 64, created_at=now)).inserted_primary_key[0]
+                number = order_number(now, checkout_id, 0)
                 order_id = conn.execute(insert(t_order).values(
-                    number=order_number(now, checkout_id, 0), checkout_id=checkout_id,
+                    number=number, checkout_id=checkout_id,
                     buyer_id=buyer, seller_id=fx.seller_id, channel=Channel.individual,
                     status=OrderStatus.paid, goods_fen=PRICE_FEN, shipping_fen=shipping,
                     total_fen=total, paid_fen=total, refunded_fen=0, currency="CNY",
@@ -236,9 +239,15 @@ def floor(engine, fx: Fixtures, product_id: int, count: int, *, region_code: str
                     order_id=order_id, provider="simulated", reference=f"sim-{order_id}",
                     amount_fen=total, currency="CNY", status=PaymentStatus.succeeded,
                     created_at=now))
+                # what notices.to_buyer_and_seller writes: the buyer's and the staff's notices
+                to_buyer = Notice(Msg("订单 %(n)s 已付款，等待商家发货", n=number),
+                                  "orders.order_page", {"order_id": order_id}).columns()
+                to_staff = Notice(Msg("新订单 %(n)s 已付款，请尽快发货", n=number),
+                                  "seller_orders.index",
+                                  {"seller": fx.seller_id, "status": OrderStatus.paid}).columns()
                 conn.execute(insert(t_note), [
-                    {"user_id": uid, "text": f"订单 {order_id} 已付款", "url": f"/orders/{order_id}",
-                     "created_at": now} for uid in dict.fromkeys([buyer, *fx.staff_ids])])
+                    {"user_id": uid, "url": "", "created_at": now, **told} for uid, told in
+                    [(buyer, to_buyer), *((uid, to_staff) for uid in fx.staff_ids)]])
                 conn.execute(insert(t_outbox).values(kind=OutboxKind.product,
                                                      entity_id=product_id, created_at=now))
             if (i + 1) % step == 0:

@@ -173,12 +173,12 @@ def _flag(session: Session, seller: Seller, product: Product, household: Househo
                floor=fen_to_yuan_text(lot.guaranteed_price_fen or 0))
     staff = session.scalars(select(RoleGrant.user_id).where(
         RoleGrant.role == Role.seller_staff, RoleGrant.seller_id == seller.id))
-    notifications.notify(session, staff, text, f"/seller/lots?seller={seller.id}")
+    notifications.notify(session, staff, text, "seller.supply_lots", seller=seller.id)
     offices = session.scalars(
         select(RoleGrant.user_id).join(Region, Region.id == RoleGrant.region_id)
         .where(RoleGrant.role == Role.office,
                literal(household.village.path).like(Region.path + "%")))  # over it
-    notifications.notify(session, offices, text, "/office#lots")
+    notifications.notify(session, offices, text, "households.office_index", _anchor="lots")
 
 
 SHARE_RE = re.compile(r"^(\d{1,3})(?:\.(\d{1,2}))?$")
