@@ -16,6 +16,7 @@ from marketplace.orders.services import AddressInput, LineInput
 from marketplace.sellers.models import SellerKind
 from tests.fixtures.factories import (
     DELIVERY,
+    make_cooperative,
     make_household,
     make_product,
     make_seller,
@@ -43,9 +44,7 @@ def by_household(session, line_id=None) -> dict[int, int]:
 
 @pytest.fixture
 def coop(session):
-    households = [make_household(session, n=700 + i) for i in range(3)]
-    seller = make_seller(session, members=list(zip(households, (1, 2, 3), strict=True)))
-    seller.household_share_bp = 1000
+    seller, households = make_cooperative(session, first=700)
     tea = make_product(session, seller, name="合作社云雾茶", price_fen=4999, stock=100)
     tea.household_share_bp = 3333  # the product's own share wins over the seller's
     rice = make_product(session, seller, name="合作社红米", price_fen=1001, stock=100)

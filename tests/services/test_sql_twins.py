@@ -35,6 +35,7 @@ from marketplace.search.models import SearchOutbox
 from marketplace.sellers.models import SellerKind
 from tests.fixtures.factories import (
     DELIVERY,
+    make_cooperative,
     make_household,
     make_product,
     make_seller,
@@ -152,9 +153,7 @@ def test_checkout_twins_write_what_the_portable_statements_write(session, shelf,
 
 @pytest.fixture
 def makers(session):
-    members = [make_household(session, n=900 + i) for i in range(3)]
-    coop = make_seller(session, members=list(zip(members, (1, 2, 4), strict=True)))
-    coop.household_share_bp = 1500
+    coop, members = make_cooperative(session, first=900, weights=(1, 2, 4), share_bp=1500)
     tea = make_product(session, coop, name="合作社茶", price_fen=3999, stock=50)
     firm = make_seller(session, kind=SellerKind.enterprise)
     firm.household_share_bp = 2000
