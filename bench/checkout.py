@@ -870,7 +870,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the temporary directory and the PostgreSQL database")
     parser.add_argument("--twins", default="all",
                         help="SQL_TWINS settings to compare, separated by ';' (e.g. "
-                             "'all;none;payments.pay'): each engine runs once per setting")
+                             "'all;none;ledger.draw'): each engine runs once per setting")
     args = parser.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if not engines or set(engines) - {"sqlite", "pg"}:

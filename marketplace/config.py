@@ -49,7 +49,7 @@ def default_config() -> dict:
         "API_TOKEN_MAX_AGE": 7 * 24 * 3600,
         "SQLITE_BUSY_TIMEOUT_MS": 15000,
         # dialect twins of hot-path statements (core.db.use_twin): "all", "none", or names
-        # ("ledger.append,payments.pay"); the portable statement runs for the others
+        # ("ledger.append,ledger.draw"); the portable statement runs for the others
         "SQL_TWINS": "all",
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

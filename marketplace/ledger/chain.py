@@ -85,8 +85,8 @@ def _take_head(conn) -> tuple[int, str]:
 def _write(conn, chained: list[rules.ChainEntry], now: datetime,
            attributions: Sequence[dict]) -> None:
     """Insert the chained entries (all made at `now`) and move the head to the last of them
-    (and set the lines' attributions): portable Core statements, or twin ledger.append (one
-    statement on PostgreSQL; the driver's executemany on SQLite)."""
+    (and set the lines' attributions): portable Core statements, or on PostgreSQL twin
+    ledger.append's one statement."""
     last = chained[-1]
     if use_twin(conn, "ledger.append"):
         lines = {"lines": [a["line"] for a in attributions], "bps": [a["bp"] for a in attributions],
@@ -98,27 +98,13 @@ def _write(conn, chained: list[rules.ChainEntry], now: datetime,
                  "amount_fen": e.amount_fen, "kind": e.kind, "prev_hash": e.prev_hash,
                  "hash": e.hash} for e in chained])})
         return
-    if use_twin(conn, "ledger.append", "sqlite"):
-        at = _stored_time(conn.dialect, now)
-        conn.exec_driver_sql(sql.SQLITE_ADD, [
-            (e.seq, e.household_id, e.order_line_id, e.amount_fen, e.kind, at, e.prev_hash,
-             e.hash) for e in chained])
-        conn.exec_driver_sql(sql.SQLITE_MOVE_HEAD, (last.seq, last.hash))
-    else:
-        conn.execute(sql.INSERT_ENTRIES, [
-            {"seq": e.seq, "household_id": e.household_id, "order_line_id": e.order_line_id,
-             "amount_fen": e.amount_fen, "kind": e.kind, "created_at": now,
-             "prev_hash": e.prev_hash, "hash": e.hash} for e in chained])
-        conn.execute(sql.MOVE_HEAD, {"p_seq": last.seq, "p_hash": last.hash})
+    conn.execute(sql.INSERT_ENTRIES, [
+        {"seq": e.seq, "household_id": e.household_id, "order_line_id": e.order_line_id,
+         "amount_fen": e.amount_fen, "kind": e.kind, "created_at": now,
+         "prev_hash": e.prev_hash, "hash": e.hash} for e in chained])
+    conn.execute(sql.MOVE_HEAD, {"p_seq": last.seq, "p_hash": last.hash})
     if attributions:
         conn.execute(sql.SET_ATTRIBUTION, list(attributions))
-
-
-def _stored_time(dialect, at: datetime):
-    """`at` as the created_at column's type binds it on `dialect` (SQLite: UTC text
-    'YYYY-MM-DD HH:MM:SS.ffffff', what `read_chain` reads back), for driver-level inserts."""
-    process = ENTRIES.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
-    return process(at) if process else at
 
 
 # ---- verifying ----------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from marketplace.core.db import driver_execute, use_twin
 from marketplace.ledger import chain, lots, rules, sql
 from marketplace.ledger.chain import NewEntry
 from marketplace.orders.models import Order
@@ -38,19 +37,14 @@ def beneficiary_weights(session: Session, seller: Seller) -> dict[int, int]:
     return {}
 
 
-def post_sale(session: Session, order: Order, now: datetime,
-              terms: dict[int, tuple[int | None, bool]] | None = None) -> list[rules.ChainEntry]:
+def post_sale(session: Session, order: Order, now: datetime) -> list[rules.ChainEntry]:
     """Attribute the paid order's lines; records each line's share and attributable amount.
     Lot-backed lines draw on their product's supply lots; the others go to the seller's
-    households by weight. A line with no beneficiaries at all stays unattributed. `terms`
-    (product id -> (share or None, lot-backed)) when the caller read them already."""
+    households by weight. A line with no beneficiaries at all stays unattributed."""
     seller = order.seller
     conn = session.connection()
-    if terms is None:
-        ids = {"ids": [line.product_id for line in order.lines]}
-        rows = (driver_execute(conn, sql.PG_PRODUCT_TERMS, ids)
-                if use_twin(conn, "ledger.terms") else conn.execute(sql.PRODUCT_TERMS, ids))
-        terms = {pid: (bp, backed) for pid, bp, backed in rows}
+    terms = {pid: (bp, backed) for pid, bp, backed in conn.execute(  # (share, lot-backed)
+        sql.PRODUCT_TERMS, {"ids": [line.product_id for line in order.lines]})}
     by_lots = [line for line in order.lines
                if lots.is_lot_backed(seller, terms.get(line.product_id, (None, False))[1])]
     draws = lots.draw(session, [(line.id, line.product_id, line.quantity) for line in by_lots])

@@ -9,13 +9,11 @@ their portable or pure-Python counterparts by tests/services/test_sql_twins.py:
 - `ledger.draw` (PostgreSQL, PG_DRAW): a line's whole draw on its product's lots in one
   statement (lock, first in first out, lower what is left, record the draws), the same rule as
   `rules.draw_fifo`;
-- `ledger.append` (PostgreSQL, PG_APPEND / PG_APPEND_WITH_LINES: the entries as one JSON
-  document, the head moved and the lines' attributions set in the same statement; SQLite,
-  SQLITE_ADD / SQLITE_MOVE_HEAD: the driver's executemany without SQLAlchemy's per-row work);
-- `ledger.terms` (PostgreSQL, PG_PRODUCT_TERMS: one array parameter, prepared once by the
-  driver whatever the number of lines);
+- `ledger.append` (PostgreSQL, PG_TAKE_HEAD and PG_APPEND / PG_APPEND_WITH_LINES: the entries
+  as one JSON document, the head moved and the lines' attributions set in the same statement);
 - `ledger.chain` (reading a million entries for `verify`: a server-side cursor on PostgreSQL
-  with the time formatted by the server, the driver's cursor on SQLite).
+  with the time formatted by the server, the driver's cursor on SQLite, both without
+  SQLAlchemy's per-value processing).
 
 PostgreSQL twins written in the driver's parameter style go through `core.db.driver_execute`.
 """
@@ -72,10 +70,6 @@ ATTRIBUTED = (select(LINES.c.id, LINES.c.attributable_fen, ORDERS.c.goods_fen,
               .join(ORDERS, ORDERS.c.id == LINES.c.order_id)
               .where(LINES.c.attributable_fen.is_not(None)))
 
-# ---- twin ledger.terms (PostgreSQL) -------------------------------------------------------------
-PG_PRODUCT_TERMS = ("SELECT id, household_share_bp, lot_backed FROM products "
-                    "WHERE id = ANY(%(ids)s)")
-
 # ---- twin ledger.draw (PostgreSQL) --------------------------------------------------------------
 # The same rule as rules.draw_fifo: a lot gives min(what it holds, what the lots before it left
 # unserved). Under READ COMMITTED a lot locked meanwhile by another sale is read again, as it
@@ -91,7 +85,7 @@ PG_DRAW = (
     "SELECT id, %(line)s, household_id, take FROM taken) "
     "SELECT id, household_id, take FROM taken ORDER BY id")
 
-# ---- twin ledger.append (PostgreSQL, SQLite) ----------------------------------------------------
+# ---- twin ledger.append (PostgreSQL) -----------------------------------------------------------
 # PostgreSQL: one statement however many entries there are, so one round trip: the rows travel
 # as one JSON document (psycopg dumps a JSON string far faster than lists as arrays), and the
 # head, locked by PG_TAKE_HEAD, moves in the same statement.
@@ -111,11 +105,6 @@ PG_APPEND_WITH_LINES = PG_APPEND.replace("WITH added AS", (
     "share_bp = (CAST(%(bps)s AS INTEGER[]))[array_position(CAST(%(lines)s AS BIGINT[]), id)], "
     "attributable_fen = (CAST(%(fens)s AS BIGINT[]))[array_position(CAST(%(lines)s AS BIGINT[]), "
     "id)] WHERE id = ANY(CAST(%(lines)s AS BIGINT[]))), added AS"), 1)
-# SQLite (in process, no round trips): the driver's executemany of positional rows, without
-# SQLAlchemy's per-row processing; the time is stored in the column type's own form
-SQLITE_ADD = ("INSERT INTO ledger_entries (seq, household_id, order_line_id, amount_fen, kind, "
-              "created_at, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-SQLITE_MOVE_HEAD = "UPDATE ledger_head SET last_seq = ?, last_hash = ? WHERE id = 1"
 
 # ---- twin ledger.chain (PostgreSQL, SQLite) -----------------------------------------------------
 RAW_CHAIN = ("SELECT seq, household_id, order_line_id, amount_fen, kind, {moment}, prev_hash, "

@@ -7,7 +7,7 @@ order paid through `payments.capture`, and refunds are `payments.refunds`.
 
 - `services`: checkout (`checkout`), expiry and cancellation, a late payment's `reserve_again`.
 - `reading`: an order as its buyer, its seller's staff or an admin sees it (404 for others).
-- `sql`: the statements of the checkout hot path (portable, and the twins).
+- `sql`: the statements of the checkout hot path (one for both engines).
 - `cart`, `addresses`, `fulfilment` (ship, receive, advance), `invoices`.
 - `notices`: what the buyer and the seller's staff are told (through `notifications`).
 - `models`: Order, OrderLine, OrderEvent (kinds: OrderEventKind), Checkout, CartItem, Invoice,

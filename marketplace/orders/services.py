@@ -24,7 +24,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import (
     Row,
@@ -36,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus
-from marketplace.core.db import attach, in_session, loaded, row_object, split_row, use_twin
+from marketplace.core.db import attach, in_session, loaded, row_object, split_row
 from marketplace.core.errors import (
     Conflict,
     IllegalTransition,
@@ -60,15 +59,12 @@ from marketplace.orders.sql import (
     INSERT_EVENTS,
     INSERT_LINES,
     INSERT_ORDERS,
-    ORDER_PARAMS,
-    PG_TAKE_STOCK,
     PRODUCTS,
     PRODUCTS_FOR_CHECKOUT,
     PUT_BACK_STOCK,
     REGION_BY_CODE,
     SELLERS,
     TAKE_STOCK,
-    pg_one_order,
 )
 from marketplace.regions.models import LEVEL_CODE_LENGTH, RegionLevel
 from marketplace.search import outbox
@@ -280,12 +276,10 @@ def _reserve(session: Session, quantities: dict[int, int], products: dict) -> li
     is short, the units taken are put back (nothing is kept) and the short lines are
     returned."""
     conn = session.connection()
-    twin = use_twin(conn, "orders.take_stock")
     short, taken = [], []
     for pid in sorted(quantities):
-        params = {"pid": pid, "q": quantities[pid], "p_at": now_utc()}
-        if (conn.execute(PG_TAKE_STOCK, {**params, **ORDER_PARAMS}).first() is not None
-                if twin else conn.execute(TAKE_STOCK, params).rowcount == 1):
+        if conn.execute(TAKE_STOCK, {"pid": pid, "q": quantities[pid],
+                                     "p_at": now_utc()}).rowcount == 1:
             taken.append(pid)
             continue
         available = conn.execute(select(PRODUCTS.c.stock).where(PRODUCTS.c.id == pid)).scalar()
@@ -293,11 +287,7 @@ def _reserve(session: Session, quantities: dict[int, int], products: dict) -> li
                       "requested": quantities[pid], "available": int(available or 0)})
     if short and taken:
         conn.execute(PUT_BACK_STOCK, [{"pid": pid, "q": quantities[pid]} for pid in taken])
-    # the search index learns of every product touched (twin orders.take_stock wrote the rows
-    # with its UPDATEs; the portable path writes them now), also of those put back
-    if taken and twin:
-        outbox.written(session)
-    elif taken:
+    if taken:  # the search index learns of every product touched, also of those put back
         outbox.record(session, OutboxKind.product, taken)
     for pid in quantities:  # loaded products read their new stock when next used
         loaded = in_session(session, Product, pid)
@@ -347,20 +337,7 @@ def _make_orders(session, buyer, checkout_id, quantities, products, address_fiel
 
 def _write_orders(conn, order_rows: list[dict], line_rows: list[list[dict]]):
     """Insert the orders, their lines (line_rows[i] are order i's; each gets its order_id) and
-    'created' events (by the buyer): the order ids, and the line ids in line_rows order.
-    Twin orders.one_order writes a one-seller checkout in one statement."""
-    if len(order_rows) == 1 and use_twin(conn, "orders.one_order"):
-        lines = line_rows[0]
-        params = {f"o_{k}": str(v) if isinstance(v, StrEnum) else v
-                  for k, v in order_rows[0].items()}
-        params.update(ORDER_PARAMS)
-        for i, line in enumerate(lines):
-            params.update({f"l{i}_{k}": v for k, v in line.items()})
-        rows = conn.execute(pg_one_order(len(lines)), params).all()
-        line_id = {row.product_id: row.id for row in rows}
-        for line in lines:
-            line["order_id"] = rows[0].order_id
-        return [rows[0].order_id], [line_id[line["product_id"]] for line in lines]
+    'created' events (by the buyer): the order ids, and the line ids in line_rows order."""
     order_ids = conn.execute(INSERT_ORDERS, order_rows).scalars().all()
     for order_id, lines in zip(order_ids, line_rows, strict=True):
         for line in lines:

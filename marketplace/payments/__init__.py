@@ -15,5 +15,5 @@ it.
 - `providers`: the payment providers behind one interface (simulated, Stripe); only
   `stripe_provider` imports stripe.
 - `webhooks`: Stripe's events, verified and applied once; `views`: their endpoint.
-- `sql`: the statements of recording a payment (portable, and the PostgreSQL twin).
+- `sql`: the statements of recording a payment (one for both engines).
 """

@@ -6,8 +6,8 @@ simulated page, a Stripe webhook, a confirmed bank transfer).
 again answers the payment recorded the first time; refuses an amount or currency that is not
 the one due (`amount_mismatch`); records money the payable can no longer take as a payment to
 refund (the caller pays it back through the provider); else lets the payable take it (the
-payment row and the payable marked paid, in one statement where a twin allows) and post what
-follows (an order's households' income, in the same transaction).
+payment row and the payable marked paid) and post what follows (an order's households'
+income, in the same transaction).
 
 Today's payable is a cart order (`payables.OrderPayable`; `record_payment` is the shortcut);
 a unit's consolidated group-purchase order is an order too, and a donation to a pool will be a

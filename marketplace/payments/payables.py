@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from marketplace.core.db import use_twin
 from marketplace.core.errors import IllegalTransition
 from marketplace.core.i18n import Msg
 from marketplace.ledger import posting
@@ -19,7 +18,6 @@ from marketplace.payments.sql import (
     INSERT_PAID_EVENT,
     INSERT_PAYMENT,
     MARK_PAID,
-    PG_PAY,
     params,
 )
 
@@ -36,7 +34,6 @@ class OrderPayable:
 
     def __init__(self, order: Order):
         self.order = order
-        self._terms: dict | None = None  # the products' attribution terms, if read on the way
 
     def payment_columns(self) -> dict:
         return {"order_id": self.order.id}
@@ -66,19 +63,14 @@ class OrderPayable:
         return None
 
     def take(self, session: Session, row: dict) -> tuple[int | None, bool]:
-        """The payment, the order marked paid and its 'paid' event (one statement with twin
-        payments.pay, which also reads the products' attribution terms), then the buyer and
-        the seller's staff told."""
+        """The payment, the order marked paid and its 'paid' event, then the buyer and the
+        seller's staff told."""
         order, conn = self.order, session.connection()
         values, core = params(row, f"{row['provider']} {row['reference']}")
-        if use_twin(conn, "payments.pay"):
-            payment_id, marked, terms = conn.execute(PG_PAY, values).one()
-            self._terms = {pid: (bp, backed) for pid, bp, backed in terms or ()}
-        else:
-            payment_id = conn.execute(INSERT_PAYMENT, values).scalar()
-            marked = payment_id is not None and conn.execute(MARK_PAID, core).rowcount == 1
-            if marked:
-                conn.execute(INSERT_PAID_EVENT, core)
+        payment_id = conn.execute(INSERT_PAYMENT, values).scalar()
+        marked = payment_id is not None and conn.execute(MARK_PAID, core).rowcount == 1
+        if marked:
+            conn.execute(INSERT_PAID_EVENT, core)
         if not marked:
             return payment_id, False
         notices.to_buyer_and_seller(
@@ -92,7 +84,7 @@ class OrderPayable:
         return payment_id, True
 
     def after_paid(self, session: Session, capture: Capture) -> None:
-        posting.post_sale(session, self.order, capture.at, self._terms)
+        posting.post_sale(session, self.order, capture.at)
 
     def turned_away(self, session: Session, capture: Capture, why: str) -> None:
         order = self.order
