@@ -12,7 +12,7 @@ share of their sales and of each product, lots or not, the guaranteed minimum pr
   proportion to the units drawn from it (`rules.draw_fifo`, `rules.lot_weights`). Units no lot
   covers attribute nothing (`rules.attributable_fen(covered, of)`).
 - Drawing locks the product's lots (`FOR UPDATE` on PostgreSQL, SQLite's single writer) in
-  product order (`sql.OPEN_LOTS`, or twin ledger.draw's one statement on PostgreSQL), and `remaining` cannot go below zero (a CHECK constraint and a conditional
+  product order (`sql.OPEN_LOTS`), and `remaining` cannot go below zero (a CHECK constraint and a conditional
   update), so concurrent sales never draw a unit twice.
 """
 from __future__ import annotations
@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.catalog.models import Product
 from marketplace.core import policy
-from marketplace.core.db import driver_execute, use_twin
 from marketplace.core.errors import Conflict, NotFound, RuleBroken, ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.core.money import MoneyFormatError, fen_to_yuan_text, parse_yuan
@@ -277,15 +276,9 @@ def draw(session: Session, lines: Sequence[tuple[int, int, int]]) -> dict[int, l
     line id -> the draws (fewer units when the lots fall short). Lines go in product order so
     that concurrent sales lock lots in the same order."""
     conn = session.connection()
-    twin = use_twin(conn, "ledger.draw")
     found: dict[int, list[rules.Draw]] = {}
     rows = []
     for line_id, product_id, quantity in sorted(lines, key=lambda x: (x[1], x[0])):
-        if twin:
-            found[line_id] = [rules.Draw(*row) for row in driver_execute(
-                conn, sql.PG_DRAW, {"product": product_id, "quantity": quantity,
-                                    "line": line_id})]
-            continue
         lots = [rules.Lot(*row) for row in conn.execute(sql.OPEN_LOTS, {"product": product_id})]
         draws = rules.draw_fifo(lots, quantity)
         for d in draws:

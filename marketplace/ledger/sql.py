@@ -2,13 +2,10 @@
 appending chained entries) and of reading the chain back, built once. Kinds are bound
 parameters, never typed here.
 
-Portable statements (both engines) come first. Twins, kept on bench/ledger.py's and
-bench/checkout.py's figures (docs/architecture.md has them) and proven to give the same rows as
-their portable or pure-Python counterparts by tests/services/test_sql_twins.py:
+Portable statements (both engines) come first. Twins, kept on bench/ledger.py's figures
+(docs/architecture.md has them) and proven to give the same rows as their portable
+counterparts by tests/services/test_sql_twins.py:
 
-- `ledger.draw` (PostgreSQL, PG_DRAW): a line's whole draw on its product's lots in one
-  statement (lock, first in first out, lower what is left, record the draws), the same rule as
-  `rules.draw_fifo`;
 - `ledger.append` (PostgreSQL, PG_TAKE_HEAD and PG_APPEND / PG_APPEND_WITH_LINES: the entries
   as one JSON document, the head moved and the lines' attributions set in the same statement);
 - `ledger.chain` (reading a million entries for `verify`: a server-side cursor on PostgreSQL
@@ -69,21 +66,6 @@ ATTRIBUTED = (select(LINES.c.id, LINES.c.attributable_fen, ORDERS.c.goods_fen,
                      ORDERS.c.refunded_fen)
               .join(ORDERS, ORDERS.c.id == LINES.c.order_id)
               .where(LINES.c.attributable_fen.is_not(None)))
-
-# ---- twin ledger.draw (PostgreSQL) --------------------------------------------------------------
-# The same rule as rules.draw_fifo: a lot gives min(what it holds, what the lots before it left
-# unserved). Under READ COMMITTED a lot locked meanwhile by another sale is read again, as it
-# is after that sale committed, before the sums are taken.
-PG_DRAW = (
-    "WITH locked AS (SELECT id, household_id, remaining, purchased_on FROM supply_lots "
-    "WHERE product_id = %(product)s AND remaining > 0 ORDER BY purchased_on, id FOR UPDATE), "
-    "fifo AS (SELECT id, household_id, LEAST(remaining, GREATEST(%(quantity)s - (SUM(remaining) "
-    "OVER (ORDER BY purchased_on, id) - remaining), 0)) AS take FROM locked), "
-    "taken AS (UPDATE supply_lots AS s SET remaining = s.remaining - f.take FROM fifo AS f "
-    "WHERE s.id = f.id AND f.take > 0 RETURNING s.id, f.household_id, f.take), "
-    "drawn AS (INSERT INTO lot_draws (lot_id, order_line_id, household_id, quantity) "
-    "SELECT id, %(line)s, household_id, take FROM taken) "
-    "SELECT id, household_id, take FROM taken ORDER BY id")
 
 # ---- twin ledger.append (PostgreSQL) -----------------------------------------------------------
 # PostgreSQL: one statement however many entries there are, so one round trip: the rows travel
