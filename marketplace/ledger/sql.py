@@ -18,18 +18,12 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, func, select, text, update
 
-from marketplace.catalog.models import Product
 from marketplace.ledger.models import LedgerEntry, LedgerHead, LotDraw, SupplyLot
-from marketplace.orders.models import Order, OrderLine
+from marketplace.orders.sql import LINES, ORDERS, PRODUCTS
 from marketplace.sellers.models import CooperativeMember
 
-ENTRIES = LedgerEntry.__table__
-HEAD = LedgerHead.__table__
-LOTS = SupplyLot.__table__
+ENTRIES, HEAD, LOTS = LedgerEntry.__table__, LedgerHead.__table__, SupplyLot.__table__
 MEMBERS = CooperativeMember.__table__
-PRODUCTS = Product.__table__
-LINES = OrderLine.__table__
-ORDERS = Order.__table__
 ENTRY_COLUMNS = ["seq", "household_id", "order_line_id", "amount_fen", "kind", "created_at",
                  "prev_hash", "hash"]
 
