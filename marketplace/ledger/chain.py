@@ -98,13 +98,21 @@ def _write(conn, chained: list[rules.ChainEntry], now: datetime,
                  "amount_fen": e.amount_fen, "kind": e.kind, "prev_hash": e.prev_hash,
                  "hash": e.hash} for e in chained])})
         return
+    at = stored_time(conn.dialect, now)
     conn.execute(sql.INSERT_ENTRIES, [
         {"seq": e.seq, "household_id": e.household_id, "order_line_id": e.order_line_id,
-         "amount_fen": e.amount_fen, "kind": e.kind, "created_at": now,
+         "amount_fen": e.amount_fen, "kind": str(e.kind), "created_at": at,
          "prev_hash": e.prev_hash, "hash": e.hash} for e in chained])
     conn.execute(sql.MOVE_HEAD, {"p_seq": last.seq, "p_hash": last.hash})
     if attributions:
         conn.execute(sql.SET_ATTRIBUTION, list(attributions))
+
+
+def stored_time(dialect, at: datetime):
+    """`at` as the created_at column's type binds it on `dialect` (SQLite: UTC text
+    'YYYY-MM-DD HH:MM:SS.ffffff'; PostgreSQL: the datetime itself), made once per append."""
+    process = ENTRIES.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+    return process(at) if process else at
 
 
 # ---- verifying ----------------------------------------------------------------------------------

@@ -50,7 +50,12 @@ TAKE_HEAD = select(HEAD.c.last_seq, HEAD.c.last_hash).where(HEAD.c.id == 1).with
 # the head row is made by the migration; recreated if a tool emptied the table
 MAKE_HEAD = text("INSERT INTO ledger_head (id, last_seq, last_hash) VALUES (1, 0, :h) "
                  "ON CONFLICT (id) DO NOTHING")
-INSERT_ENTRIES = ENTRIES.insert()
+# plain SQL with plain values: the rows skip SQLAlchemy's per-row type processing (the time is
+# bound once in the column type's form for the engine: chain.stored_time)
+INSERT_ENTRIES = text(
+    "INSERT INTO ledger_entries (seq, household_id, order_line_id, amount_fen, kind, "
+    "created_at, prev_hash, hash) VALUES (:seq, :household_id, :order_line_id, :amount_fen, "
+    ":kind, :created_at, :prev_hash, :hash)")
 MOVE_HEAD = (update(HEAD).where(HEAD.c.id == 1)
              .values(last_seq=bindparam("p_seq"), last_hash=bindparam("p_hash")))
 SET_ATTRIBUTION = (update(LINES).where(LINES.c.id == bindparam("line"))
