@@ -142,6 +142,24 @@ def driver_execute(conn, sql: str, params=None, *, many: bool = False) -> list[t
         cursor.close()
 
 
+_driver_sql: dict[tuple[int, str], tuple[str, list[str] | None]] = {}
+
+
+def driver_many(conn, stmt, rows: list[dict]) -> None:
+    """Run the SQL text statement `stmt` (named parameters) once per row of `rows`, as the
+    driver's executemany: the statement is compiled once per dialect by SQLAlchemy into the
+    driver's own parameter style, and the rows (plain values, already in the columns' stored
+    form) skip SQLAlchemy's per-row work. One code path for every engine."""
+    key = (id(stmt), conn.dialect.name)
+    found = _driver_sql.get(key)
+    if found is None:
+        compiled = stmt.compile(dialect=conn.dialect)
+        found = _driver_sql[key] = (compiled.string, compiled.positiontup)
+    sql, positions = found
+    params = rows if positions is None else [tuple(row[k] for k in positions) for row in rows]
+    conn.exec_driver_sql(sql, params if len(params) > 1 else params[0])
+
+
 def in_session(session, cls, ident):
     """The object of `cls` with primary key `ident` if the session holds it already, else None
     (no SQL)."""

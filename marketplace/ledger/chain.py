@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.core.db import driver_execute, use_twin
+from marketplace.core.db import driver_execute, driver_many, use_twin
 from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc
 from marketplace.ledger import rules, sql
@@ -99,11 +99,11 @@ def _write(conn, chained: list[rules.ChainEntry], now: datetime,
                  "hash": e.hash} for e in chained])})
         return
     at = stored_time(conn.dialect, now)
-    conn.execute(sql.INSERT_ENTRIES, [
+    driver_many(conn, sql.INSERT_ENTRIES, [
         {"seq": e.seq, "household_id": e.household_id, "order_line_id": e.order_line_id,
          "amount_fen": e.amount_fen, "kind": str(e.kind), "created_at": at,
          "prev_hash": e.prev_hash, "hash": e.hash} for e in chained])
-    conn.execute(sql.MOVE_HEAD, {"p_seq": last.seq, "p_hash": last.hash})
+    driver_many(conn, sql.MOVE_HEAD, [{"seq": last.seq, "hash": last.hash}])
     if attributions:
         conn.execute(sql.SET_ATTRIBUTION, list(attributions))
 

@@ -50,14 +50,14 @@ TAKE_HEAD = select(HEAD.c.last_seq, HEAD.c.last_hash).where(HEAD.c.id == 1).with
 # the head row is made by the migration; recreated if a tool emptied the table
 MAKE_HEAD = text("INSERT INTO ledger_head (id, last_seq, last_hash) VALUES (1, 0, :h) "
                  "ON CONFLICT (id) DO NOTHING")
-# plain SQL with plain values: the rows skip SQLAlchemy's per-row type processing (the time is
-# bound once in the column type's form for the engine: chain.stored_time)
+# plain SQL run with core.db.driver_many: compiled once per engine into its driver's parameter
+# style, the rows go to the driver's executemany as plain values (the time bound once in the
+# column type's form for the engine: chain.stored_time)
 INSERT_ENTRIES = text(
     "INSERT INTO ledger_entries (seq, household_id, order_line_id, amount_fen, kind, "
     "created_at, prev_hash, hash) VALUES (:seq, :household_id, :order_line_id, :amount_fen, "
     ":kind, :created_at, :prev_hash, :hash)")
-MOVE_HEAD = (update(HEAD).where(HEAD.c.id == 1)
-             .values(last_seq=bindparam("p_seq"), last_hash=bindparam("p_hash")))
+MOVE_HEAD = text("UPDATE ledger_head SET last_seq = :seq, last_hash = :hash WHERE id = 1")
 SET_ATTRIBUTION = (update(LINES).where(LINES.c.id == bindparam("line"))
                    .values(share_bp=bindparam("bp"), attributable_fen=bindparam("fen")))
 CHAIN = select(*(ENTRIES.c[name] for name in ENTRY_COLUMNS)).order_by(ENTRIES.c.seq)
