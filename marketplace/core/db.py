@@ -125,7 +125,7 @@ def use_twin(conn, name: str, dialect: str = "postgresql") -> bool:
     return conn.dialect.name == dialect and (_twins is None or name in _twins)
 
 
-def driver_execute(conn, sql: str, params=None, *, many: bool = False) -> list[tuple]:
+def driver_execute(conn, sql: str, params=None) -> list[tuple]:
     """Run `sql` (written in the driver's own parameter style) on the DBAPI connection under
     SQLAlchemy connection `conn`, in its transaction, and return the rows as plain tuples. For
     a few statements on hot paths whose parameters and rows are plain values: it skips
@@ -133,9 +133,6 @@ def driver_execute(conn, sql: str, params=None, *, many: bool = False) -> list[t
     more than the statement itself there. psycopg prepares a statement it sees repeatedly."""
     cursor = conn.connection.driver_connection.cursor()
     try:
-        if many:
-            cursor.executemany(sql, params)
-            return []
         cursor.execute(sql, params)
         return cursor.fetchall() if cursor.description else []
     finally:

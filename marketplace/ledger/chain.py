@@ -71,15 +71,13 @@ def append(session: Session, new: Sequence[NewEntry], *, now: datetime | None = 
 def _take_head(conn) -> tuple[int, str]:
     """The head's number and hash, locked until the transaction ends (made if missing)."""
     twin = use_twin(conn, "ledger.append")
-
-    def read():
-        return driver_execute(conn, sql.PG_TAKE_HEAD) if twin else conn.execute(
-            sql.TAKE_HEAD).all()
-    rows = read()
-    if not rows:
+    for _ in range(2):
+        rows = (driver_execute(conn, sql.PG_TAKE_HEAD) if twin
+                else conn.execute(sql.TAKE_HEAD).all())
+        if rows:
+            return rows[0][0], rows[0][1]
         conn.execute(sql.MAKE_HEAD, {"h": rules.GENESIS_HASH})
-        rows = read()
-    return rows[0][0], rows[0][1]
+    raise RuntimeError("the ledger head row could not be made")
 
 
 def _write(conn, chained: list[rules.ChainEntry], now: datetime,
@@ -108,10 +106,17 @@ def _write(conn, chained: list[rules.ChainEntry], now: datetime,
         conn.execute(sql.SET_ATTRIBUTION, list(attributions))
 
 
+_time_binders: dict[str, Callable | None] = {}  # dialect name -> the column type's processor
+
+
 def stored_time(dialect, at: datetime):
     """`at` as the created_at column's type binds it on `dialect` (SQLite: UTC text
-    'YYYY-MM-DD HH:MM:SS.ffffff'; PostgreSQL: the datetime itself), made once per append."""
-    process = ENTRIES.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+    'YYYY-MM-DD HH:MM:SS.ffffff'; PostgreSQL: the datetime itself); the processor is looked up
+    once per dialect, not at every append."""
+    if dialect.name not in _time_binders:
+        _time_binders[dialect.name] = (ENTRIES.c.created_at.type.dialect_impl(dialect)
+                                       .bind_processor(dialect))
+    process = _time_binders[dialect.name]
     return process(at) if process else at
 
 

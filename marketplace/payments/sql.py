@@ -15,7 +15,7 @@ from marketplace.orders.models import OrderEvent, OrderEventKind, OrderStatus
 from marketplace.orders.sql import EVENT_COLUMNS, EVENTS, ORDERS
 from marketplace.payments.models import PaymentStatus
 
-# the bound values every statement here shares (status_params() gives them)
+# the bound values every statement here shares (params() adds them)
 STATUS_PARAMS = {"st_pending": OrderStatus.pending_payment.value,
                  "st_paid": OrderStatus.paid.value, "ev_paid": OrderEventKind.paid.value,
                  "st_succeeded": PaymentStatus.succeeded.value}
