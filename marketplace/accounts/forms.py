@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from marketplace.core.forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     login = StringField(_l("邮箱或手机号"), validators=[DataRequired(_l("请输入邮箱或手机号")),
                                                    Length(max=254)])
     password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码")),
@@ -12,7 +13,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("记住我"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     login = StringField(_l("邮箱或手机号"), validators=[DataRequired(_l("请输入邮箱或手机号")),
                                                    Length(max=254)])
     display_name = StringField(_l("昵称"), validators=[DataRequired(_l("请填写昵称")),
@@ -22,7 +23,7 @@ class RegisterForm(FlaskForm):
         DataRequired(_l("请再次输入密码")), EqualTo("password", _l("两次输入的密码不一致"))])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField(_l("当前密码"), validators=[DataRequired()])
     password = PasswordField(_l("新密码"), validators=[DataRequired()])
     confirm = PasswordField(_l("确认新密码"), validators=[

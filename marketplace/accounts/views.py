@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -10,6 +8,7 @@ from marketplace.accounts.forms import LoginForm, PasswordForm, RegisterForm
 from marketplace.accounts.models import ROLE_LABELS
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.forms import form_status, submit
+from marketplace.core.inputs import safe_next
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
 
@@ -17,11 +16,7 @@ bp = Blueprint("accounts", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
-            return target
-    return url_for("storefront.home")
+    return safe_next(target, url_for("storefront.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length
 
 from marketplace.accounts.models import Role
+from marketplace.core.forms import Form
 
 
 def role_choices():
@@ -21,38 +21,38 @@ def role_choices():
     ]
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     """Nothing to fill in: the button and its CSRF token."""
 
 
-class SuspendForm(FlaskForm):
+class SuspendForm(Form):
     note = StringField(_l("暂停原因"), validators=[Length(max=200)])
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     certificate_checked = BooleanField(_l("证书已核验"))
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     reason = StringField(_l("驳回原因"), validators=[Length(max=200)])
 
 
-class GrantForm(FlaskForm):
+class GrantForm(Form):
     role = SelectField(_l("角色"), choices=role_choices, validate_choice=False)
     seller_id = SelectField(_l("经营主体"), choices=[], validate_choice=False)
     region_code = StringField(_l("行政区划代码"), validators=[Length(max=12)])
 
 
-class RegionAddForm(FlaskForm):
+class RegionAddForm(Form):
     code = StringField(_l("代码"), validators=[Length(max=12)])
     name = StringField(_l("名称"), validators=[Length(max=64)])
 
 
-class RegionRenameForm(FlaskForm):
+class RegionRenameForm(Form):
     """Rendered with prefix='rename' so that its `name` does not clash with RegionAddForm's."""
 
     name = StringField(_l("新名称"), validators=[Length(max=64)])
 
 
-class RegionImportForm(FlaskForm):
+class RegionImportForm(Form):
     file = FileField(_l("区划 CSV 文件"))

@@ -32,6 +32,7 @@ from marketplace.catalog import services as catalog
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.forms import commit_or_flash, form_messages, form_status, submit
 from marketplace.core.i18n import translate_message
+from marketplace.core.inputs import id_value, safe_next
 from marketplace.core.policy import roles_required
 from marketplace.extensions import db
 from marketplace.regions import services as regions
@@ -50,10 +51,7 @@ def _platform_admins_only():
 
 
 def _back(default: str):
-    target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(default)
+    return redirect(safe_next(request.form.get("next"), default))
 
 
 # ---- overview ---------------------------------------------------------------------------------
@@ -211,7 +209,8 @@ def _grant_scope(form: GrantForm, role: Role) -> dict:
     """Turn the seller select and the region code into ids; unknown ones are input errors."""
     if role == Role.seller_staff:
         raw = (form.seller_id.data or "").strip()
-        seller = db.session.get(Seller, int(raw)) if raw.isdigit() else None
+        seller_id = id_value(raw)
+        seller = db.session.get(Seller, seller_id) if seller_id else None
         if seller is None:
             raise ValidationFailed(_("请选择经营主体"), field="seller_id")
         return {"seller_id": seller.id}

@@ -17,6 +17,7 @@ from marketplace.catalog.models import Product
 from marketplace.core import policy
 from marketplace.core.errors import Unauthorized, ValidationFailed
 from marketplace.core.i18n import Msg
+from marketplace.core.inputs import MAX_JSON_DEPTH, check_json
 from marketplace.core.money import CURRENCY, money_json
 from marketplace.extensions import db
 from marketplace.sellers.models import CooperativeMember, SellerKind
@@ -70,13 +71,21 @@ def token_required(*roles: Role):
 
 # ---- JSON bodies ------------------------------------------------------------------------------
 
+# fields of a JSON body that may hold several lines (newline and tab allowed)
+MULTILINE_FIELDS = frozenset({"description"})
+
+
 def json_body() -> dict:
-    """The request body as a JSON object, or 400 invalid_json."""
+    """The request body as a JSON object, or 400 invalid_json (also for JSON nested deeper than
+    core.inputs.MAX_JSON_DEPTH: core.jsonio refuses it while parsing); every string and whole
+    number in it passes core.inputs.check_json (400 validation_failed naming the fields)."""
     if not request.is_json:
         raise InvalidJson("请求体必须是 JSON（Content-Type: application/json）")
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise InvalidJson("请求体必须是一个 JSON 对象")
+        raise InvalidJson(Msg("请求体必须是一个 JSON 对象（嵌套不超过 %(depth)s 层）",
+                              depth=MAX_JSON_DEPTH))
+    check_json(data, multiline=MULTILINE_FIELDS)
     return data
 
 

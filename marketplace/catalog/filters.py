@@ -9,8 +9,9 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from marketplace.core.i18n import Msg
+from marketplace.core.inputs import BIGINT_MAX, bounded_int
 from marketplace.core.money import MAX_PRICE_FEN, MoneyFormatError, parse_yuan
-from marketplace.core.pager import bounded_int, page_number
+from marketplace.core.pager import page_number
 
 MAX_PER_PAGE = 100
 
@@ -56,10 +57,7 @@ Searcher = Callable[[Session, "CatalogFilters"], SearchHits | None]
 
 
 def _int(value) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
+    return bounded_int(value, -BIGINT_MAX, BIGINT_MAX)
 
 
 def parse_filters(args, *, per_page_default: int, money_in_fen: bool) -> tuple[CatalogFilters,

@@ -17,8 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField, TextAreaField
+
 from marketplace.core.errors import DomainError
 from marketplace.core.i18n import translate_message
+from marketplace.core.inputs import BIGINT_MAX, check_text, text_problem
 
 T = TypeVar("T")
 
@@ -26,6 +30,42 @@ T = TypeVar("T")
 FIELD_ALIASES = {"origin": "origin_code", "category": "category"}
 # domain errors that are no form errors: the error pages answer them (core.errorhandlers)
 ACCESS_STATUSES = (403, 404)
+
+
+class Form(FlaskForm):
+    """Every form of the site (tests/unit/test_inputs.py checks that no FlaskForm skips it):
+    CSRF from Flask-WTF, and the input rules of core.inputs on every field before the form's
+    own validators: a text with a lone surrogate, a control character (newline and tab only in
+    a multi-line TextAreaField), a bidi override or a zero-width character is refused on the
+    field, in the reader's language; a whole number must fit the database."""
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field, StringField) and isinstance(field.data, str):
+                multiline = isinstance(field, TextAreaField)
+                problem = text_problem(field.data, multiline=multiline)
+                if problem is not None:
+                    field.errors = [translate_message(problem)]
+                    ok = False
+                elif multiline:
+                    field.data = check_text(field.data, field.name, multiline=True)
+            elif isinstance(field, IntegerField) and isinstance(field.data, int):
+                if not -BIGINT_MAX <= field.data <= BIGINT_MAX:
+                    field.errors = [translate_message(NUMBER_TOO_LARGE)]
+                    ok = False
+        return ok
+
+
+NUMBER_TOO_LARGE = "数值超出范围"
+
+
+def posted_text(name: str, label: str = "", *, multiline: bool = False) -> str:
+    """A posted field that no Form declares (a one-click action's reason, a carrier name), held
+    to the same rule as a Form's fields: the text, stripped, or ValidationFailed naming it."""
+    from flask import request
+    value = request.form.get(name) or ""
+    return check_text(value, name, label, multiline=multiline).strip()
 
 
 def apply_error(form, err: DomainError) -> None:

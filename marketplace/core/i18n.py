@@ -40,10 +40,8 @@ def ensure_compiled(directory: Path) -> None:
 def switch(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.args.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("storefront.home")
-    return redirect(target)
+    from marketplace.core.inputs import safe_next
+    return redirect(safe_next(request.args.get("next"), url_for("storefront.home")))
 
 
 def _translations():

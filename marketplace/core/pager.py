@@ -1,24 +1,15 @@
 """Paged lists: the one `Page` every paged list hands its template (and `macros.pagination`
-reads), and the one bounded-integer parse for query arguments such as ?page= and ?per_page=."""
+reads), and ?page= read with the one bounded-integer rule (core.inputs.bounded_int)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from marketplace.core.inputs import bounded_int  # the one bounded-integer rule
+
 T = TypeVar("T")
 
 MAX_PAGE = 10_000  # deeper pages are not worth a query
-
-
-def bounded_int(raw, low: int, high: int) -> int | None:
-    """`raw` (a query or form value) as an integer from `low` to `high`; None when it is
-    missing, not a whole number in plain digits (an optional minus sign) or out of range."""
-    text = str(raw).strip() if raw is not None else ""
-    digits = text.removeprefix("-")
-    if not (digits.isascii() and digits.isdigit()):
-        return None
-    value = int(text)
-    return value if low <= value <= high else None
 
 
 def page_number(raw) -> int | None:

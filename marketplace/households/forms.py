@@ -3,9 +3,10 @@ collects them, so every message a user sees comes from one place."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
+
+from marketplace.core.forms import Form
 
 STATUS_CHOICES = [
     ("poor", _l("建档立卡户")),
@@ -14,7 +15,7 @@ STATUS_CHOICES = [
 ]
 
 
-class HouseholdForm(FlaskForm):
+class HouseholdForm(Form):
     # choices are filled per actor by the view; membership is checked there with a Chinese
     # message (WTForms' own "Not a valid choice" would be English)
     village_code = SelectField(_l("所在村"), validate_choice=False,
@@ -29,6 +30,6 @@ class HouseholdForm(FlaskForm):
     liaison_id = SelectField(_l("帮扶联络人"), validate_choice=False)
 
 
-class PublicPageForm(FlaskForm):
+class PublicPageForm(Form):
     """Consent to the household's public page (given or withdrawn: the view's route says)."""
     method = StringField(_l("户主同意的方式"), validators=[Length(max=100)])

@@ -31,6 +31,7 @@ from marketplace.catalog.models import Product
 from marketplace.core import policy
 from marketplace.core.errors import Conflict, NotFound, RuleBroken, ValidationFailed
 from marketplace.core.i18n import Msg
+from marketplace.core.inputs import id_value
 from marketplace.core.money import MoneyFormatError, fen_to_yuan_text, parse_yuan
 from marketplace.core.time import now_utc, today_china
 from marketplace.households.models import Household
@@ -69,10 +70,8 @@ def _check_lot_seller(actor: User, seller: Seller) -> None:
 
 
 def _product_of(session: Session, seller: Seller, product_id) -> Product:
-    try:
-        product = session.get(Product, int(product_id))
-    except (TypeError, ValueError):
-        product = None
+    ident = id_value(product_id)
+    product = session.get(Product, ident) if ident else None
     if product is None or product.seller_id != seller.id:
         raise ValidationFailed("请选择本经营主体的商品", field="product_id")
     return product

@@ -15,6 +15,7 @@ from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus
 from marketplace.core.errors import NotFound, RuleBroken, ValidationFailed
 from marketplace.core.i18n import Msg
+from marketplace.core.inputs import BIGINT_MAX, bounded_int, id_value
 from marketplace.orders import services
 from marketplace.orders.models import CartItem
 from marketplace.orders.services import MAX_LINES, MAX_QUANTITY, shipping_fee
@@ -59,10 +60,9 @@ def _visitor(bag: dict) -> dict[int, int]:
     raw = bag.get(SESSION_KEY) or {}
     out = {}
     for key, value in raw.items():
-        try:
-            out[int(key)] = int(value)
-        except (TypeError, ValueError):
-            continue
+        product_id, quantity = id_value(key), bounded_int(value, 1, BIGINT_MAX)
+        if product_id is not None and quantity is not None:
+            out[product_id] = quantity
     return out
 
 

@@ -1,17 +1,16 @@
 """The checkout form, and reading an amount typed in yuan from a form."""
 from __future__ import annotations
 
-from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.forms import Form, posted_text
 from marketplace.core.money import MoneyFormatError, parse_yuan
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(Form):
     recipient = StringField(_l("收件人"), validators=[DataRequired(_l("请填写收件人")),
                                                    Length(max=32)])
     mobile = StringField(_l("手机号码"), validators=[DataRequired(_l("请填写手机号码")),
@@ -26,7 +25,7 @@ class CheckoutForm(FlaskForm):
 
 def amount_from_form(name: str = "amount") -> int | None:
     """An optional amount in yuan from the request's form (None when left empty)."""
-    text = (request.form.get(name) or "").strip()
+    text = posted_text(name, _l("退款金额"))
     try:
         return parse_yuan(text) if text else None
     except MoneyFormatError:

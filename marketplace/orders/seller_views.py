@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role
-from marketplace.core.forms import commit_or_flash
+from marketplace.core.forms import commit_or_flash, posted_text
 from marketplace.core.policy import roles_required
 from marketplace.extensions import db
 from marketplace.orders import fulfilment, reading
@@ -64,8 +64,8 @@ def _act(order: Order, work, done: str):
 def ship(order_id: int):
     order = _order(order_id)
     return _act(order, lambda: fulfilment.ship(
-        db.session, current_user, order, carrier=request.form.get("carrier", ""),
-        tracking_no=request.form.get("tracking_no", "")),
+        db.session, current_user, order, carrier=posted_text("carrier", _("物流公司")),
+        tracking_no=posted_text("tracking_no", _("运单号"))),
         _("已发货：%(number)s", number=order.number))
 
 
@@ -75,7 +75,7 @@ def refund(order_id: int):
     order = _order(order_id)
     return _act(order, lambda: refunds.refund(
         db.session, current_user, order, amount_fen=amount_from_form(),
-        reason=request.form.get("reason", ""), providers=providers(current_app.config)),
+        reason=posted_text("reason", _("退款原因")), providers=providers(current_app.config)),
         _("已退款：%(number)s", number=order.number))
 
 
@@ -89,7 +89,7 @@ def refund_decision(refund_id: int, decision: str):
             db.session, current_user, refund, providers=providers(current_app.config)),
             _("退款申请已处理"))
     return _act(order, lambda: refunds.reject_refund(
-        db.session, current_user, refund, reason=request.form.get("reason", "")),
+        db.session, current_user, refund, reason=posted_text("reason", _("驳回原因"))),
         _("退款申请已处理"))
 
 

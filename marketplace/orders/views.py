@@ -21,7 +21,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 from sqlalchemy import select
 
-from marketplace.core.forms import commit_or_flash, form_status, submit
+from marketplace.core.forms import commit_or_flash, form_status, posted_text, submit
+from marketplace.core.inputs import BIGINT_MAX, bounded_int, id_value
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
 from marketplace.ledger.impact import buyer_impact, order_impact
@@ -43,10 +44,11 @@ def _user():
 
 
 def _int(name: str, default: int | None = None) -> int | None:
-    try:
-        return int(request.form.get(name, ""))
-    except ValueError:
+    """A posted whole number that fits the database (core.inputs), else `default`."""
+    raw = request.form.get(name, "")
+    if not raw:
         return default
+    return bounded_int(raw, -BIGINT_MAX, BIGINT_MAX)
 
 
 @user_logged_in.connect
@@ -126,7 +128,7 @@ def checkout():
     if request.method == "GET":
         form.idempotency_key.data = uuid.uuid4().hex  # one per checkout page: a double submit
         chosen = None  # yields one set of orders
-        wanted = request.args.get("address", type=int)
+        wanted = id_value(request.args.get("address"))
         if wanted:
             chosen = next((a for a in saved if a.id == wanted), None)
         chosen = chosen or (saved[0] if saved else None)
@@ -254,7 +256,7 @@ def order_refund_request(order_id: int):
     order = _own(order_id)
     commit_or_flash(lambda: refunds.request_refund(
         db.session, current_user, order, amount_fen=amount_from_form(),
-        reason=request.form.get("reason", "")), _("退款申请已提交，等待商家处理"))
+        reason=posted_text("reason", _("退款原因"))), _("退款申请已提交，等待商家处理"))
     return redirect(url_for("orders.order_page", order_id=order_id))
 
 
@@ -342,8 +344,8 @@ def address_delete(address_id: int):
 def order_invoice_request(order_id: int):
     order = _own(order_id)
     ok, _invoice = commit_or_flash(lambda: invoices.request_invoice(
-        db.session, current_user, order, kind=request.form.get("kind", ""),
-        title=request.form.get("title", ""), tax_no=request.form.get("tax_no", "")))
+        db.session, current_user, order, kind=posted_text("kind", _("发票类型")),
+        title=posted_text("title", _("发票抬头")), tax_no=posted_text("tax_no", _("税号"))))
     if not ok:
         return redirect(url_for("orders.order_page", order_id=order_id))
     return redirect(url_for("orders.order_invoice", order_id=order_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, request
 from flask_login import current_user
 
+from marketplace.core.inputs import id_value
 from marketplace.extensions import db
 from marketplace.sellers import services as sellers
 
@@ -16,7 +17,10 @@ def my_sellers():
 
 def pick_seller(mine):
     """?seller=<id> (policy-checked: 404 for another seller) or the user's first seller."""
-    wanted = request.args.get("seller", type=int)
+    raw = request.args.get("seller")
+    wanted = id_value(raw)
+    if raw and wanted is None:
+        abort(404)  # not an id at all (or beyond the database's): no such seller
     if wanted:
         return sellers.get_managed(db.session, current_user, wanted)
     return mine[0] if mine else None

@@ -6,10 +6,10 @@ view and do not validate the choice themselves: the service answers a bad value 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from marketplace.core.forms import Form
 from marketplace.sellers.models import SellerKind
 
 
@@ -21,7 +21,7 @@ def kind_choices():
     ]
 
 
-class ApplyForm(FlaskForm):
+class ApplyForm(Form):
     kind = SelectField(_l("经营主体类型"), choices=kind_choices, validate_choice=False)
     name = StringField(_l("名称"), validators=[Length(max=100)])
     region_code = SelectField(_l("所在地区"), choices=[], validate_choice=False)
@@ -34,7 +34,7 @@ class ApplyForm(FlaskForm):
                                       validators=[Optional(), Length(max=30)])
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     name = StringField(_l("商品名称"), validators=[Length(max=100)])
     category = SelectField(_l("分类"), choices=[], validate_choice=False)
     spec = StringField(_l("规格"), validators=[Length(max=64)])
@@ -47,12 +47,12 @@ class ProductForm(FlaskForm):
     images = MultipleFileField(_l("商品图片"))
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     household_code = StringField(_l("帮扶对象编号"), validators=[Length(max=16)])
     weight = StringField(_l("权重"), default="1", validators=[Length(max=8)])
 
 
-class LotForm(FlaskForm):
+class LotForm(Form):
     product_id = SelectField(_l("商品"), choices=[], validate_choice=False)
     household_code = StringField(_l("帮扶对象编号"), validators=[Length(max=16)])
     quantity = StringField(_l("数量（按商品规格计）"), validators=[Length(max=8)])
@@ -60,13 +60,13 @@ class LotForm(FlaskForm):
     purchased_on = StringField(_l("收购日期"), validators=[Length(max=10)])
 
 
-class ProductTermsForm(FlaskForm):
+class ProductTermsForm(Form):
     share = StringField(_l("帮扶比例（%）"), validators=[Length(max=8)])
     lot_backed = BooleanField(_l("按收购批次归属帮扶收入"))
     guaranteed_price = StringField(_l("保底收购价（元，每件）"), validators=[Length(max=20)])
 
 
-class SellerShareForm(FlaskForm):
+class SellerShareForm(Form):
     share = StringField(_l("帮扶比例（%）"), validators=[Length(max=8)])
 
 

@@ -15,7 +15,8 @@ from flask_login import current_user
 from marketplace.accounts.models import Role
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import PRODUCT_STATUS_LABELS, ProductStatus
-from marketplace.core.forms import commit_or_flash, form_status, submit
+from marketplace.core.forms import commit_or_flash, form_status, posted_text, submit
+from marketplace.core.inputs import safe_next
 from marketplace.core.money import fen_to_yuan_text
 from marketplace.core.policy import login_required, roles_required
 from marketplace.core.time import today_china
@@ -191,10 +192,8 @@ def product_form(product_id: int | None = None):
 def _product_action(product_id: int, action, done_message: str):
     product = catalog.get_managed(db.session, current_user, product_id)
     commit_or_flash(lambda: action(product), done_message, reraise_access=True)
-    target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for("seller.product_edit", product_id=product_id))
+    return redirect(safe_next(request.form.get("next"),
+                              url_for("seller.product_edit", product_id=product_id)))
 
 
 @bp.route("/products/<int:product_id>/submit", methods=["POST"])
@@ -208,9 +207,9 @@ def product_submit(product_id: int):
 @bp.route("/products/<int:product_id>/delist", methods=["POST"])
 @roles_required(Role.seller_staff)
 def product_delist(product_id: int):
-    reason = (request.form.get("reason") or "")[:200]
     return _product_action(
-        product_id, lambda p: catalog.delist(db.session, current_user, p, reason),
+        product_id, lambda p: catalog.delist(db.session, current_user, p,
+                                             posted_text("reason", _("下架原因"))[:200]),
         _("商品已下架"))
 
 

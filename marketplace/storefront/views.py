@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from marketplace.core.inputs import bounded_int
 from marketplace.extensions import db
 from marketplace.storefront.context import (
     catalog_context,
@@ -29,7 +30,7 @@ def catalog():
 
 @bp.route("/products/<int:product_id>")
 def product(product_id: int):
-    index = request.args.get("img", 0, type=int)  # which image is large; bad values -> 0
+    index = bounded_int(request.args.get("img"), 0, 99) or 0  # which image is large; bad values -> 0
     return render_template("storefront/product.html",
                            **product_context(db.session, product_id, index))
 
