@@ -98,6 +98,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _import_models() -> None:
     from marketplace.accounts import models as _a  # noqa: F401
+    from marketplace.audit import models as _au  # noqa: F401
     from marketplace.catalog import models as _c  # noqa: F401
     from marketplace.households import models as _h  # noqa: F401
     from marketplace.ledger import models as _l  # noqa: F401
@@ -112,6 +113,7 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.admin.views import bp as admin_bp
+    from marketplace.audit.views import bp as audit_bp
     from marketplace.api import bp as api_bp
     from marketplace.households.views import bp as households_bp
     from marketplace.media.views import bp as media_bp
@@ -123,7 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.storefront.views import bp as storefront_bp
 
     for bp in (storefront_bp, accounts_bp, seller_bp, admin_bp, households_bp, media_bp,
-               orders_bp, seller_orders_bp, notifications_bp):
+               orders_bp, seller_orders_bp, notifications_bp, audit_bp):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies

@@ -117,5 +117,39 @@ def check_view_household(user, household) -> None:
         raise NotFound("未找到该帮扶对象")
 
 
+# ---- the audit log ----------------------------------------------------------------------------
+
+def check_audit_log(user) -> None:
+    """The whole audit log, with its filters, is for platform admins (403 for others)."""
+    require_user(user)
+    if not is_admin(user):
+        raise Forbidden("仅平台管理员可以查看操作记录")
+
+
+def can_view_object(user, object_type: str, obj) -> bool:
+    """Whether `user` may see `obj`, and so its entries in the audit log. `object_type` is one
+    of `audit.models.AuditObject`'s values: a seller, its products and its supply lots for its
+    staff; a household for its liaison and the offices over it; a user for themselves; every
+    one for platform admins."""
+    if obj is None or user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if object_type == "household":
+        return can_view_household(user, obj)
+    if is_admin(user):
+        return True
+    if object_type == "seller":
+        return staff_of(user, obj.id)
+    if object_type in ("product", "supply_lot"):
+        return staff_of(user, obj.seller_id)
+    if object_type == "user":
+        return obj.id == user.id
+    return False
+
+
+def check_view_object(user, object_type: str, obj) -> None:
+    if not can_view_object(user, object_type, obj):
+        raise NotFound("未找到该对象")
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")

@@ -47,6 +47,7 @@ def test_the_layers_hold(capsys):
     ("marketplace.orders.fulfilment", "marketplace.ledger.posting", LAYERS),  # orders < ledger
     ("marketplace.core.policy", "marketplace.accounts.models", LAYERS),  # core imports no domain
     ("marketplace.notifications.services", "marketplace.orders.models", LAYERS),
+    ("marketplace.audit.services", "marketplace.accounts.models", LAYERS),  # audit < accounts
     ("marketplace.ledger.lots", "marketplace.sellers.views", NO_VIEW_IMPORTS),
     ("marketplace.orders.seller_views", "marketplace.orders.views", VIEWS_APART),
 ])

@@ -1,0 +1,161 @@
+"""The audit log: one insert-only row per decision an admin, office or liaison made (who, when,
+what, on which object, the fields before and after). Rows are never changed or deleted: the
+mapper refuses it here, and the migration's triggers refuse UPDATE and DELETE in the database
+on both engines (a later SQLite batch alteration of this table must create them again).
+
+`action` and `object_type` are stored as plain strings checked in Python, not as a database
+CHECK: the list of decisions grows with the product, and a new one should need no migration."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.core.models import AwareDateTime, BigId
+from marketplace.core.time import now_utc
+from marketplace.extensions import db
+
+
+class AuditAction(StrEnum):
+    seller_verified = "seller_verified"
+    seller_suspended = "seller_suspended"
+    product_approved = "product_approved"
+    product_rejected = "product_rejected"
+    role_granted = "role_granted"
+    role_revoked = "role_revoked"
+    household_registered = "household_registered"
+    consent_given = "consent_given"  # to the household's public page
+    consent_withdrawn = "consent_withdrawn"
+    lot_deleted = "lot_deleted"
+    login_lock_lifted = "login_lock_lifted"
+
+
+class AuditObject(StrEnum):
+    """What a decision was about (`core.policy.can_view_object` knows who may see each)."""
+
+    seller = "seller"
+    product = "product"
+    user = "user"
+    household = "household"
+    supply_lot = "supply_lot"
+
+
+ACTION_LABELS = {
+    AuditAction.seller_verified: "经营主体通过认证",
+    AuditAction.seller_suspended: "暂停经营主体",
+    AuditAction.product_approved: "商品审核通过",
+    AuditAction.product_rejected: "商品审核驳回",
+    AuditAction.role_granted: "授予角色",
+    AuditAction.role_revoked: "撤销角色",
+    AuditAction.household_registered: "登记帮扶对象",
+    AuditAction.consent_given: "开启公开页面（户主同意）",
+    AuditAction.consent_withdrawn: "关闭公开页面（撤回同意）",
+    AuditAction.lot_deleted: "删除收购批次",
+    AuditAction.login_lock_lifted: "解除登录锁定",
+}
+OBJECT_LABELS = {
+    AuditObject.seller: "经营主体",
+    AuditObject.product: "商品",
+    AuditObject.user: "用户",
+    AuditObject.household: "帮扶对象",
+    AuditObject.supply_lot: "收购批次",
+}
+
+# the fields `before` and `after` hold, as the pages name them
+FIELD_LABELS = {
+    "status": "状态",
+    "certificate_checked": "证书已核验",
+    "role": "角色",
+    "seller": "经营主体",
+    "seller_id": "经营主体编号",
+    "region": "行政区划代码",
+    "code": "编号",
+    "village": "所在村",
+    "size": "家庭人口",
+    "head": "户主",
+    "liaison_id": "帮扶联络人编号",
+    "public": "公开页面",
+    "method": "同意方式",
+    "product": "商品",
+    "product_id": "商品编号",
+    "household": "帮扶对象编号",
+    "quantity": "数量",
+    "unit_price_fen": "收购单价（分）",
+    "purchased_on": "收购日期",
+}
+
+
+class AuditEntry(db.Model):
+    """One decision. `actor_id` is None for the system (a command line, the demo data);
+    `actor_name` is the actor's name when it was made. `parent_*` names the object the decided
+    one belongs to (a lot's seller, a product's seller), so that its page can list them.
+    `before_json` and `after_json` are JSON objects of the fields that changed, never personal data in
+    the clear."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_object", "object_type", "object_id", "id"),
+        Index("ix_audit_entries_parent", "parent_type", "parent_id", "id"),
+        Index("ix_audit_entries_action", "action", "id"),
+        Index("ix_audit_entries_actor", "actor_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(24))
+    object_id: Mapped[int] = mapped_column(BigInteger)
+    parent_type: Mapped[str | None] = mapped_column(String(24))
+    parent_id: Mapped[int | None] = mapped_column(BigInteger)
+    before_json: Mapped[str] = mapped_column(Text, default="{}")
+    after_json: Mapped[str] = mapped_column(Text, default="{}")
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    @property
+    def before(self) -> dict:
+        return _loads(self.before_json)
+
+    @property
+    def after(self) -> dict:
+        return _loads(self.after_json)
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return ACTION_LABELS[AuditAction(self.action)]
+        except ValueError:
+            return self.action
+
+    @property
+    def object_label(self) -> str:
+        try:
+            return OBJECT_LABELS[AuditObject(self.object_type)]
+        except ValueError:
+            return self.object_type
+
+
+def _loads(text: str) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+class AuditLogIsInsertOnly(RuntimeError):
+    """An audit entry was about to be changed or deleted: a programming error."""
+
+
+@event.listens_for(AuditEntry, "before_update")
+def _refuse_update(mapper, connection, target):
+    raise AuditLogIsInsertOnly("audit_entries is insert-only: entries are never changed")
+
+
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_delete(mapper, connection, target):
+    raise AuditLogIsInsertOnly("audit_entries is insert-only: entries are never deleted")
