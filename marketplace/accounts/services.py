@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace.accounts.models import Role, RoleGrant, User
+from marketplace.audit.models import AuditAction, AuditObject
+from marketplace.audit.services import record
 from marketplace.core.db import attach, in_session, loaded, split_row
 from marketplace.core.errors import Duplicate, NotFound, Unauthorized, ValidationFailed
 from marketplace.core.time import now_utc
@@ -125,7 +127,10 @@ def _row_exists(session: Session, table_name: str, ident: int) -> bool:
 
 
 def grant_role(session: Session, user: User, role: Role, *, seller_id: int | None = None,
-               region_id: int | None = None) -> RoleGrant:
+               region_id: int | None = None, actor: User | None = None) -> RoleGrant:
+    """Give `user` the role (seller staff bound to a seller, an office to a region), as `actor`
+    decided (None: the system, e.g. a command); a role the user already holds is left as it is.
+    A new grant is written to the audit log."""
     if role == Role.seller_staff and not seller_id:
         raise ValidationFailed("经营主体员工必须绑定一个经营主体", field="seller_id")
     if role == Role.office and not region_id:
@@ -142,15 +147,33 @@ def grant_role(session: Session, user: User, role: Role, *, seller_id: int | Non
                       region_id=region_id if role == Role.office else None)
     user.grants.append(grant)
     session.flush()
+    record(session, actor, AuditAction.role_granted, AuditObject.user, user.id,
+           after=_grant_fields(grant))
     return grant
 
 
-def revoke_grant(session: Session, user: User, grant_id: int) -> None:
+def _grant_fields(grant: RoleGrant) -> dict:
+    """A grant as the audit log keeps it: its role and what it is bound to."""
+    fields: dict = {"role": grant.role}
+    if grant.seller_id:
+        fields["seller_id"] = grant.seller_id
+        fields["seller"] = grant.seller.name if grant.seller is not None else None
+    if grant.region_id:
+        fields["region"] = grant.region.code if grant.region is not None else None
+    return fields
+
+
+def revoke_grant(session: Session, user: User, grant_id: int, *,
+                 actor: User | None = None) -> None:
+    """Take a role from `user`, as `actor` decided (written to the audit log); 404 for a grant
+    the user does not hold."""
     grant = next((g for g in user.grants if g.id == grant_id), None)
     if grant is None:
         raise NotFound("未找到该角色")
+    before = _grant_fields(grant)
     user.grants.remove(grant)
     session.flush()
+    record(session, actor, AuditAction.role_revoked, AuditObject.user, user.id, before=before)
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:

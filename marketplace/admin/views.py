@@ -202,7 +202,7 @@ def _grant_role(form: GrantForm, user: User) -> None:
         role = Role(form.role.data)
     except ValueError:
         raise ValidationFailed(_("请选择角色"), field="role") from None
-    accounts.grant_role(db.session, user, role, **_grant_scope(form, role))
+    accounts.grant_role(db.session, user, role, actor=current_user, **_grant_scope(form, role))
 
 
 def _grant_scope(form: GrantForm, role: Role) -> dict:
@@ -236,7 +236,8 @@ def user_grant(user_id: int):
 @bp.route("/users/<int:user_id>/grants/<int:grant_id>/revoke", methods=["POST"])
 def user_revoke(user_id: int, grant_id: int):
     user = _user(user_id)
-    commit_or_flash(lambda: accounts.revoke_grant(db.session, user, grant_id),  # unknown: 404
+    commit_or_flash(lambda: accounts.revoke_grant(db.session, user, grant_id,  # unknown: 404
+                                                  actor=current_user),
                     _("已撤销 %(user)s 的一个角色", user=user.login_name), reraise_access=True)
     return _back(url_for("admin.users"))
 

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.audit.models import AuditAction, AuditObject
+from marketplace.audit.services import record
 from marketplace.catalog import images as image_store
 from marketplace.catalog.models import Category, Product, ProductImage, ProductStatus
 from marketplace.core import policy
@@ -274,10 +276,15 @@ def approve(session: Session, actor: User, product: Product, *,
     policy.check_admin(actor)
     if product.status != ProductStatus.pending:
         raise IllegalTransition("只有待审核的商品可以通过审核")
+    before = {"status": product.status, "certificate_checked": product.certificate_checked}
     product.status = ProductStatus.listed
     product.listed_at = now_utc()
     product.review_note = ""
     product.certificate_checked = bool(certificate_checked and product.certificate_no)
+    record(session, actor, AuditAction.product_approved, AuditObject.product, product.id,
+           before=before, after={"status": product.status,
+                                 "certificate_checked": product.certificate_checked},
+           parent=(AuditObject.seller, product.seller_id))
 
 
 def reject(session: Session, actor: User, product: Product, reason: str) -> None:
@@ -287,8 +294,12 @@ def reject(session: Session, actor: User, product: Product, reason: str) -> None
         raise ValidationFailed("请填写驳回原因", field="reason")
     if product.status != ProductStatus.pending:
         raise IllegalTransition("只有待审核的商品可以驳回")
+    before = product.status
     product.status = ProductStatus.rejected
     product.review_note = reason[:200]
+    record(session, actor, AuditAction.product_rejected, AuditObject.product, product.id,
+           before={"status": before}, after={"status": product.status},
+           note=product.review_note, parent=(AuditObject.seller, product.seller_id))
 
 
 def delist(session: Session, actor: User, product: Product, reason: str = "") -> None:

@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
+from marketplace.audit.models import AuditAction, AuditObject
+from marketplace.audit.services import record
 from marketplace.core import policy
 from marketplace.core.errors import Duplicate, NotFound, RuleBroken, ValidationFailed
 from marketplace.core.time import now_utc
@@ -89,6 +91,9 @@ def register_household(session: Session, actor: User, data: HouseholdInput,
     except IntegrityError:
         raise Duplicate("该身份证号码已登记为帮扶对象户主，不能重复登记",
                         field="id_number") from None
+    record(session, actor, AuditAction.household_registered, AuditObject.household, household.id,
+           after={"code": household.code, "village": village.code, "head": household.masked_name,
+                  "size": size, "status": status, "liaison_id": liaison_id})
     return household
 
 
@@ -150,6 +155,10 @@ def set_public(session: Session, actor: User, household: Household, public: bool
     household.public_token = secrets.token_urlsafe(12) if public else None
     household.public_since = now if public else None
     session.flush()
+    record(session, actor,
+           AuditAction.consent_given if public else AuditAction.consent_withdrawn,
+           AuditObject.household, household.id, before={"public": not public},
+           after={"public": public, "method": consent.method})
     return consent
 
 

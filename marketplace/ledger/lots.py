@@ -27,6 +27,8 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, RoleGrant, User
+from marketplace.audit.models import AuditAction, AuditObject
+from marketplace.audit.services import record
 from marketplace.catalog.models import Product
 from marketplace.core import policy
 from marketplace.core.errors import Conflict, NotFound, RuleBroken, ValidationFailed
@@ -238,8 +240,14 @@ def remove_lot(session: Session, actor: User, seller: Seller, lot_id: int) -> No
     if lot.remaining != lot.quantity or session.scalar(
             select(func.count()).where(LotDraw.lot_id == lot.id)):
         raise Conflict("该批次已有销售归属，不能删除")
+    lot_key, before = lot.id, {"product_id": lot.product_id, "product": lot.product.name,
+                               "household": lot.household.code, "quantity": lot.quantity,
+                               "unit_price_fen": lot.unit_price_fen,
+                               "purchased_on": lot.purchased_on}
     session.delete(lot)
     session.flush()
+    record(session, actor, AuditAction.lot_deleted, AuditObject.supply_lot, lot_key,
+           before=before, parent=(AuditObject.seller, seller.id))
 
 
 # ---- reading ------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import grant_role
+from marketplace.audit.models import AuditAction, AuditObject
+from marketplace.audit.services import record
 from marketplace.core import policy
 from marketplace.core.errors import (
     Duplicate,
@@ -95,7 +97,7 @@ def apply(session: Session, actor: User, data: SellerApplication) -> Seller:
             session.flush()
     except IntegrityError:
         raise Duplicate("名称、信用代码或帮扶对象已被登记", field="name") from None
-    grant_role(session, actor, Role.seller_staff, seller_id=seller.id)
+    grant_role(session, actor, Role.seller_staff, seller_id=seller.id, actor=actor)
     return seller
 
 
@@ -103,9 +105,12 @@ def verify(session: Session, actor: User, seller: Seller) -> None:
     policy.check_admin(actor)
     if seller.status == SellerStatus.verified:
         raise IllegalTransition("该经营主体已认证")
+    before = seller.status
     seller.status = SellerStatus.verified
     seller.status_note = ""
     seller.verified_at = now_utc()
+    record(session, actor, AuditAction.seller_verified, AuditObject.seller, seller.id,
+           before={"status": before}, after={"status": seller.status})
 
 
 def suspend(session: Session, actor: User, seller: Seller, note: str) -> None:
@@ -115,8 +120,11 @@ def suspend(session: Session, actor: User, seller: Seller, note: str) -> None:
         raise ValidationFailed("请填写暂停原因", field="note")
     if seller.status == SellerStatus.suspended:
         raise IllegalTransition("该经营主体已暂停")
+    before = seller.status
     seller.status = SellerStatus.suspended
     seller.status_note = note[:200]
+    record(session, actor, AuditAction.seller_suspended, AuditObject.seller, seller.id,
+           before={"status": before}, after={"status": seller.status}, note=seller.status_note)
 
 
 def get_managed(session: Session, actor: User, seller_id: int) -> Seller:
