@@ -9,6 +9,7 @@ from werkzeug.routing import IntegerConverter
 
 from marketplace import config as cfg
 from marketplace.core import db as dbsetup
+from marketplace.core.jsonio import JSONProvider
 from marketplace.extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = cfg.PROJECT_ROOT
@@ -22,6 +23,10 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+class MarketplaceFlask(Flask):
+    json_provider_class = JSONProvider  # refuses JSON nested too deeply (core.jsonio)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the application. `config` overrides defaults and MARKETPLACE_* variables."""
     settings = cfg.default_config()
@@ -30,12 +35,11 @@ def create_app(config: dict | None = None) -> Flask:
     settings = cfg.finalize(settings)
 
     instance_path = os.environ.get("MARKETPLACE_INSTANCE_PATH", str(PROJECT_ROOT / "instance"))
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=False,
+    app = MarketplaceFlask(__name__, instance_path=instance_path, instance_relative_config=False,
                 template_folder=str(PROJECT_ROOT / "templates"),
                 static_folder=str(PROJECT_ROOT / "static"))
     app.config.update(settings)
     app.url_map.converters["int"] = DatabaseIdConverter
-    app.json.ensure_ascii = False  # UTF-8 JSON: readable Chinese in the API and in |tojson
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -73,6 +77,11 @@ def create_app(config: dict | None = None) -> Flask:
         g._write_token = dbsetup.set_write_intent(request.method not in ("GET", "HEAD",
                                                                           "OPTIONS"))
 
+    @app.before_request
+    def _query_rules():
+        from marketplace.core.inputs import check_query
+        check_query(request.args)  # hidden characters in a query string: 400, named
+
     @app.teardown_request
     def _reset_intent(exc=None):
         token = g.pop("_write_token", None)
@@ -82,7 +91,8 @@ def create_app(config: dict | None = None) -> Flask:
     from marketplace.accounts.services import load_user
     login_manager.user_loader(load_user)
 
-    from marketplace.core import errorhandlers, templating
+    from marketplace.core import errorhandlers, headers, templating
+    headers.register(app)
     templating.register(app)
     errorhandlers.register(app)
     _register_blueprints(app)
