@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import abort, request
 from flask_login import current_user
 
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.i18n import Msg
 from marketplace.core.inputs import id_value
 from marketplace.extensions import db
 from marketplace.sellers import services as sellers
@@ -19,8 +21,8 @@ def pick_seller(mine):
     """?seller=<id> (policy-checked: 404 for another seller) or the user's first seller."""
     raw = request.args.get("seller")
     wanted = id_value(raw)
-    if raw and wanted is None:
-        abort(404)  # not an id at all (or beyond the database's): no such seller
+    if raw and wanted is None:  # not an id at all, or beyond what the database holds
+        raise ValidationFailed(Msg("经营主体编号无效：%(raw)s", raw=raw[:30]), field="seller")
     if wanted:
         return sellers.get_managed(db.session, current_user, wanted)
     return mine[0] if mine else None

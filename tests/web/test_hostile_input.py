@@ -48,12 +48,14 @@ def test_huge_ids_in_forms_are_refused_quietly(app, client, make, value):
         _no_500(client.post_form(url, data))
 
 
-def test_the_seller_console_answers_404_to_an_impossible_seller(client, make):
+def test_the_seller_console_answers_400_to_an_impossible_seller(client, make):
     seller = make.seller()
     staff = make.staff(seller)
     client.login(staff.email)
     for raw in (HUGE, BIGGER, "abc", "-1"):
-        assert client.get(f"/seller/products?seller={raw}").status_code == 404
+        resp = client.get(f"/seller/products?seller={raw}")
+        assert resp.status_code == 400 and "经营主体编号无效" in resp.get_data(as_text=True)
+    assert client.get("/seller/products?seller=12345678").status_code == 404  # another's
     assert client.get(f"/seller/products?seller={seller.id}").status_code == 200
 
 
