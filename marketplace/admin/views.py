@@ -28,6 +28,8 @@ from marketplace.admin.forms import (
     SuspendForm,
     VerifyForm,
 )
+from marketplace.audit import services as audit
+from marketplace.audit.models import AuditObject
 from marketplace.catalog import services as catalog
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.forms import commit_or_flash, form_messages, form_status, submit
@@ -81,7 +83,9 @@ def _render_sellers(status: SellerStatus, row_errors: dict | None = None, code: 
     counts = {str(k): v for k, v in sellers.count_by_status(db.session).items()}
     return render_template("admin/sellers.html", items=items, status=status,
                            applicants=applicants, counts=counts, labels=SELLER_STATUS_LABELS,
-                           statuses=list(SellerStatus), row_errors=row_errors or {}), code
+                           statuses=list(SellerStatus), row_errors=row_errors or {},
+                           audit_by=audit.entries_by_object(db.session, current_user,
+                                                            AuditObject.seller, items)), code
 
 
 @bp.route("/sellers")
@@ -127,7 +131,9 @@ def seller_suspend(seller_id: int):
 def _render_products(row_errors: dict | None = None, code: int = 200):
     items = catalog.review_queue(db.session)
     return render_template("admin/products.html", items=items,
-                           row_errors=row_errors or {}), code
+                           row_errors=row_errors or {},
+                           audit_by=audit.entries_by_object(db.session, current_user,
+                                                            AuditObject.product, items)), code
 
 
 @bp.route("/products")
@@ -182,7 +188,9 @@ def _render_users(forms: dict | None = None, code: int = 200):
             forms[user.id] = _grant_form(user.id, formdata=None)
         forms[user.id].seller_id.choices = seller_choices
     return render_template("admin/users.html", items=items, q=q, forms=forms,
-                           role_labels=ROLE_LABELS, shown=USERS_SHOWN), code
+                           role_labels=ROLE_LABELS, shown=USERS_SHOWN,
+                           audit_by=audit.entries_by_object(db.session, current_user,
+                                                            AuditObject.user, items)), code
 
 
 @bp.route("/users")

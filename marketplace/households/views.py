@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from marketplace.accounts.models import Role
+from marketplace.audit import services as audit
+from marketplace.audit.models import AuditObject
 from marketplace.core import policy
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.forms import commit_or_flash, form_status, submit
@@ -59,7 +61,9 @@ def household_statement(household_id: int):
     return render_template("liaison/statement.html", household=household,
                            statement=statements.household_statement(db.session, household.id),
                            channels=statements.CHANNEL_LABELS, public_form=PublicPageForm(),
-                           consents=services.consents(db.session, household))
+                           consents=services.consents(db.session, household),
+                           audit_entries=audit.object_entries(
+                               db.session, current_user, AuditObject.household, household))
 
 
 @bp.get("/households/<int:household_id>/statement.csv")

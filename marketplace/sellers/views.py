@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.accounts.models import Role
+from marketplace.audit import services as audit
+from marketplace.audit.models import AuditObject
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import PRODUCT_STATUS_LABELS, ProductStatus
 from marketplace.core.forms import commit_or_flash, form_status, posted_text, submit
@@ -280,7 +282,10 @@ def supply_lots():
             return redirect(url_for("seller.supply_lots", seller=seller.id))
     return render_template(
         "seller/lots.html", form=form, seller=seller, sellers=mine, takes_lots=takes_lots,
-        lots=lots.seller_lots(db.session, seller) if takes_lots else []), form_status(form)
+        lots=lots.seller_lots(db.session, seller) if takes_lots else [],
+        audit_entries=audit.entries_within(db.session, current_user, AuditObject.seller, seller,
+                                           object_types=[AuditObject.supply_lot])
+        if takes_lots else []), form_status(form)
 
 
 @bp.route("/lots/<int:lot_id>/remove", methods=["POST"])
