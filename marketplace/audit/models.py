@@ -41,6 +41,7 @@ class AuditObject(StrEnum):
     user = "user"
     household = "household"
     supply_lot = "supply_lot"
+    login = "login"  # a login or an address with no account behind it (a lock lifted): no id
 
 
 ACTION_LABELS = {
@@ -62,6 +63,7 @@ OBJECT_LABELS = {
     AuditObject.user: "用户",
     AuditObject.household: "帮扶对象",
     AuditObject.supply_lot: "收购批次",
+    AuditObject.login: "登录名或地址",
 }
 
 # the fields `before` and `after` hold, as the pages name them
@@ -85,6 +87,9 @@ FIELD_LABELS = {
     "quantity": "数量",
     "unit_price_fen": "收购单价（分）",
     "purchased_on": "收购日期",
+    "login": "登录名",
+    "address": "客户端地址",
+    "failures": "登录失败次数",
 }
 
 
@@ -109,7 +114,7 @@ class AuditEntry(db.Model):
     actor_name: Mapped[str] = mapped_column(String(64), default="")
     action: Mapped[str] = mapped_column(String(40))
     object_type: Mapped[str] = mapped_column(String(24))
-    object_id: Mapped[int] = mapped_column(BigInteger)
+    object_id: Mapped[int | None] = mapped_column(BigInteger)  # None: a login, an address
     parent_type: Mapped[str | None] = mapped_column(String(24))
     parent_id: Mapped[int | None] = mapped_column(BigInteger)
     before_json: Mapped[str] = mapped_column(Text, default="{}")

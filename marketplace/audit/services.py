@@ -32,15 +32,16 @@ def _actor(actor) -> tuple[int | None, str]:
 
 
 def record(session: Session, actor, action: AuditAction | str, obj_type: AuditObject | str,
-           obj_id: int, *, before: dict | None = None, after: dict | None = None,
+           obj_id: int | None, *, before: dict | None = None, after: dict | None = None,
            note: str = "", parent: tuple[AuditObject | str, int] | None = None) -> AuditEntry:
     """Append one entry for a decision `actor` (a user; None for the system) made on the object
-    `obj_type` `obj_id` (already flushed: it has its id), with the fields that changed
+    `obj_type` `obj_id` (already flushed: it has its id; None only for a login or an address,
+    which have none), with the fields that changed
     (`before`, `after`: small dicts, personal data masked) and an optional `note` (a reason).
     Added to `session` and never committed here: it is written with the decision or not at
     all."""
     action, obj_type = AuditAction(action), AuditObject(obj_type)
-    if not isinstance(obj_id, int):
+    if not (isinstance(obj_id, int) or (obj_id is None and obj_type == AuditObject.login)):
         raise ValueError("record the decision after its object has an id")
     parent_type, parent_id = (AuditObject(parent[0]), parent[1]) if parent else (None, None)
     actor_id, name = _actor(actor)

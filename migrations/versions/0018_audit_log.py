@@ -27,7 +27,7 @@ def upgrade():
     sa.Column('actor_name', sa.String(length=64), nullable=False),
     sa.Column('action', sa.String(length=40), nullable=False),
     sa.Column('object_type', sa.String(length=24), nullable=False),
-    sa.Column('object_id', sa.BigInteger(), nullable=False),
+    sa.Column('object_id', sa.BigInteger(), nullable=True),
     sa.Column('parent_type', sa.String(length=24), nullable=True),
     sa.Column('parent_id', sa.BigInteger(), nullable=True),
     sa.Column('before_json', sa.Text(), nullable=False),
