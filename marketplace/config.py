@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +59,17 @@ def default_config() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        # HTTPS only: the session and remember cookies are Secure (finalize sets both from it)
+        "SECURE_COOKIES": False,
+        # failed sign-ins (accounts.guard): this many within the window and the login, or the
+        # client's address, waits until the oldest of them leaves the window
+        "LOGIN_FAILURE_LIMIT": 10,
+        "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+        # reverse proxies in front of the app that append to X-Forwarded-For: the client's
+        # address is the one the outermost saw (0: the connection's own address)
+        "TRUSTED_PROXIES": 0,
         # keyed hash of household ID numbers: derived from the secret key unless set
         "HOUSEHOLD_ID_HASH_KEY": "",
         "PASSWORD_HASH_METHOD": "scrypt",
@@ -88,9 +100,9 @@ def environment_overrides(environ=os.environ) -> dict:
     if environ.get("MARKETPLACE_PER_PAGE"):
         out["PER_PAGE"] = int(environ["MARKETPLACE_PER_PAGE"])
     if environ.get("MARKETPLACE_SECURE_COOKIES") is not None:
-        secure = _env_bool(environ.get("MARKETPLACE_SECURE_COOKIES"))
-        out["SESSION_COOKIE_SECURE"] = secure
-        out["REMEMBER_COOKIE_SECURE"] = secure
+        out["SECURE_COOKIES"] = _env_bool(environ.get("MARKETPLACE_SECURE_COOKIES"))
+    if environ.get("MARKETPLACE_TRUSTED_PROXIES"):
+        out["TRUSTED_PROXIES"] = int(environ["MARKETPLACE_TRUSTED_PROXIES"])
     return out
 
 
@@ -125,6 +137,8 @@ def finalize(config: dict) -> dict:
             "characters (for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
             "or run with MARKETPLACE_MODE=demo for the demo."
         )
+    secure = bool(config.get("SECURE_COOKIES"))
+    config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = secure
     if not config.get("HOUSEHOLD_ID_HASH_KEY"):
         config["HOUSEHOLD_ID_HASH_KEY"] = "household-id:" + key
     return config

@@ -21,6 +21,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    # every session, remember cookie and API token carries the generation it was issued in;
+    # raising it (log-out, a new password, a role revoked, signing out everywhere) ends them
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin",
@@ -29,6 +32,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:  # flask-login
         return self.active
+
+    def get_id(self) -> str:  # flask-login: what the session and the remember cookie hold
+        return f"{self.id}:{self.session_generation or 0}"
 
     @property
     def login_name(self) -> str:
@@ -73,3 +79,21 @@ class RoleGrant(db.Model):
         from marketplace.core.time import now_utc
         kw.setdefault("created_at", now_utc())
         super().__init__(**kw)
+
+
+class LoginFailure(db.Model):
+    """A failed sign-in, by the login typed (known or not) and the client's address; counted by
+    accounts.guard over its window and pruned after it. The database holds the count, so every
+    worker and every server sees the same one."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_login_key_at", "login_key", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+        Index("ix_login_failures_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    login_key: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(AwareDateTime())

@@ -1,18 +1,21 @@
 """Accounts: registration, authentication, roles, API tokens. No request objects in here."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, column, literal, select, table
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from marketplace.accounts import guard
 from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.audit.models import AuditAction, AuditObject
 from marketplace.audit.services import record
+from marketplace.core import policy
 from marketplace.core.db import attach, in_session, loaded, split_row
 from marketplace.core.errors import Duplicate, NotFound, Unauthorized, ValidationFailed
 from marketplace.core.time import now_utc
@@ -22,12 +25,27 @@ from marketplace.extensions import db
 TOKEN_SALT = "api-token"
 
 
-def hash_password(password: str) -> str:
+def _hash_method() -> str:
     try:
-        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
     except RuntimeError:
-        method = "scrypt"
-    return generate_password_hash(password, method=method)
+        return "scrypt"
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=_hash_method())
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password made the way passwords are hashed now: checked when nobody
+    has the login typed, so that an unknown login costs what a wrong password costs."""
+    method = _hash_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(24), method=method)
+    return _DUMMY_HASHES[method]
 
 
 @dataclass
@@ -38,10 +56,17 @@ class Registration:
 
 
 def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader, for the session and the remember cookie: both hold User.get_id(),
+    "<id>:<generation>"; one issued before the user's generation last moved is dead."""
+    ident, _, generation = str(user_id).partition(":")
     try:
-        return get_user(db.session, int(user_id))
+        user = get_user(db.session, int(ident))
+        generation = int(generation)
     except (TypeError, ValueError):
         return None
+    if user is None or not user.active or user.session_generation != generation:
+        return None
+    return user
 
 
 USERS, GRANTS = User.__table__, RoleGrant.__table__
@@ -101,21 +126,74 @@ def register_user(session: Session, data: Registration, roles: tuple[Role, ...] 
     return user
 
 
-def authenticate(session: Session, login: str, password: str) -> User:
+def authenticate(session: Session, login: str, password: str, *,
+                 address: str | None = None) -> User:
+    """The user with this login and password. Guarded (accounts.guard): a login or an address
+    (the client's, when given) with too many recent failures gets guard.TooManyAttempts without
+    a look at the password; a failure is counted in `session`, so the caller commits it before
+    answering (Unauthorized and TooManyAttempts alike). An unknown login has a password hash
+    checked too, so that it answers as slowly as a wrong password."""
+    now = now_utc()
+    key = guard.login_key(login)
+    guard.check(session, key, address, now)
     user = find_by_login(session, login)
-    if user is None or not check_password_hash(user.password_hash, password or ""):
+    matches = check_password_hash(user.password_hash if user is not None else _dummy_hash(),
+                                  password or "")
+    if user is None or not matches:
+        guard.failed(session, key, address, now)
         raise Unauthorized("账号或密码不正确")
     if not user.active:
         raise Unauthorized("该账号已停用，请联系平台管理员")
-    user.last_login_at = now_utc()
+    guard.succeeded(session, key)
+    user.last_login_at = now
     return user
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password; every session, remember cookie and API token of the user issued before
+    ends (sign the current browser in again: the views do)."""
     problem = password_problem(password)
     if problem:
         raise ValidationFailed(problem, field="password")
     user.password_hash = hash_password(password)
+    _next_generation(user)
+
+
+def _next_generation(user: User) -> None:
+    """Raise the user's session generation in the database (an UPDATE ... + 1: two at once
+    both count); flushed, so the new value is read back on use."""
+    session = object_session(user)
+    if session is None:  # not stored yet
+        user.session_generation = (user.session_generation or 0) + 1
+        return
+    user.session_generation = User.session_generation + 1
+    session.flush()
+
+
+def sign_out_everywhere(session: Session, user: User) -> None:
+    """End every session, remember cookie and API token of `user` issued so far."""
+    _next_generation(user if object_session(user) is session else session.get(User, user.id))
+
+
+# ---- the sign-in guard, for admins ------------------------------------------------------------
+
+def login_locks(session: Session) -> list[guard.Lock]:
+    """The logins and addresses that wait now (too many failed sign-ins), longest wait first."""
+    return guard.locks(session, now_utc())
+
+
+def lift_login_lock(session: Session, actor: User, *, login: str | None = None,
+                    address: str | None = None) -> int:
+    """A platform admin lets a login (or an address) try again now: its failures are
+    forgotten. How many were; NotFound when there were none (lifted or expired meanwhile)."""
+    policy.check_admin(actor)
+    key = guard.login_key(login) if login else None
+    if not key and not address:
+        raise ValidationFailed("请指明要解除锁定的账号或地址")
+    lifted = guard.lift(session, key=key, address=None if key else address)
+    if not lifted:
+        raise NotFound("没有找到该锁定，它可能已解除或已过期")
+    return lifted
 
 
 def _row_exists(session: Session, table_name: str, ident: int) -> bool:
@@ -174,6 +252,7 @@ def revoke_grant(session: Session, user: User, grant_id: int, *,
     user.grants.remove(grant)
     session.flush()
     record(session, actor, AuditAction.role_revoked, AuditObject.user, user.id, before=before)
+    _next_generation(user)  # what the role let them do ends with their sessions
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
@@ -181,9 +260,9 @@ def _serializer(secret_key: str) -> URLSafeTimedSerializer:
 
 
 def issue_token(user: User, secret_key: str) -> str:
-    """A signed token naming the user and a fingerprint of the password hash (a new password
-    invalidates old tokens)."""
-    return _serializer(secret_key).dumps({"uid": user.id, "pw": user.password_hash[-12:]})
+    """A signed (not secret) token naming the user and their session generation: a new
+    password, signing out and a role revoked end it. Nothing of the password is in it."""
+    return _serializer(secret_key).dumps({"uid": user.id, "gen": user.session_generation or 0})
 
 
 def user_from_token(session: Session, token: str, secret_key: str, max_age: int) -> User:
@@ -194,6 +273,8 @@ def user_from_token(session: Session, token: str, secret_key: str, max_age: int)
     except BadSignature:
         raise Unauthorized("令牌无效") from None
     user = get_user(session, data.get("uid")) if isinstance(data, dict) else None
-    if user is None or not user.active or user.password_hash[-12:] != data.get("pw"):
+    generation = data.get("gen") if isinstance(data, dict) else None
+    if (user is None or not user.active or isinstance(generation, bool)
+            or generation != user.session_generation):
         raise Unauthorized("令牌无效")
     return user

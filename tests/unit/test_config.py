@@ -36,6 +36,15 @@ def test_environment_overrides():
            "MARKETPLACE_SECURE_COOKIES": "1", "MARKETPLACE_PER_PAGE": "30"}
     out = environment_overrides(env)
     assert out["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@h/db"
-    assert out["UPLOAD_FOLDER"] == "/srv/up" and out["SESSION_COOKIE_SECURE"] is True
+    assert out["UPLOAD_FOLDER"] == "/srv/up" and out["SECURE_COOKIES"] is True
     assert out["PER_PAGE"] == 30
     assert environment_overrides({}) == {}
+
+
+def test_secure_cookies_make_the_session_and_remember_cookies_secure():
+    on = finalize({"MARKETPLACE_MODE": "test", "SECURE_COOKIES": True})
+    assert on["SESSION_COOKIE_SECURE"] is True and on["REMEMBER_COOKIE_SECURE"] is True
+    off = finalize({"MARKETPLACE_MODE": "test"})
+    assert off["SESSION_COOKIE_SECURE"] is False and off["REMEMBER_COOKIE_SECURE"] is False
+    assert environment_overrides({"MARKETPLACE_SECURE_COOKIES": "0"}) == {"SECURE_COOKIES": False}
+    assert environment_overrides({"MARKETPLACE_TRUSTED_PROXIES": "1"}) == {"TRUSTED_PROXIES": 1}
