@@ -11,7 +11,7 @@ failure is 404: core.forms.commit_or_flash.
 """
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -248,6 +248,25 @@ def user_revoke(user_id: int, grant_id: int):
                                                   actor=current_user),
                     _("已撤销 %(user)s 的一个角色", user=user.login_name), reraise_access=True)
     return _back(url_for("admin.users"))
+
+
+# ---- sign-in locks ----------------------------------------------------------------------------
+
+@bp.route("/logins")
+def login_locks():
+    """The logins and client addresses that wait after too many failed sign-ins."""
+    return render_template("admin/logins.html", locks=accounts.login_locks(db.session),
+                           limit=current_app.config["LOGIN_FAILURE_LIMIT"],
+                           minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+
+
+@bp.route("/logins/lift", methods=["POST"])
+def login_lock_lift():
+    kind, key = request.form.get("kind"), (request.form.get("key") or "").strip()
+    target = {"address": key} if kind == "address" else {"login": key}
+    commit_or_flash(lambda: accounts.lift_login_lock(db.session, current_user, **target),
+                    _("已解除锁定：%(key)s", key=key))
+    return redirect(url_for("admin.login_locks"))
 
 
 # ---- regions ----------------------------------------------------------------------------------

@@ -1,12 +1,16 @@
 """POST /api/v1/auth/token: a login and password for a bearer token."""
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 
+from marketplace.accounts import guard
 from marketplace.accounts.services import authenticate, issue_token
 from marketplace.api import bp
 from marketplace.api.common import check_types, json_body
-from marketplace.core.errors import ValidationFailed
+from marketplace.core.errorhandlers import json_error
+from marketplace.core.errors import Unauthorized, ValidationFailed
+from marketplace.core.i18n import translate_message
+from marketplace.core.time import now_utc
 from marketplace.extensions import db
 
 
@@ -17,7 +21,18 @@ def token():
     missing = {k: ["必填"] for k in ("login", "password") if not data.get(k)}
     if missing:
         raise ValidationFailed("请提供 login 和 password", errors=missing)
-    user = authenticate(db.session, data["login"], data["password"])
+    address = guard.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                                   current_app.config["TRUSTED_PROXIES"])
+    try:
+        user = authenticate(db.session, data["login"], data["password"], address=address)
+    except guard.TooManyAttempts as err:
+        db.session.commit()  # the failure that reached the limit stays counted
+        resp = json_error(err.status, err.code, translate_message(err.message), err.details)
+        resp.headers["Retry-After"] = str(err.retry_after(now_utc()))
+        return resp
+    except Unauthorized:
+        db.session.commit()  # the failure stays counted
+        raise
     db.session.commit()
     return jsonify({
         "token": issue_token(user, current_app.config["SECRET_KEY"]),

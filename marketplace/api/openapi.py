@@ -39,6 +39,9 @@ ERROR_TEXT = {
     405: "The path exists but not with this method.",
     409: "Conflict: a duplicate, or a status change not allowed from the current status.",
     422: "Well formed, but a business rule forbids it.",
+    429: "Too many failed sign-ins for this login or from this address (code "
+         "too_many_attempts): details.until is when it may try again (ISO 8601), also given "
+         "in seconds by the Retry-After header.",
 }
 
 PRODUCT_ID = {"name": "product_id", "in": "path", "required": True,
@@ -263,10 +266,17 @@ def document() -> dict:
     paths = {
         "/api/v1/auth/token": {"post": {
             "tags": ["auth"], "operationId": "issueToken", "summary": "Get a bearer token",
+            "description": "After 10 failed sign-ins within 15 minutes (the defaults) for a "
+                           "login, or from one client address, it waits (429 "
+                           "too_many_attempts with details.until) until the oldest of them "
+                           "leaves the window; a platform admin may lift the wait. The token "
+                           "carries nothing of the password and ends when its user "
+                           "signs out, changes the password, loses a role or signs out "
+                           "everywhere, and after expires_in seconds.",
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": _ref("TokenRequest")}}},
             "responses": {"200": _json(_ref("TokenResponse"), "A token and who it names."),
-                          **_errors(400, 401)}}},
+                          **_errors(400, 401, 429)}}},
         "/api/v1/products": {"get": {
             "tags": ["catalogue"], "operationId": "listProducts",
             "summary": "Listed products of verified sellers, filtered, sorted and paged",
