@@ -193,6 +193,13 @@ def lift_login_lock(session: Session, actor: User, *, login: str | None = None,
     lifted = guard.lift(session, key=key, address=None if key else address)
     if not lifted:
         raise NotFound("没有找到该锁定，它可能已解除或已过期")
+    # the audit log: on the account's row; a login without one, or an address, by its text
+    user = find_by_login(session, login) if key else None
+    target = {} if user is not None else ({"login": key} if key else {"address": address})
+    record(session, actor, AuditAction.login_lock_lifted,
+           AuditObject.user if user is not None else AuditObject.login,
+           user.id if user is not None else None,
+           before={**target, "failures": lifted}, after={**target, "failures": 0})
     return lifted
 
 
