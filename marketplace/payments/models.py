@@ -4,7 +4,15 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.models import AwareDateTime, BigId, str_enum
@@ -14,17 +22,38 @@ from marketplace.orders.models import Order
 
 
 class PaymentStatus(StrEnum):
-    succeeded = "succeeded"  # captured for this order
-    refunded = "refunded"  # captured after the order could no longer be served; returned
+    succeeded = "succeeded"  # the order's one payment
+    refund_due = "refund_due"  # captured, but the order could not take it (reason): to go back
+    refunded = "refunded"  # such a capture, paid back through its provider (refund_reference)
+
+
+class TurnedAway(StrEnum):
+    """Why a capture could not be its order's payment (payments.reason)."""
+    already_paid = "already_paid"  # the order was paid by another payment
+    amount_mismatch = "amount_mismatch"  # not the amount or the currency due
+    cancelled = "cancelled"  # the order was cancelled (by the buyer, or refunded in full)
+    sold_out = "sold_out"  # it came after the payment window and the units were gone
+
+
+TURNED_AWAY_LABELS = {
+    TurnedAway.already_paid: "订单已由另一笔付款支付",
+    TurnedAway.amount_mismatch: "付款金额或币种与订单不符",
+    TurnedAway.cancelled: "订单已取消",
+    TurnedAway.sold_out: "付款到账时库存已售出",
+}
 
 
 class Payment(db.Model):
     """Money captured by a provider for an order; (provider, reference) is unique, so a
-    confirmation delivered twice is recorded once."""
+    confirmation delivered twice is recorded once. Every capture is either its order's one
+    payment (succeeded) or money that goes back (refund_due, then refunded): a capture the
+    order could not take keeps its reason, and its refund's attempts and last error until the
+    provider has paid it back (`payments.payback`)."""
 
     __tablename__ = "payments"
     __table_args__ = (UniqueConstraint("provider", "reference", name="uq_payments_reference"),
-                      CheckConstraint("amount_fen > 0", name="amount_positive"))
+                      CheckConstraint("amount_fen > 0", name="amount_positive"),
+                      Index("ix_payments_status", "status"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -35,6 +64,12 @@ class Payment(db.Model):
     status: Mapped[PaymentStatus] = mapped_column(str_enum(PaymentStatus))
     refund_reference: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now_utc)
+    reason: Mapped[str] = mapped_column(String(32), default="", server_default="")  # TurnedAway
+    refund_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refund_error: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # a process paying it back holds it until then (a claim that lapses if that process dies)
+    refund_claimed_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    refunded_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
 class PaymentEvent(db.Model):
