@@ -1,5 +1,6 @@
 """Flask commands: `flask regions import`, `flask seed demo`, `flask users create-admin|grant`,
-`flask search reindex|sync|status`, `flask orders expire|advance`, `flask ledger verify|head`.
+`flask search reindex|sync|status`, `flask orders expire|advance`, `flask ledger verify|head`,
+`flask payments retry-refunds`.
 
 Run them as `flask --app marketplace:create_app <group> <command>`. `flask db upgrade` and the
 other migration commands come from Flask-Migrate. Progress goes to standard error, results to
@@ -26,10 +27,12 @@ users_cli = AppGroup("users", help="用户与角色 (users and roles).")
 search_cli = AppGroup("search", help="商品搜索 (search index): reindex, sync, status.")
 orders_cli = AppGroup("orders", help="订单 (orders): expire unpaid orders, advance shipped ones.")
 ledger_cli = AppGroup("ledger", help="帮扶收入台账 (attribution ledger): verify the chain, print its head.")
+payments_cli = AppGroup("payments", help="付款 (payments): pay back captures orders could not take.")
 
 
 def register(app: Flask) -> None:
-    for group in (regions_cli, seed_cli, users_cli, search_cli, orders_cli, ledger_cli):
+    for group in (regions_cli, seed_cli, users_cli, search_cli, orders_cli, ledger_cli,
+                  payments_cli):
         app.cli.add_command(group)
 
 
@@ -231,6 +234,44 @@ def orders_advance() -> None:
     received, completed = fulfilment.advance(db.session)
     db.session.commit()
     click.echo(f"自动确认收货 {received} 笔，完成 {completed} 笔")
+
+
+# ---- payments ---------------------------------------------------------------------------------
+
+@payments_cli.command("retry-refunds")
+def payments_retry_refunds() -> None:
+    """Pay back every capture whose refund is still due (its order could not take it and the
+    provider could not be reached then), each through the provider that took it, at most once.
+
+    A cron runs it (every few minutes). Prints how many went back and how many are still due;
+    exits 1 while the provider of some is unreachable. Those whose provider is not enabled here
+    (a bank transfer) are listed: someone pays them back by hand."""
+    from collections import Counter
+
+    from marketplace.payments import payback
+    from marketplace.payments.providers import providers
+    enabled = providers(current_app.config)
+    due = payback.due_ids(db.session)
+    db.session.commit()
+    tally: Counter = Counter()
+    by_hand: list[int] = []
+    with _bar("退回款项", len(due)) as step:
+        for payment_id in due:
+            settled = payback.settle(db.session, payment_id, enabled, commit=db.session.commit)
+            tally[settled] += 1
+            if settled == payback.Settled.no_provider:
+                by_hand.append(payment_id)
+            step()
+    db.session.commit()
+    s = payback.Settled
+    click.echo(f"待退回款项 {len(due)} 笔：已原路退回 {tally[s.refunded]} 笔，"
+               f"支付服务不可用仍待退回 {tally[s.failed]} 笔，"
+               f"支付方式未启用需人工退回 {tally[s.no_provider]} 笔，"
+               f"其他进程处理中 {tally[s.busy]} 笔")
+    if by_hand:
+        click.echo(f"需人工退回的付款编号：{', '.join(map(str, by_hand))}", err=True)
+    if tally[s.failed]:
+        sys.exit(1)
 
 
 # ---- ledger -----------------------------------------------------------------------------------

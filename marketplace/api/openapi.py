@@ -42,6 +42,8 @@ ERROR_TEXT = {
     429: "Too many failed sign-ins for this login or from this address (code "
          "too_many_attempts): details.until is when it may try again (ISO 8601), also given "
          "in seconds by the Retry-After header.",
+    502: "The payment provider could not be reached or refused (code provider_unavailable); "
+         "nothing was done, try again later.",
 }
 
 PRODUCT_ID = {"name": "product_id", "in": "path", "required": True,
@@ -157,7 +159,14 @@ def _schemas() -> dict:
             "orders": {"type": "array", "items": _ref("Order")}}},
         "PaymentResult": {"type": "object", "properties": {
             "order": _ref("Order"), "test_mode": {"type": "boolean"},
-            "payment": {"type": "object"}}},
+            "payment": {"type": "object", "properties": {
+                "provider": {"type": "string"},
+                "status": {"type": "string", "enum": ["succeeded", "refund_due", "refunded"],
+                           "description": "refund_due, then refunded: money the order could "
+                                          "not take, paid back through its provider"},
+                "reason": {"type": "string", "description": "Why it goes back: already_paid, "
+                           "amount_mismatch, cancelled or sold_out; empty when succeeded."},
+                "amount": _ref("Money")}}}},
         "Money": money,
         "PriceInput": price_in,
         "Error": {
@@ -344,13 +353,16 @@ def document() -> dict:
                        "redirect_url to Stripe Checkout (when enabled)",
             "description": "Idempotent: paying a paid order again answers it unchanged. An "
                            "order whose window passed takes its stock again if there is "
-                           "enough; otherwise the payment is refunded.",
+                           "enough; otherwise the payment is recorded and paid back "
+                           "(payment.status refunded, payment.reason sold_out; likewise "
+                           "cancelled). 422 provider_unavailable when the provider is not "
+                           "enabled; 502 provider_unavailable when Stripe cannot be reached.",
             "parameters": [ORDER_ID],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "properties": {
                     "provider": {"type": "string", "enum": ["simulated", "stripe"]}}}}}},
             "responses": {"200": _json(_ref("PaymentResult"), "The order after payment."),
-                          **_errors(400, 401, 403, 404, 409, 422)}}},
+                          **_errors(400, 401, 403, 404, 409, 422, 502)}}},
         "/api/v1/orders/{order_id}/refunds": {"post": {
             "tags": ["orders"], "operationId": "refundOrder", "security": SECURED,
             "summary": "Give money back for an order (its seller's staff, admins)",
@@ -363,7 +375,7 @@ def document() -> dict:
                     "amount": _ref("Money"), "reason": {"type": "string"}}}}}},
             "responses": {"201": _json({"type": "object", "properties": {
                 "order": _ref("Order"), "refund": {"type": "object"}}}, "The refund."),
-                **_errors(400, 401, 403, 404, 409, 422)}}},
+                **_errors(400, 401, 403, 404, 409, 422, 502)}}},
         "/api/v1/households/{code}/statement": {"get": {
             "tags": ["households"], "operationId": "getHouseholdStatement", "security": SECURED,
             "summary": "A household's income statement for a period: its liaison, the offices "

@@ -25,10 +25,11 @@ from marketplace.ledger.impact import order_impact
 from marketplace.orders import reading, services
 from marketplace.orders.models import Channel, Order
 from marketplace.orders.services import AddressInput, LineInput
-from marketplace.payments import refunds
+from marketplace.payments import payback, refunds
 from marketplace.payments.capture import record_payment
+from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.payments.payables import ensure_payable
-from marketplace.payments.providers import providers
+from marketplace.payments.providers import ProviderUnavailable, providers
 
 ORDER_TYPES = {"lines": "array", "address": "object", "channel": "string",
                "idempotency_key": "string"}
@@ -131,17 +132,26 @@ def pay_order(order_id: int):
         raise RuleBroken("该支付方式未启用", field="provider", code="provider_unavailable")
     if provider != "simulated":
         ensure_payable(order)
-        start = enabled[provider].start(
-            order, success_url=url_for("orders.order_page", order_id=order.id, _external=True),
-            cancel_url=url_for("orders.order_page", order_id=order.id, _external=True))
+        back = url_for("orders.order_page", order_id=order.id, _external=True)
+        try:
+            start = enabled[provider].start(order, success_url=back, cancel_url=back)
+        except Exception as exc:  # unreachable or refused: nothing started, the order waits
+            current_app.logger.warning("%s: starting a payment failed: %r", provider, exc)
+            raise ProviderUnavailable("暂时无法连接支付服务，请稍后再试") from exc
         return jsonify({"order": order_json(order), "redirect_url": start.redirect_url,
                         "reference": start.reference, "test_mode": enabled[provider].test_mode})
     outcome = record_payment(
         db.session, order, provider="simulated", reference=f"sim-{order.id}",
         amount_fen=order.total_fen, currency=order.currency)
+    payment = outcome.payment
+    if payment.status == PaymentStatus.refund_due:  # the order could not take it: it goes back
+        payment_id = payment.id
+        db.session.commit()
+        payback.settle(db.session, payment_id, enabled, commit=db.session.commit)
+        payment = db.session.get(Payment, payment_id)
     body = {"order": order_json(order), "test_mode": True,
-            "payment": {"provider": "simulated", "status": str(outcome.payment.status),
-                        "amount": money_json(outcome.payment.amount_fen)}}
+            "payment": {"provider": "simulated", "status": str(payment.status),
+                        "reason": payment.reason, "amount": money_json(payment.amount_fen)}}
     db.session.commit()
     return jsonify(body), 200
 

@@ -30,7 +30,7 @@ from marketplace.orders import addresses, cart, fulfilment, invoices, reading, s
 from marketplace.orders.forms import CheckoutForm, amount_from_form
 from marketplace.orders.models import Invoice, Order, OrderStatus
 from marketplace.orders.services import AddressInput, LineInput
-from marketplace.payments import refunds, transfers
+from marketplace.payments import payback, refunds, transfers
 from marketplace.payments.capture import record_payment
 from marketplace.payments.models import Refund
 from marketplace.payments.providers import providers
@@ -232,7 +232,9 @@ def order_pay(order_id: int):
     ok, result = commit_or_flash(lambda: record_payment(
         db.session, order, provider="simulated", reference=f"sim-{order.id}",
         amount_fen=order.total_fen, currency=order.currency, now=now))
-    if ok and result.refunded:
+    if ok and result.refunded:  # the simulated provider pays it back at once
+        payback.settle(db.session, result.payment.id, providers(current_app.config),
+                       commit=db.session.commit)
         flash(_("付款到账时商品已售完，款项将原路退回"), "error")
     elif ok and result.duplicate:
         flash(_("这笔付款已经入账"), "info")

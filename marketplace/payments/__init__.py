@@ -7,8 +7,10 @@ it.
 - `models`: Payment, PaymentEvent (a provider's notification, recorded once), Refund.
 - `capture`: the one road of a captured payment (`record` for any `Payable`, `record_payment`
   for an order): recorded once per provider reference, the payable marked paid, the ledger
-  posted, or the money recorded to go back.
+  posted, or the money recorded to go back (refund due, with its reason).
 - `payables`: what money can be paid for (`OrderPayable`).
+- `payback`: money a payable could not take, paid back through its provider exactly once
+  (`settle`), retried by a redelivered event and `flask payments retry-refunds`.
 - `refunds`: refunds asked for, approved, rejected or given, paid back through the provider and
   reversed in the ledger.
 - `transfers`: bank transfer (对公转账): voucher, confirmation by the seller.

@@ -2,12 +2,13 @@
 simulated page, a Stripe webhook, a confirmed bank transfer).
 
 `record(session, payable, capture)` is written once for anything money can be paid for (a
-`Payable`): it records the capture once per (provider, reference), so a confirmation delivered
-again answers the payment recorded the first time; refuses an amount or currency that is not
-the one due (`amount_mismatch`); records money the payable can no longer take as a payment to
-refund (the caller pays it back through the provider); else lets the payable take it (the
-payment row and the payable marked paid) and post what follows (an order's households'
-income, in the same transaction).
+`Payable`). Every capture ends as exactly one payments row, unique on (provider, reference), so
+a confirmation delivered again answers the row recorded the first time. The row is either the
+payable's one payment (the payable marked paid, what follows posted in the same transaction:
+an order's households' income) or money that goes back (status refund_due, with its reason):
+an amount or currency not the one due, a payable paid by another payment meanwhile, cancelled,
+or late with its units gone. Whom it concerns is told; the caller commits and then pays it
+back through the provider (`payback.settle`), or a later delivery or the cron does.
 
 Today's payable is a cart order (`payables.OrderPayable`; `record_payment` is the shortcut);
 a unit's consolidated group-purchase order is an order too, and a donation to a pool will be a
@@ -19,14 +20,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marketplace.core.db import attach, loaded
-from marketplace.core.errors import IllegalTransition, RuleBroken
+from marketplace.core.errors import IllegalTransition
 from marketplace.core.time import now_utc
 from marketplace.orders.models import Order
-from marketplace.payments.models import Payment, PaymentStatus
+from marketplace.payments.models import Payment, PaymentStatus, TurnedAway
+from marketplace.payments.sql import INSERT_PAYMENT, due_params
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class PaymentOutcome:
     payment: Payment
     order: Order | None  # the order paid for (None for a payable that is not an order)
     duplicate: bool = False  # this confirmation had been recorded before
-    refunded: bool = False  # the payable could not take the money: it goes back
+    refunded: bool = False  # the payable could not take the money: it goes back (payment.reason)
 
 
 class Payable(Protocol):
@@ -62,18 +64,21 @@ class Payable(Protocol):
     def amount_due(self) -> tuple[int, str]:
         """(amount in fen, currency)."""
 
-    def make_ready(self, session: Session, capture: Capture) -> str | None:
-        """Get ready to take the money; the reason it cannot (the money goes back), or None.
-        May raise IllegalTransition (it is not payable at all)."""
+    def make_ready(self, session: Session, capture: Capture) -> TurnedAway | None:
+        """Get ready to take the money; the reason it cannot (the money goes back), or None."""
 
     def take(self, session: Session, row: dict) -> tuple[int | None, bool]:
         """Insert the payment `row` unless its reference was recorded before, and mark the
         payable paid: (the payment's id or None, whether it was marked)."""
 
+    def changed(self, session: Session) -> TurnedAway | None:
+        """After `take` could not mark it (a concurrent request changed it): read it again and
+        say why it cannot take money now, or None when it is not clear (try again later)."""
+
     def after_paid(self, session: Session, capture: Capture) -> None:
         """What follows a payment in the same transaction (the ledger posting)."""
 
-    def turned_away(self, session: Session, capture: Capture, why: str) -> None:
+    def turned_away(self, session: Session, capture: Capture, why: TurnedAway) -> None:
         """Tell whom it concerns that the money goes back, and why."""
 
 
@@ -84,24 +89,28 @@ def record(session: Session, payable: Payable, capture: Capture) -> PaymentOutco
         existing = find(session, capture.provider, capture.reference)
         if existing is not None:
             return _seen_before(existing, payable)
-    due, currency = payable.amount_due()
-    if capture.currency != currency or capture.amount_fen != due:
-        raise RuleBroken("付款金额或币种与订单不符，未入账", code="amount_mismatch",
-                         details={"expected": due, "received": capture.amount_fen})
-    why = payable.make_ready(session, capture)
-    if why:
-        return _turned_away(session, payable, capture, why)
     row = {**payable.payment_columns(), "provider": capture.provider,
            "reference": capture.reference, "amount_fen": capture.amount_fen,
            "currency": capture.currency, "created_at": capture.at}
+    due, currency = payable.amount_due()
+    if capture.currency != currency or capture.amount_fen != due:
+        return _turned_away(session, payable, capture, row, TurnedAway.amount_mismatch)
+    why = payable.make_ready(session, capture)
+    if why:
+        return _turned_away(session, payable, capture, row, why)
     payment_id, marked = payable.take(session, row)
     if payment_id is None:  # the same confirmation, recorded by a concurrent request just now
         return _seen_before(find(session, capture.provider, capture.reference), payable)
-    if not marked:  # changed by a concurrent request
-        raise IllegalTransition("订单状态刚刚发生变化，请刷新后重试")
+    if not marked:  # another payment or a cancellation came first: this money goes back
+        why = payable.changed(session)
+        if why is None:
+            raise IllegalTransition("订单状态刚刚发生变化，请刷新后重试")
+        session.execute(update(Payment).where(Payment.id == payment_id).values(
+            status=PaymentStatus.refund_due, reason=why.value))
+        return _told(session, payable, capture, payment_id, why)
     payable.after_paid(session, capture)
     payment = loaded(Payment, {**row, "id": payment_id, "status": PaymentStatus.succeeded,
-                               "refund_reference": ""})
+                               "refund_reference": "", "reason": ""})
     return PaymentOutcome(attach(session, payment), payable.order)
 
 
@@ -120,18 +129,23 @@ def find(session: Session, provider: str, reference: str) -> Payment | None:
 
 def _seen_before(existing: Payment, payable: Payable) -> PaymentOutcome:
     return PaymentOutcome(existing, payable.order, duplicate=True,
-                          refunded=existing.status == PaymentStatus.refunded)
+                          refunded=existing.status != PaymentStatus.succeeded)
 
 
-def _turned_away(session: Session, payable: Payable, capture: Capture,
-                 why: str) -> PaymentOutcome:
-    """Money arrived that the payable cannot take: recorded as to be refunded (the caller pays
-    it back through the provider), and whom it concerns is told why."""
-    payment = Payment(**payable.payment_columns(), provider=capture.provider,
-                      reference=capture.reference, amount_fen=capture.amount_fen,
-                      currency=capture.currency, status=PaymentStatus.refunded,
-                      created_at=capture.at)
-    session.add(payment)
+def _turned_away(session: Session, payable: Payable, capture: Capture, row: dict,
+                 why: TurnedAway) -> PaymentOutcome:
+    """Money arrived that the payable cannot take: recorded once as a payment whose refund is
+    due (the caller pays it back through the provider after committing), and whom it concerns
+    is told why."""
+    payment_id = session.connection().execute(INSERT_PAYMENT, due_params(row, why.value)).scalar()
+    if payment_id is None:  # recorded by a concurrent delivery just now
+        return _seen_before(find(session, capture.provider, capture.reference), payable)
+    return _told(session, payable, capture, payment_id, why)
+
+
+def _told(session: Session, payable: Payable, capture: Capture, payment_id: int,
+          why: TurnedAway) -> PaymentOutcome:
     payable.turned_away(session, capture, why)
     session.flush()
+    payment = session.get(Payment, payment_id, populate_existing=True)
     return PaymentOutcome(payment, payable.order, refunded=True)

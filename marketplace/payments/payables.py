@@ -9,17 +9,26 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.core.errors import IllegalTransition
 from marketplace.core.i18n import Msg
+from marketplace.core.money import CURRENCY, fen_to_yuan_text, format_fen
 from marketplace.ledger import posting
 from marketplace.orders import notices
 from marketplace.orders import services as orders
-from marketplace.orders.models import Order, OrderEvent, OrderEventKind, OrderStatus
+from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.capture import Capture
+from marketplace.payments.models import TURNED_AWAY_LABELS, TurnedAway
 from marketplace.payments.sql import (
     INSERT_PAID_EVENT,
     INSERT_PAYMENT,
     MARK_PAID,
     params,
 )
+
+
+def shown(amount_fen: int, currency: str) -> str:
+    """An amount as people read it: ¥12.50, or USD 12.50 for money in another currency."""
+    if currency == CURRENCY:
+        return format_fen(amount_fen)
+    return f"{currency} {fen_to_yuan_text(amount_fen)}"
 
 
 def ensure_payable(order: Order) -> None:
@@ -29,8 +38,9 @@ def ensure_payable(order: Order) -> None:
 
 class OrderPayable:
     """A cart order: paid once, for its total; a payment for an order whose window passed
-    takes the units again if there are enough, else the money goes back; the paid lines post
-    the households' income to the ledger in the same transaction."""
+    takes the units again if there are enough; the paid lines post the households' income to
+    the ledger in the same transaction. The money goes back (refund due) when it is not the
+    total, or the order was paid by another payment, cancelled, or late with its units gone."""
 
     def __init__(self, order: Order):
         self.order = order
@@ -48,19 +58,22 @@ class OrderPayable:
     def amount_due(self) -> tuple[int, str]:
         return self.order.total_fen, self.order.currency
 
-    def make_ready(self, session: Session, capture: Capture) -> str | None:
+    def make_ready(self, session: Session, capture: Capture) -> TurnedAway | None:
         order, now = self.order, capture.at
         if order.status == OrderStatus.pending_payment and self._late(now):
             orders.expire(session, now=now, product_ids=[ln.product_id for ln in order.lines])
             session.refresh(order)
-        if order.status == OrderStatus.cancelled and order.paid_fen == 0:
-            if order.cancel_reason != "expired":  # the buyer cancelled meanwhile
-                return "订单已取消，款项原路退回"
-            if not orders.reserve_again(session, order, now):
-                return "付款到账时库存已售出，款项原路退回"
+        if order.status == OrderStatus.cancelled and order.paid_fen == 0 \
+                and order.cancel_reason == "expired":
+            return None if orders.reserve_again(session, order, now) else TurnedAway.sold_out
+        return self._refusal()
+
+    def _refusal(self) -> TurnedAway | None:
+        """Why the order as it is cannot take a payment (None: it waits for one)."""
+        status = self.order.status
+        if status == OrderStatus.pending_payment:
             return None
-        ensure_payable(order)
-        return None
+        return TurnedAway.cancelled if status == OrderStatus.cancelled else TurnedAway.already_paid
 
     def take(self, session: Session, row: dict) -> tuple[int | None, bool]:
         """The payment, the order marked paid and its 'paid' event, then the buyer and the
@@ -83,13 +96,20 @@ class OrderPayable:
             set_committed_value(order, name, value)
         return payment_id, True
 
+    def changed(self, session: Session) -> TurnedAway | None:
+        session.refresh(self.order)
+        order = self.order
+        if order.status == OrderStatus.cancelled and order.cancel_reason == "expired" \
+                and order.paid_fen == 0:
+            return None  # expired meanwhile: a new delivery may take its units again
+        return self._refusal()
+
     def after_paid(self, session: Session, capture: Capture) -> None:
         posting.post_sale(session, self.order, capture.at)
 
-    def turned_away(self, session: Session, capture: Capture, why: str) -> None:
+    def turned_away(self, session: Session, capture: Capture, why: TurnedAway) -> None:
         order = self.order
-        order.events.append(OrderEvent(kind=OrderEventKind.payment_refunded,
-                                       from_status=order.status, to_status=order.status,
-                                       created_at=capture.at, note=why))
-        notices.to_buyer(session, order, Msg("订单 %(n)s：%(note)s", n=order.number,
-                                             note=Msg(why)))
+        message = Msg("订单 %(n)s 收到的一笔付款 %(a)s 不能入账（%(why)s），将原路退回",
+                      n=order.number, a=shown(capture.amount_fen, capture.currency),
+                      why=Msg(TURNED_AWAY_LABELS[why]))
+        notices.to_buyer_and_seller(session, order, message, message)

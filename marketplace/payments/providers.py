@@ -6,6 +6,14 @@ import functools
 from dataclasses import dataclass
 from typing import Protocol
 
+from marketplace.core.errors import DomainError
+
+
+class ProviderUnavailable(DomainError):
+    """The provider could not be reached (or refused): nothing was done there."""
+    status = 502
+    code = "provider_unavailable"
+
 
 @dataclass
 class PaymentStart:

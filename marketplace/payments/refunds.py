@@ -12,13 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.core.errors import (
-    DomainError,
-    IllegalTransition,
-    NotFound,
-    RuleBroken,
-    ValidationFailed,
-)
+from marketplace.core.errors import IllegalTransition, NotFound, RuleBroken, ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.core.money import format_fen
 from marketplace.core.time import now_utc
@@ -28,12 +22,7 @@ from marketplace.orders.fulfilment import check_seller
 from marketplace.orders.models import Order, OrderEvent, OrderEventKind, OrderStatus
 from marketplace.orders.services import transition
 from marketplace.payments.models import Payment, PaymentStatus, Refund, RefundStatus
-
-
-class ProviderUnavailable(DomainError):
-    status = 502
-    code = "provider_unavailable"
-
+from marketplace.payments.providers import ProviderUnavailable
 
 REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received)
 

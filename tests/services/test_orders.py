@@ -25,8 +25,10 @@ from marketplace.orders.models import (
     OrderStatus,
 )
 from marketplace.orders.services import AddressInput, InsufficientStock, LineInput
+from marketplace.payments import payback
 from marketplace.payments.capture import record_payment
 from marketplace.payments.models import Payment, PaymentStatus
+from marketplace.payments.providers import SimulatedProvider
 from marketplace.search.models import SearchOutbox
 from tests.fixtures.concurrency import run_at_once
 from tests.fixtures.factories import DELIVERY, make_product, make_seller, make_user
@@ -194,23 +196,28 @@ def pay(session, order, reference="sim-1", **kw):
 
 def test_payment_is_recorded_once_and_checked(session, shop):
     order = buy(session, shop["buyer"], **{str(shop["tea"]): 1})[0]
-    with pytest.raises(RuleBroken) as err:
-        pay(session, order, amount_fen=order.total_fen - 1)
-    assert err.value.code == "amount_mismatch"
-    session.rollback()
-    with pytest.raises(RuleBroken):
-        pay(session, order, currency="USD")
-    session.rollback()
+    for reference, wrong in (("sim-short", {"amount_fen": order.total_fen - 1}),
+                             ("sim-usd", {"currency": "USD"})):
+        for _ in range(2):  # not the amount or currency due: recorded once, to go back
+            outcome = pay(session, order, reference=reference, **wrong)
+        assert outcome.refunded and outcome.duplicate
+        assert (outcome.payment.status, outcome.payment.reason) == (
+            PaymentStatus.refund_due, "amount_mismatch")
     assert order.status == OrderStatus.pending_payment
     for _ in range(5):  # the same confirmation delivered five times
         outcome = pay(session, order)
     assert outcome.duplicate and order.status == OrderStatus.paid
     assert order.paid_fen == order.total_fen and not order.stock_held
-    assert session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert session.scalar(select(func.count()).select_from(Payment)
+                          .where(Payment.status == PaymentStatus.succeeded)) == 1
     assert [e.kind for e in order.events] == ["created", "paid"]
-    with pytest.raises(IllegalTransition):  # a second, different payment for a paid order
-        pay(session, order, reference="sim-2")
-    session.rollback()
+    second = pay(session, order, reference="sim-2")  # a second, different payment: goes back
+    assert second.refunded and not second.duplicate
+    assert (second.payment.status, second.payment.reason) == (PaymentStatus.refund_due,
+                                                              "already_paid")
+    assert pay(session, order, reference="sim-2").duplicate
+    assert order.paid_fen == order.total_fen
+    assert session.scalar(select(func.count()).select_from(Payment)) == 4
     assert services.expire(session, now=now_utc() + timedelta(days=1)) == 0
     assert stock(session, shop["tea"]) == 9  # sold, not given back
 
@@ -230,9 +237,15 @@ def test_a_late_payment_is_refunded_when_the_units_are_gone(session, shop):
                       idempotency_key="key-00000007", now=later)  # expires it, takes all 3
     session.commit()
     outcome = pay(session, order, now=later + timedelta(minutes=1))
-    assert outcome.refunded and outcome.payment.status == PaymentStatus.refunded
+    assert outcome.refunded and outcome.payment.status == PaymentStatus.refund_due
+    assert outcome.payment.reason == "sold_out"
     assert order.status == OrderStatus.cancelled and order.paid_fen == 0
     assert stock(session, shop["black"]) == 0
+    assert payback.settle(session, outcome.payment.id, {"simulated": SimulatedProvider()},
+                          commit=session.commit) == payback.Settled.refunded
+    payment = session.get(Payment, outcome.payment.id)
+    assert payment.status == PaymentStatus.refunded and payment.refund_attempts == 1
+    assert payment.refund_reference == "sim-refund-auto-refund-simulated-sim-1"
     assert session.scalar(select(OrderEvent.note).where(OrderEvent.kind == "payment_refunded"))
 
 
@@ -295,7 +308,9 @@ def _pay_concurrently(app, session, shop, count: int, reference) -> tuple[list[s
         outcome = record_payment(db.session, db.session.get(Order, order_id),
                                           provider="stripe", reference=reference(i),
                                           amount_fen=total, currency="CNY")
-        return "duplicate" if outcome.duplicate else "paid"
+        if outcome.duplicate:
+            return "duplicate"
+        return outcome.payment.reason if outcome.refunded else "paid"
 
     results = run_at_once(app, count, pay_once, {IllegalTransition: "illegal"})
     session.expire_all()
@@ -310,9 +325,12 @@ def test_one_confirmation_delivered_8_times_at_once_records_one_payment(app, ses
 
 
 def test_two_different_payments_at_once_pay_the_order_once(app, session, shop):
+    """The others are recorded to go back, whichever came first (none is lost)."""
     results, order_id = _pay_concurrently(app, session, shop, 4, lambda i: f"cs_{i}")
-    assert sorted(results) == ["illegal"] * 3 + ["paid"], results
-    assert session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert sorted(results) == ["already_paid"] * 3 + ["paid"], results
+    statuses = session.execute(select(Payment.status, Payment.reason).order_by(Payment.status))
+    assert sorted(statuses) == [(PaymentStatus.refund_due, "already_paid")] * 3 + [
+        (PaymentStatus.succeeded, "")]
     order = session.get(Order, order_id)
     assert order.paid_fen == order.total_fen
 
