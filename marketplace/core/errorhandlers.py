@@ -41,7 +41,8 @@ def json_error(status: int, code: str, message: str, details: dict | None = None
 
 
 def _is_api() -> bool:
-    return request.path.startswith("/api/")
+    """Whether the client reads JSON: the API, and the providers' webhooks (/payments/...)."""
+    return request.path.startswith(("/api/", "/payments/"))
 
 
 def _page(status: int, message: str):

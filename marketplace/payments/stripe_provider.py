@@ -46,6 +46,6 @@ def verify(payload: bytes, signature: str | None, secret: str, tolerance: int) -
     """The event of a webhook request, or BadSignature."""
     try:
         event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
-    except (stripe.SignatureVerificationError, ValueError) as exc:
+    except (stripe.SignatureVerificationError, ValueError, RecursionError) as exc:
         raise BadSignature(str(exc)) from exc
     return event.to_dict()

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from marketplace.core.inputs import id_value
 from marketplace.orders.models import Order
 from marketplace.payments.capture import find, record_payment
 from marketplace.payments.models import PaymentEvent, PaymentStatus
@@ -55,10 +56,8 @@ def handle_stripe_event(session: Session, event: dict, *,
 
 
 def _order_id(obj: dict) -> int | None:
-    try:
-        return int((obj.get("metadata") or {}).get("order_id"))
-    except (TypeError, ValueError):
-        return None
+    """The order the metadata names, when it is an id the database can hold."""
+    return id_value((obj.get("metadata") or {}).get("order_id"))
 
 
 def _reference(obj: dict) -> str:

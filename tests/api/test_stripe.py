@@ -245,3 +245,24 @@ def test_the_pay_page_offers_stripe_and_redirects(client, app, make, fake_stripe
     resp = client.post_form(f"/orders/{order_id}/pay/stripe")
     assert resp.status_code == 302  # back to the order with a message, nothing lost
     assert status(app, order_id) == OrderStatus.pending_payment
+
+
+def test_a_signed_event_naming_an_impossible_order_is_no_500(api, app, bought):
+    for order_id in ("9223372036854775808", "99999999999999999999", "-1", "x"):
+        event = completed(bought["order"], event_id=f"evt_{order_id}", intent=f"pi_{order_id}")
+        event["data"]["object"]["metadata"]["order_id"] = order_id
+        resp = signed(api.client, event)
+        assert resp.status_code == 200 and resp.get_json()["outcome"] == "unknown_order"
+
+
+def test_an_unexpected_webhook_failure_answers_json(api, app, bought, monkeypatch):
+    from marketplace.payments import webhooks
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(webhooks, "handle_stripe_event", broken)
+    app.config["PROPAGATE_EXCEPTIONS_IN_TESTS"] = False
+    resp = signed(api.client, completed(bought["order"]))
+    assert resp.status_code == 500 and resp.mimetype == "application/json"
+    assert resp.get_json()["error"]["code"] == "internal_error"
