@@ -58,6 +58,7 @@ class Product(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("price_fen > 0", name="price_positive"),
         CheckConstraint("stock >= 0", name="stock_nonnegative"),
+        CheckConstraint("held >= 0", name="held_nonnegative"),
         Index("ix_products_status_category", "status", "category_id"),
         Index("ix_products_status_price", "status", "price_fen"),
         Index("ix_products_status_listed_at", "status", "listed_at"),
@@ -81,7 +82,13 @@ class Product(TimestampMixin, db.Model):
     lot_backed: Mapped[bool] = mapped_column(default=False, server_default="0")
     # the cooperative's guaranteed minimum purchase price (保底收购价) per unit, if it gives one
     guaranteed_price_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # What the seller holds (on hand) is stock + held: `stock` is the units still free to sell
+    # (checkout takes them with one conditional UPDATE, stock >= q), `held` those unpaid orders
+    # hold. Checkout moves units from stock to held, a payment takes them out of held (sold),
+    # an expiry or cancellation moves them back to stock; the seller sets on hand
+    # (catalog.services.set_on_hand: stock = on hand - held).
     stock: Mapped[int] = mapped_column(Integer, default=0)
+    held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[ProductStatus] = mapped_column(str_enum(ProductStatus),
                                                   default=ProductStatus.draft)
     review_note: Mapped[str] = mapped_column(String(200), default="")
@@ -109,6 +116,11 @@ class Product(TimestampMixin, db.Model):
     @property
     def status_label(self) -> str:
         return PRODUCT_STATUS_LABELS[self.status]
+
+    @property
+    def on_hand(self) -> int:
+        """The units the seller holds: free (`stock`) and held by unpaid orders."""
+        return (self.stock or 0) + (self.held or 0)
 
     @property
     def cover(self) -> ProductImage | None:

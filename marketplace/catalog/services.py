@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -23,6 +23,13 @@ from marketplace.regions.models import Region, RegionLevel
 from marketplace.sellers.models import Seller
 
 MAX_STOCK = 1_000_000
+PRODUCTS = Product.__table__
+# The seller holds n units: those unpaid orders hold stay held, the rest are free, in one
+# statement (on hand = stock + held whatever holds change meanwhile); none if n < held.
+_ON_HAND = bindparam("n", type_=Integer())
+SET_ON_HAND = (update(PRODUCTS)
+               .where(PRODUCTS.c.id == bindparam("pid"), PRODUCTS.c.held <= _ON_HAND)
+               .values(stock=_ON_HAND - PRODUCTS.c.held))
 # a change to any other field of a listed product sends it back for review
 FIELDS_WITHOUT_REVIEW = {"price", "stock"}
 
@@ -34,7 +41,10 @@ class ProductInput:
     spec: str | None = None
     description: str | None = None
     price: str | int | None = None  # yuan text from forms, or int fen from the API
-    stock: str | int | None = None
+    stock: str | int | None = None  # the units on hand (those unpaid orders hold among them)
+    # the on-hand count an edit form showed: a stock equal to it is left alone, so that saving a
+    # form does not undo the sales made since it was shown
+    stock_shown: str | int | None = None
     origin_code: str | None = None
     certificate_no: str | None = None
     certificate_valid_until: date | str | None = None
@@ -186,12 +196,35 @@ def create_product(session: Session, actor: User, seller: Seller, data: ProductI
     return product
 
 
+def set_on_hand(session: Session, product: Product, on_hand: int) -> None:
+    """The seller holds `on_hand` units of the product: the units unpaid orders hold stay held,
+    the others are free to sell (stock = on hand - held). Fewer than are held is refused."""
+    conn = session.connection()
+    if conn.execute(SET_ON_HAND, {"pid": product.id, "n": on_hand}).rowcount != 1:
+        held = conn.execute(select(PRODUCTS.c.held).where(PRODUCTS.c.id == product.id)).scalar()
+        raise ValidationFailed(Msg("有 %(held)s 件已被未付款订单占用，库存不能少于此数",
+                                   held=held), field="stock")
+    session.expire(product, ["stock", "held"])
+    product.updated_at = now_utc()  # a change the flush writes: the search index hears of it
+
+
+def _shown(value) -> int | None:
+    try:
+        return int(str(value).strip()) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
 def update_product(session: Session, actor: User, product: Product, data: ProductInput, *,
                    price_in_fen: bool = False) -> Product:
     policy.check_manage_product(actor, product)
     values = _clean(session, data, partial=True, price_in_fen=price_in_fen)
     mapping = {"price": "price_fen"}
     changed: set[str] = set()
+    on_hand = values.pop("stock", None)
+    if on_hand is not None and on_hand != _shown(data.stock_shown):
+        set_on_hand(session, product, on_hand)
+        changed.add("stock")
     for key, value in values.items():
         attr = mapping.get(key, key)
         if getattr(product, attr) != value:

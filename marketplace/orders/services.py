@@ -1,12 +1,15 @@
 """Checkout, stock reservations, expiry, cancellation, and reading an order.
 
-Stock is reserved by decrementing `products.stock` with one conditional UPDATE per product
-(`... SET stock = stock - q WHERE id = ? AND stock >= q`), products in id order: every short
-line is collected, and if any is short the units taken are put back and one
-`InsufficientStock` names them all. The row itself is the lock on both engines (PostgreSQL row
-lock; SQLite's single writer), and `stock >= 0` is also a CHECK constraint, so stock never goes
-below zero. Unpaid orders hold their units until `reserved_until`; `expire()` gives them back
-(`flask orders expire`, and at checkout when a product is short).
+What the seller holds of a product (on hand) is `products.stock` (the units free to sell) plus
+`products.held` (those unpaid orders hold); the seller sets on hand (catalog.services), and
+every statement here keeps on hand = stock + held. Stock is reserved with one conditional
+UPDATE per product (`... SET stock = stock - q, held = held + q WHERE id = ? AND stock >= q`),
+products in id order: every short line is collected, and if any is short the units taken are
+put back and one `InsufficientStock` names them all. The row itself is the lock on both engines
+(PostgreSQL row lock; SQLite's single writer), and `stock >= 0` and `held >= 0` are CHECK
+constraints. Unpaid orders hold their units until `reserved_until`; `expire()` and `cancel()`
+give them back (held to free: `flask orders expire`, and at checkout when a product is short);
+a payment sells them (`sell_held`: they leave held, so on hand goes down by what was sold).
 
 Creating an order is a hot path: it reads and writes with the prebuilt statements of
 `orders.sql` (one statement reads the products, their sellers and the address's region;
@@ -63,6 +66,7 @@ from marketplace.orders.sql import (
     PRODUCTS_FOR_CHECKOUT,
     PUT_BACK_STOCK,
     REGION_BY_CODE,
+    SELL_HELD,
     SELLERS,
     TAKE_STOCK,
 )
@@ -272,9 +276,9 @@ def _check_available(quantities: dict[int, int], products: dict[int, _Item]) -> 
 
 
 def _reserve(session: Session, quantities: dict[int, int], products: dict) -> list[dict]:
-    """Take the units, products in id order, and record them for the search index. If any line
-    is short, the units taken are put back (nothing is kept) and the short lines are
-    returned."""
+    """Take the units (free to held), products in id order, and record them for the search
+    index. If any line is short, the units taken are put back (nothing is kept) and the short
+    lines are returned."""
     conn = session.connection()
     short, taken = [], []
     for pid in sorted(quantities):
@@ -289,11 +293,16 @@ def _reserve(session: Session, quantities: dict[int, int], products: dict) -> li
         conn.execute(PUT_BACK_STOCK, [{"pid": pid, "q": quantities[pid]} for pid in taken])
     if taken:  # the search index learns of every product touched, also of those put back
         outbox.record(session, OutboxKind.product, taken)
-    for pid in quantities:  # loaded products read their new stock when next used
+    _expire_stock(session, quantities)
+    return short
+
+
+def _expire_stock(session: Session, product_ids: Iterable[int]) -> None:
+    """Loaded products read their new stock and held units when next used."""
+    for pid in product_ids:
         loaded = in_session(session, Product, pid)
         if loaded is not None:
-            session.expire(loaded, ["stock"])
-    return short
+            session.expire(loaded, ["stock", "held"])
 
 
 def _make_orders(session, buyer, checkout_id, quantities, products, address_fields, region,
@@ -353,16 +362,78 @@ def _write_orders(conn, order_rows: list[dict], line_rows: list[list[dict]]):
 
 # ---- releasing stock ----------------------------------------------------------------------------
 
-def _release(session: Session, order: Order) -> None:
-    """Give an unpaid order's units back, products in id order."""
+def _release(session: Session, order: Order, *, wait: bool = True) -> bool:
+    """Give an unpaid order's units back (held to free), products in id order. The order's
+    hold is ended first by a conditional UPDATE of its row, so that of two requests expiring,
+    cancelling or paying it at once only one gives its units back (or sells them): False if
+    it gave nothing back (another request changed the order meanwhile, or with wait=False
+    holds its row or one of its products' rows).
+
+    wait=False (expiry) never waits for a row another transaction holds (PostgreSQL SKIP
+    LOCKED; SQLite has one writer): a checkout that finds a product short may hold that
+    product's row already (a conditional UPDATE that waited for a row keeps it locked), and a
+    payment that expired other orders holds their products' rows when it marks its own
+    order paid; expiry waiting for either could close a circle. What it skips is expired by
+    the next checkout of the product or `flask orders expire`."""
     if not order.stock_held:
-        return
+        return True
+    holding = [Order.id == order.id, Order.status == OrderStatus.pending_payment,
+               Order.stock_held.is_(True)]
+    if not wait:
+        holding.append(Order.id.in_(select(Order.id).where(*holding)
+                                    .with_for_update(skip_locked=True, key_share=True)))
+    ended = session.execute(
+        update(Order).where(*holding).values(stock_held=False)
+        .execution_options(synchronize_session=False)).rowcount
+    if ended != 1:
+        return False
+    product_ids = sorted({ln.product_id for ln in order.lines})
+    if not wait and len(session.scalars(
+            select(Product.id).where(Product.id.in_(product_ids)).order_by(Product.id)
+            .with_for_update(skip_locked=True, key_share=True)).all()) != len(product_ids):
+        session.execute(update(Order).where(Order.id == order.id).values(stock_held=True)
+                        .execution_options(synchronize_session=False))  # still ours: undone
+        return False
     for line in sorted(order.lines, key=lambda ln: ln.product_id):
         session.execute(update(Product).where(Product.id == line.product_id)
-                        .values(stock=Product.stock + line.quantity)
+                        .values(stock=Product.stock + line.quantity,
+                                held=Product.held - line.quantity)
+                        .execution_options(synchronize_session=False))
+    order.stock_held = False
+    outbox.record(session, OutboxKind.product, product_ids)
+    _expire_stock(session, product_ids)
+    return True
+    holding = [Order.id == order.id, Order.status == OrderStatus.pending_payment,
+               Order.stock_held.is_(True)]
+    if not wait:
+        holding.append(Order.id.in_(select(Order.id).where(*holding)
+                                    .with_for_update(skip_locked=True)))
+    ended = session.execute(
+        update(Order).where(*holding).values(stock_held=False)
+        .execution_options(synchronize_session=False)).rowcount
+    if ended != 1:
+        return False
+    for line in sorted(order.lines, key=lambda ln: ln.product_id):
+        session.execute(update(Product).where(Product.id == line.product_id)
+                        .values(stock=Product.stock + line.quantity,
+                                held=Product.held - line.quantity)
                         .execution_options(synchronize_session=False))
     order.stock_held = False
     outbox.record(session, OutboxKind.product, [ln.product_id for ln in order.lines])
+    _expire_stock(session, [ln.product_id for ln in order.lines])
+    return True
+
+
+def sell_held(session: Session, order: Order) -> None:
+    """The units an order held are sold: they leave the held count (on hand goes down by them,
+    the free units stay), products in id order. Payments call it in the statement sequence that
+    marks the order paid; an order waiting for payment always holds its units (checkout and
+    `reserve_again` take them, `expire` and `cancel` end both)."""
+    lines = sorted(order.lines, key=lambda ln: ln.product_id)
+    if lines:
+        session.connection().execute(SELL_HELD, [{"pid": ln.product_id, "q": ln.quantity}
+                                                 for ln in lines])
+    _expire_stock(session, [ln.product_id for ln in lines])
 
 
 def transition(order: Order, to: OrderStatus, kind: str, actor: User | None, now: datetime,
@@ -375,9 +446,12 @@ def transition(order: Order, to: OrderStatus, kind: str, actor: User | None, now
 
 
 def expire(session: Session, *, now: datetime | None = None,
-           product_ids: Iterable[int] | None = None) -> int:
+           product_ids: Iterable[int] | None = None,
+           order_ids: Iterable[int] | None = None) -> int:
     """Cancel the unpaid orders whose payment window has passed (those holding any of
-    `product_ids`, or all) and give their units back. Returns how many."""
+    `product_ids`, those of `order_ids`, or all) and give their units back. Returns how many.
+    It never waits for a row another transaction holds: what it skips is expired next time
+    (see `_release`)."""
     now = now or now_utc()
     stmt = (select(Order.id).where(Order.status == OrderStatus.pending_payment,
                                    Order.stock_held.is_(True), Order.reserved_until < now)
@@ -388,12 +462,16 @@ def expire(session: Session, *, now: datetime | None = None,
             return 0
         stmt = stmt.where(Order.id.in_(select(OrderLine.order_id)
                                        .where(OrderLine.product_id.in_(ids))))
+    if order_ids is not None:
+        stmt = stmt.where(Order.id.in_(list(order_ids)))
     due = session.scalars(stmt).all()  # almost always none: only then are orders loaded
     if not due:
         return 0
     count = 0
     for order in session.scalars(select(Order).where(Order.id.in_(due)).order_by(Order.id)):
-        _release(session, order)
+        if not _release(session, order, wait=False):  # another request has it
+            session.expire(order)
+            continue
         order.cancel_reason = "expired"
         transition(order, OrderStatus.cancelled, OrderEventKind.expired, None, now,
                    "付款时间已过，库存已释放")
@@ -409,7 +487,9 @@ def cancel(session: Session, actor: User, order: Order, *, now: datetime | None 
     now = now or now_utc()
     if order.status != OrderStatus.pending_payment:
         raise IllegalTransition(Msg("订单%(status)s，不能取消", status=Msg(order.status_label)))
-    _release(session, order)
+    if not _release(session, order):
+        session.refresh(order)
+        raise IllegalTransition(Msg("订单%(status)s，不能取消", status=Msg(order.status_label)))
     order.cancel_reason = "buyer"
     transition(order, OrderStatus.cancelled, OrderEventKind.cancelled, actor, now)
     session.flush()
@@ -418,10 +498,25 @@ def cancel(session: Session, actor: User, order: Order, *, now: datetime | None 
 
 def reserve_again(session: Session, order: Order, now: datetime) -> bool:
     """An order that expired unpaid takes its units again (its payment arrived late): whether
-    there were enough. The order waits for payment again."""
+    there were enough (units other orders hold past their window are given back first, as at
+    checkout). The order waits for payment again. Raises IllegalTransition if another request
+    took it again meanwhile (a second late payment at once): its units are taken once.
+    The order's row is taken before its products' rows, as a payment, an expiry and a
+    cancellation take them."""
+    def hold(value: bool) -> int:
+        return session.execute(
+            update(Order).where(Order.id == order.id, Order.status == OrderStatus.cancelled,
+                                Order.stock_held.is_(not value))
+            .values(stock_held=value).execution_options(synchronize_session=False)).rowcount
+    if hold(True) != 1:
+        raise IllegalTransition("订单状态刚刚发生变化，请刷新后重试")
     quantities = {ln.product_id: ln.quantity for ln in order.lines}
     products = {ln.product_id: session.get(Product, ln.product_id) for ln in order.lines}
-    if _reserve(session, quantities, products):
+    short = _reserve(session, quantities, products)
+    if short and expire(session, now=now, product_ids=[line["product_id"] for line in short]):
+        short = _reserve(session, quantities, products)
+    if short:
+        hold(False)  # the row stays ours until the caller ends the transaction
         return False
     order.stock_held = True
     transition(order, OrderStatus.pending_payment, OrderEventKind.reserved_again, None, now,

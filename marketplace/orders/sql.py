@@ -1,7 +1,9 @@
 """The SQL of the order hot paths (checkout, reading an order), built once: a statement object
 caches its compiled form and cache key, so running one costs no compilation. One statement for
-both engines each: TAKE_STOCK (a product's units, only while enough are left),
-PUT_BACK_STOCK, INSERT_ORDERS / INSERT_LINES / INSERT_EVENTS, INSERT_CHECKOUT, and the reads.
+both engines each: TAKE_STOCK (a product's free units, only while enough are left, into its
+held units), PUT_BACK_STOCK (held back to free), SELL_HELD (a paid order's held units leave:
+sold), INSERT_ORDERS / INSERT_LINES / INSERT_EVENTS, INSERT_CHECKOUT, and the reads. Every
+statement keeps what the seller holds (on hand) = stock + held.
 (The PostgreSQL twins that took the stock with its outbox row, and wrote an order with its
 lines and event, in one statement each made bench/checkout.py no faster: docs/architecture.md.)
 """
@@ -35,9 +37,13 @@ SELLERS = Seller.__table__
 TAKE_STOCK = (update(PRODUCTS).where(PRODUCTS.c.id == bindparam("pid"),
                                      PRODUCTS.c.stock >= bindparam("q"))
               .values(stock=PRODUCTS.c.stock - bindparam("q"),
+                      held=PRODUCTS.c.held + bindparam("q"),
                       updated_at=bindparam("p_at", type_=AwareDateTime())))
 PUT_BACK_STOCK = (update(PRODUCTS).where(PRODUCTS.c.id == bindparam("pid"))
-                  .values(stock=PRODUCTS.c.stock + bindparam("q")))
+                  .values(stock=PRODUCTS.c.stock + bindparam("q"),
+                          held=PRODUCTS.c.held - bindparam("q")))
+SELL_HELD = (update(PRODUCTS).where(PRODUCTS.c.id == bindparam("pid"))
+             .values(held=PRODUCTS.c.held - bindparam("q")))
 INSERT_ORDERS = ORDERS.insert().returning(ORDERS.c.id, sort_by_parameter_order=True)
 INSERT_LINES = LINES.insert().returning(LINES.c.id, sort_by_parameter_order=True)
 INSERT_EVENTS = EVENTS.insert()

@@ -61,7 +61,8 @@ class OrderPayable:
     def make_ready(self, session: Session, capture: Capture) -> TurnedAway | None:
         order, now = self.order, capture.at
         if order.status == OrderStatus.pending_payment and self._late(now):
-            orders.expire(session, now=now, product_ids=[ln.product_id for ln in order.lines])
+            # only its own: a payment holds no other order's row (orders.services._release)
+            orders.expire(session, now=now, order_ids=[order.id])
             session.refresh(order)
         if order.status == OrderStatus.cancelled and order.paid_fen == 0 \
                 and order.cancel_reason == "expired":
@@ -76,14 +77,15 @@ class OrderPayable:
         return TurnedAway.cancelled if status == OrderStatus.cancelled else TurnedAway.already_paid
 
     def take(self, session: Session, row: dict) -> tuple[int | None, bool]:
-        """The payment, the order marked paid and its 'paid' event, then the buyer and the
-        seller's staff told."""
+        """The payment, the order marked paid and its 'paid' event, its units sold (they
+        leave the products' held units), then the buyer and the seller's staff told."""
         order, conn = self.order, session.connection()
         values, core = params(row, f"{row['provider']} {row['reference']}")
         payment_id = conn.execute(INSERT_PAYMENT, values).scalar()
         marked = payment_id is not None and conn.execute(MARK_PAID, core).rowcount == 1
         if marked:
             conn.execute(INSERT_PAID_EVENT, core)
+            orders.sell_held(session, order)  # its units leave the held count: sold
         if not marked:
             return payment_id, False
         notices.to_buyer_and_seller(
