@@ -207,9 +207,13 @@ def product_detail(product: Product) -> dict:
 
 
 def managed_product(product: Product) -> dict:
-    """What the product's own seller staff see: the detail plus its workflow state."""
+    """What the product's own seller staff see: the detail plus its workflow state, and the
+    units on hand (what PATCH stock sets) and held by unpaid orders (`stock` is the free ones:
+    on_hand = stock + held)."""
     out = product_detail(product)
     out.update({
+        "on_hand": product.on_hand,
+        "held": product.held,
         "status": str(product.status),
         "review_note": product.review_note,
         "certificate_no": product.certificate_no,

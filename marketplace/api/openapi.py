@@ -75,7 +75,9 @@ def _schemas() -> dict:
         "name": {"type": "string"},
         "spec": {"type": "string", "description": "e.g. 250g/罐"},
         "price": _ref("Money"),
-        "stock": {"type": "integer", "minimum": 0},
+        "stock": {"type": "integer", "minimum": 0,
+                  "description": "The units free to buy now: what the seller has on hand less "
+                                 "the units unpaid orders hold."},
         "category": _ref("CategoryRef"),
         "seller": _ref("SellerRef"),
         "origin": _ref("Origin"),
@@ -98,6 +100,13 @@ def _schemas() -> dict:
                 "valid_until": {"type": ["string", "null"], "format": "date"}}}]},
     }
     managed_props = {
+        "on_hand": {"type": "integer", "minimum": 0,
+                    "description": "The units the seller has on hand (what PATCH stock sets): "
+                                   "on_hand = stock + held."},
+        "held": {"type": "integer", "minimum": 0,
+                 "description": "The units unpaid orders hold; they go back to stock when an "
+                                "order expires or is cancelled, and leave on_hand when it is "
+                                "paid."},
         "status": {"type": "string",
                    "enum": ["draft", "pending", "listed", "rejected", "delisted"]},
         "review_note": {"type": "string", "description": "Why a reviewer rejected it."},
@@ -199,7 +208,8 @@ def _schemas() -> dict:
             "type": "object", "required": ["description", "images", "beneficiary_count"],
             "properties": detail_props}]},
         "ManagedProduct": {"allOf": [_ref("ProductDetail"), {
-            "type": "object", "required": ["status"], "properties": managed_props}]},
+            "type": "object", "required": ["status", "on_hand", "held"],
+            "properties": managed_props}]},
         "ProductList": {"type": "object", "required": ["items", "total", "page", "per_page"],
                         "properties": {"items": {"type": "array", "items": _ref("ProductItem")},
                                        "total": {"type": "integer"},
@@ -234,7 +244,8 @@ def _schemas() -> dict:
                 "spec": {"type": "string", "maxLength": 64},
                 "description": {"type": "string", "maxLength": 5000},
                 "price": _ref("PriceInput"),
-                "stock": {"type": "integer", "minimum": 0, "maximum": MAX_STOCK},
+                "stock": {"type": "integer", "minimum": 0, "maximum": MAX_STOCK,
+                          "description": "The units on hand."},
                 "origin_code": {"type": "string", "description": "12-digit village code."},
                 "certificate_no": {"type": "string", "maxLength": 64},
                 "certificate_valid_until": {"type": ["string", "null"], "format": "date"},
@@ -245,7 +256,11 @@ def _schemas() -> dict:
             "type": "object", "additionalProperties": False,
             "properties": {
                 "price": _ref("PriceInput"),
-                "stock": {"type": "integer", "minimum": 0, "maximum": MAX_STOCK},
+                "stock": {"type": "integer", "minimum": 0, "maximum": MAX_STOCK,
+                          "description": "The units on hand (what the seller holds, counting "
+                                         "those unpaid orders hold); the free units (the "
+                                         "response's stock) become this less held. Fewer "
+                                         "than held is refused (400, details.fields.stock)."},
                 "description": {"type": "string", "maxLength": 5000},
                 "status": {"type": "string", "enum": ["pending", "delisted", "listed"],
                            "description": "pending submits for review, delisted takes it off "
@@ -264,7 +279,8 @@ def document() -> dict:
         _query("seller", {"type": "integer"}, "Seller id."),
         _query("min_price", {"type": "integer", "minimum": 0}, "Lowest price, in fen."),
         _query("max_price", {"type": "integer", "minimum": 0}, "Highest price, in fen."),
-        _query("in_stock", {"type": "boolean"}, "Only products with stock (1/true)."),
+        _query("in_stock", {"type": "boolean"},
+               "Only products with free units (stock > 0; 1/true)."),
         _query("sort", {"type": "string", "enum": [s.value for s in Sort],
                         "default": "relevance"}, "Order of the results."),
         _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
@@ -312,8 +328,11 @@ def document() -> dict:
             "tags": ["seller"], "operationId": "updateProduct", "security": SECURED,
             "summary": "Change price, stock, description or status of one's own product",
             "description": "A description change of a listed product sends it back for "
-                           "review; price and stock changes do not. Another seller's product "
-                           "answers 404.",
+                           "review; price and stock changes do not. stock sets the units on "
+                           "hand; the units unpaid orders hold are counted against it, so the "
+                           "free units (the response's stock) are on hand - held, and a stock "
+                           "below held is refused with 400. Another seller's product answers "
+                           "404.",
             "parameters": [PRODUCT_ID],
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": _ref("ProductPatch")}}},

@@ -76,14 +76,15 @@ def _fill_product_choices(form: ProductForm) -> None:
 
 def _product_input(form: ProductForm) -> catalog.ProductInput:
     return catalog.ProductInput(**{name: getattr(form, name).data for name in PRODUCT_FIELDS},
-                                provided=set(PRODUCT_FIELDS))
+                                provided=set(PRODUCT_FIELDS),
+                                stock_shown=request.form.get("stock_shown"))
 
 
 def _initial(product) -> dict:
     return {
         "name": product.name, "category": product.category.slug, "spec": product.spec,
         "description": product.description, "price": fen_to_yuan_text(product.price_fen),
-        "stock": str(product.stock), "origin_code": product.origin.code,
+        "stock": str(product.on_hand), "origin_code": product.origin.code,
         "certificate_no": product.certificate_no,
         "certificate_valid_until": (product.certificate_valid_until.isoformat()
                                     if product.certificate_valid_until else ""),

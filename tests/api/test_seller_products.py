@@ -6,7 +6,7 @@ from marketplace.accounts.models import Role
 from marketplace.catalog.models import Product, ProductStatus
 from marketplace.extensions import db
 from tests.api.conftest import assert_error
-from tests.fixtures.factories import make_user
+from tests.fixtures.factories import DELIVERY, make_user
 
 URL = "/api/v1/seller/products"
 
@@ -225,3 +225,38 @@ def test_patch_needs_a_seller_token(api, app, listed, buyer_headers):
     assert_error(api.patch(f"{URL}/{listed.id}", {"stock": 1}, headers=buyer_headers), 403)
     assert_error(api.patch(f"{URL}/{listed.id}", {"stock": 1}), 401)
     assert load(app, listed.id).stock == 10
+
+
+# ---- stock is what the seller holds ----------------------------------------------------------
+
+def hold(api, product_id: int, quantity: int) -> None:
+    """A buyer's unpaid order holds `quantity` units."""
+    _, headers = api.user_headers(Role.buyer)
+    resp = api.post("/api/v1/orders", {
+        "lines": [{"product_id": product_id, "quantity": quantity}], "address": DELIVERY,
+        "idempotency_key": f"hold-{product_id}-{quantity}"}, headers=headers)
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+
+
+def test_patch_stock_sets_on_hand_and_stock_stays_the_free_units(api, app, staff, listed):
+    hold(api, listed.id, 3)
+    assert api.get(f"/api/v1/products/{listed.id}").get_json()["stock"] == 7
+    resp = api.patch(f"{URL}/{listed.id}", {"stock": 5}, headers=staff)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert (body["on_hand"], body["held"], body["stock"]) == (5, 3, 2)
+    assert api.get(f"/api/v1/products/{listed.id}").get_json()["stock"] == 2
+    product = load(app, listed.id)
+    assert (product.on_hand, product.held, product.stock) == (5, 3, 2)
+
+
+def test_patch_stock_below_the_units_held_is_400(api, app, staff, listed):
+    hold(api, listed.id, 4)
+    err = assert_error(api.patch(f"{URL}/{listed.id}", {"stock": 3}, headers=staff), 400,
+                       "validation_failed")
+    assert err["details"]["fields"]["stock"] == ["有 4 件已被未付款订单占用，库存不能少于此数"]
+    assert err["message"] == "有 4 件已被未付款订单占用，库存不能少于此数"
+    product = load(app, listed.id)
+    assert (product.on_hand, product.held, product.stock) == (10, 4, 6)
+    resp = api.patch(f"{URL}/{listed.id}", {"stock": 4}, headers=staff)  # all of it held
+    assert resp.status_code == 200 and resp.get_json()["stock"] == 0

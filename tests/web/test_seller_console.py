@@ -495,3 +495,72 @@ def test_other_sellers_members_are_not_found(app, client, make, shop):
     # removing their member through our own seller's page finds nothing either
     assert client.post_form(f"/seller/members/{theirs.id}/remove").status_code == 404
     assert counts(app) == before
+
+
+# ---- stock is what the seller holds: on hand, held by unpaid orders, free ---------------------
+
+def hold(make, product_id: int, quantity: int, key: str) -> int:
+    """A buyer's unpaid order holds `quantity` units: its id."""
+    def place(session):
+        from marketplace.orders.services import AddressInput, LineInput, checkout
+        from tests.fixtures.factories import DELIVERY
+        order, = checkout(session, make_user(session, "buyer"), [LineInput(product_id, quantity)],
+                          AddressInput(**DELIVERY), idempotency_key=key)
+        return order.id
+    return make(place)
+
+
+def pay(make, order_id: int) -> None:
+    def paid(session):
+        from marketplace.orders.models import Order
+        from marketplace.payments.capture import record_payment
+        order = session.get(Order, order_id)
+        record_payment(session, order, provider="simulated", reference=f"sim-{order_id}",
+                       amount_fen=order.total_fen, currency="CNY")
+    make(paid)
+
+
+def shelf(app, product_id) -> tuple[int, int, int]:
+    p = load(app, Product, product_id)
+    return p.on_hand, p.held, p.stock
+
+
+def test_the_console_shows_on_hand_held_and_free(app, client, make, shop):
+    product = make.product(shop.seller, name="云雾茶", stock=10)
+    hold(make, product.id, 3, "hold-00000001")
+    html = text(client.get("/seller/products"))
+    assert "在手 10 · 占用 3 · 可售 7" in html
+    html = text(client.get(f"/seller/products/{product.id}/edit"))
+    assert re.search(r'name="stock"[^>]*value="10"|value="10"[^>]*name="stock"', html)
+    assert "在手的件数，含未付款订单占用的 3 件（现可售 7 件）" in html
+    assert 'name="stock_shown" value="10"' in html
+
+
+def test_the_stock_typed_is_on_hand_and_less_than_held_is_refused(app, client, make, shop):
+    product = make.product(shop.seller, name="云雾茶", stock=10)
+    hold(make, product.id, 3, "hold-00000002")
+    url = f"/seller/products/{product.id}/edit"
+    same = {"name": "云雾茶", "description": "高山云雾茶园"}
+    resp = client.post_form(url, product_form(stock="5", stock_shown="10", **same))
+    assert resp.status_code == 302
+    assert shelf(app, product.id) == (5, 3, 2)
+    resp = client.post_form(url, product_form(stock="2", stock_shown="5", **same))
+    assert resp.status_code == 400
+    assert "有 3 件已被未付款订单占用，库存不能少于此数" in text(resp)
+    assert shelf(app, product.id) == (5, 3, 2)
+
+
+def test_saving_a_form_shown_before_a_sale_does_not_undo_it(app, client, make, shop):
+    product = make.product(shop.seller, name="云雾茶", stock=10)
+    url = f"/seller/products/{product.id}/edit"
+    assert 'name="stock_shown" value="10"' in text(client.get(url))
+    pay(make, hold(make, product.id, 2, "hold-00000003"))  # sold meanwhile: 8 on hand
+    assert shelf(app, product.id) == (8, 0, 8)
+    same = {"name": "云雾茶", "description": "高山云雾茶园"}
+    resp = client.post_form(url, product_form(stock="10", stock_shown="10", price="99.00",
+                                              **same))
+    assert resp.status_code == 302
+    p = load(app, Product, product.id)
+    assert (p.on_hand, p.price_fen) == (8, 9900)  # the stock as shown was left alone
+    resp = client.post_form(url, product_form(stock="12", stock_shown="10", **same))
+    assert resp.status_code == 302 and shelf(app, product.id) == (12, 0, 12)
