@@ -19,8 +19,9 @@ For each engine (SQLite, and PostgreSQL in a scratch database of its own):
    and of each call. Every answer other than 201/200 is counted by status and error code.
 3. Oversell: a second product with a small stock (--oversell-stock, 50) gets more attempts
    (--oversell-attempts, 200) at the same concurrency; afterwards the database must show, for
-   each product, sold units (lines of orders not cancelled) = initial - remaining stock,
-   remaining >= 0 and sold <= initial. The oversell count is the units sold beyond the stock.
+   each product, sold units (lines of orders not cancelled) = initial - remaining stock (the
+   free units), remaining >= 0, sold <= initial, and held units = those of unpaid orders. The
+   oversell count is the units sold beyond the stock.
 4. Floor: with the server stopped, the same rows one paid order writes (stock UPDATE, checkout,
    order, line, two events, payment, notifications, search outbox row, the lot draw and the
    ledger entry with its head) are inserted --orders times with plain SQLAlchemy Core on the
@@ -794,6 +795,7 @@ def report(results: list[EngineResult], args) -> None:
                    f" errors {dict(ov.errors) or 'none'}")
         for c in r.checks:
             out.append(f"    product {c.product_id}: initial {c.initial}, remaining {c.remaining}, "
+                       f"held {c.held} (unpaid orders hold {c.holding}), "
                        f"sold {c.sold} (paid orders {c.paid_orders}, payments {c.payments}): "
                        f"{'consistent' if c.consistent else 'INCONSISTENT'}")
         out.append(f"  oversell               : {r.oversell}")

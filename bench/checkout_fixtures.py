@@ -265,10 +265,12 @@ def floor(engine, fx: Fixtures, product_id: int, count: int, *, region_code: str
 class StockCheck:
     product_id: int
     initial: int
-    remaining: int
+    remaining: int  # the free units (products.stock)
     sold: int  # units on orders that hold or bought them (not cancelled)
     paid_orders: int
     payments: int  # succeeded payment rows for those orders
+    held: int = 0  # products.held
+    holding: int = 0  # units on orders waiting for payment with their stock held
 
     @property
     def oversell(self) -> int:
@@ -277,12 +279,20 @@ class StockCheck:
 
     @property
     def consistent(self) -> bool:
+        """Free units are what was not sold or held, held units are those unpaid orders hold
+        (so on hand, free + held, is the initial stock less the units paid for)."""
         return self.initial - self.remaining == self.sold and self.remaining >= 0 \
-            and self.sold <= self.initial
+            and self.sold <= self.initial and self.held == self.holding
 
 
 def stock_check(conn, product_id: int, initial: int) -> StockCheck:
-    remaining = conn.execute(select(Product.stock).where(Product.id == product_id)).scalar_one()
+    remaining, held_units = conn.execute(select(Product.stock, Product.held)
+                                         .where(Product.id == product_id)).one()
+    holding = conn.execute(
+        select(func.coalesce(func.sum(OrderLine.quantity), 0))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.product_id == product_id, Order.status == OrderStatus.pending_payment,
+               Order.stock_held.is_(True))).scalar_one()
     held = (OrderStatus.pending_payment, OrderStatus.paid, OrderStatus.shipped,
             OrderStatus.received, OrderStatus.completed)
     sold = conn.execute(
@@ -294,4 +304,5 @@ def stock_check(conn, product_id: int, initial: int) -> StockCheck:
     paid = conn.execute(select(func.count()).select_from(paid_ids.subquery())).scalar_one()
     payments = conn.execute(select(func.count()).select_from(Payment).where(
         Payment.order_id.in_(paid_ids), Payment.status == PaymentStatus.succeeded)).scalar_one()
-    return StockCheck(product_id, initial, int(remaining), int(sold), int(paid), int(payments))
+    return StockCheck(product_id, initial, int(remaining), int(sold), int(paid), int(payments),
+                      int(held_units), int(holding))
