@@ -123,8 +123,8 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.admin.views import bp as admin_bp
-    from marketplace.audit.views import bp as audit_bp
     from marketplace.api import bp as api_bp
+    from marketplace.audit.views import bp as audit_bp
     from marketplace.households.views import bp as households_bp
     from marketplace.media.views import bp as media_bp
     from marketplace.notifications.views import bp as notifications_bp

@@ -10,8 +10,8 @@ from functools import wraps
 from flask import current_app, request
 from flask_login import current_user
 
-from marketplace.core.roles import Role
 from marketplace.core.errors import Forbidden, NotFound, Unauthorized
+from marketplace.core.roles import Role
 
 
 def is_admin(user) -> bool:

@@ -52,8 +52,8 @@ from marketplace.orders.models import (
     Channel,
     Order,
     OrderEvent,
-    OrderLine,
     OrderEventKind,
+    OrderLine,
     OrderStatus,
 )
 from marketplace.orders.sql import (

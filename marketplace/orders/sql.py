@@ -9,7 +9,6 @@ lines and event, in one statement each made bench/checkout.py no faster: docs/ar
 """
 from __future__ import annotations
 
-
 from sqlalchemy import bindparam, select, text, update
 
 from marketplace.catalog.models import Product
