@@ -403,25 +403,6 @@ def _release(session: Session, order: Order, *, wait: bool = True) -> bool:
     outbox.record(session, OutboxKind.product, product_ids)
     _expire_stock(session, product_ids)
     return True
-    holding = [Order.id == order.id, Order.status == OrderStatus.pending_payment,
-               Order.stock_held.is_(True)]
-    if not wait:
-        holding.append(Order.id.in_(select(Order.id).where(*holding)
-                                    .with_for_update(skip_locked=True)))
-    ended = session.execute(
-        update(Order).where(*holding).values(stock_held=False)
-        .execution_options(synchronize_session=False)).rowcount
-    if ended != 1:
-        return False
-    for line in sorted(order.lines, key=lambda ln: ln.product_id):
-        session.execute(update(Product).where(Product.id == line.product_id)
-                        .values(stock=Product.stock + line.quantity,
-                                held=Product.held - line.quantity)
-                        .execution_options(synchronize_session=False))
-    order.stock_held = False
-    outbox.record(session, OutboxKind.product, [ln.product_id for ln in order.lines])
-    _expire_stock(session, [ln.product_id for ln in order.lines])
-    return True
 
 
 def sell_held(session: Session, order: Order) -> None:
