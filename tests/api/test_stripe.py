@@ -9,29 +9,22 @@ import pytest
 import stripe
 from sqlalchemy import func, select
 
-from marketplace import create_app
-from marketplace.config import test_config
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.models import Payment, PaymentEvent, PaymentStatus
 from tests.api.conftest import assert_error
 from tests.fixtures.factories import DELIVERY
+from tests.fixtures.fake_stripe import WEBHOOK_SECRET
 
-SECRET = "whsec_test_secret"
+SECRET = WEBHOOK_SECRET
 WEBHOOK = "/payments/stripe/webhook"
 ADDRESS = DELIVERY
 
 
 @pytest.fixture
-def app(database_url, tmp_path, fake_stripe):
+def app(stripe_app):
     """The app with Stripe enabled, talking to the fake API."""
-    application = create_app({**test_config(tmp_path, database_url),
-                              "STRIPE_SECRET_KEY": "sk_test_fake", "STRIPE_WEBHOOK_SECRET": SECRET,
-                              "STRIPE_API_BASE": fake_stripe.url})
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return stripe_app
 
 
 @pytest.fixture

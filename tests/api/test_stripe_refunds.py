@@ -15,9 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from marketplace import create_app
 from marketplace.accounts.models import Role, User
-from marketplace.config import test_config
 from marketplace.extensions import db
 from marketplace.ledger import chain
 from marketplace.notifications.models import Notification
@@ -25,7 +23,7 @@ from marketplace.orders import services
 from marketplace.orders.models import Order, OrderEvent, OrderStatus
 from marketplace.payments.models import Payment, PaymentStatus
 from tests.api.conftest import assert_error
-from tests.api.test_stripe import ADDRESS, SECRET, completed, signed
+from tests.api.test_stripe import ADDRESS, completed, signed
 
 TURNED_AWAY = "订单 %(n)s 收到的一笔付款 %(a)s 不能入账（%(why)s），将原路退回"
 REFUNDED = "订单 %(n)s 收到的付款 %(a)s 已原路退回"
@@ -35,14 +33,9 @@ REASONS = {"second_payment": "already_paid", "wrong_amount": "amount_mismatch",
 
 
 @pytest.fixture
-def app(database_url, tmp_path, fake_stripe):
-    application = create_app({**test_config(tmp_path, database_url),
-                              "STRIPE_SECRET_KEY": "sk_test_fake", "STRIPE_WEBHOOK_SECRET": SECRET,
-                              "STRIPE_API_BASE": fake_stripe.url})
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def app(stripe_app):
+    """The app with Stripe enabled, talking to the fake API."""
+    return stripe_app
 
 
 class Shop:
