@@ -9,6 +9,7 @@ from werkzeug.routing import IntegerConverter
 
 from marketplace import config as cfg
 from marketplace.core import db as dbsetup
+from marketplace.core.inputs import BIGINT_MAX
 from marketplace.core.jsonio import JSONProvider
 from marketplace.extensions import babel, csrf, db, login_manager, migrate
 
@@ -19,7 +20,7 @@ class DatabaseIdConverter(IntegerConverter):
     """`<int:...>` that only matches what a BIGINT id can hold: /products/99999999999999999999
     is a 404, not an overflow inside the database driver."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+    def __init__(self, map, fixed_digits=0, min=None, max=BIGINT_MAX, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

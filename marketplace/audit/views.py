@@ -22,7 +22,8 @@ from marketplace.audit.models import (
     AuditObject,
 )
 from marketplace.catalog.models import PRODUCT_STATUS_LABELS
-from marketplace.core.pager import bounded_int, requested_page
+from marketplace.core.inputs import id_value
+from marketplace.core.pager import requested_page
 from marketplace.core.policy import roles_required
 from marketplace.core.roles import ROLE_LABELS, Role
 from marketplace.core.time import CHINA
@@ -105,11 +106,11 @@ def _filters(args) -> tuple[services.AuditFilter, dict]:
     """The filters in the query string (what is not understood narrows nothing), and the form's
     values to show again."""
     actor = (args.get("actor") or "").strip()[:64]
-    actor_id = bounded_int(actor, 1, 2**63 - 1) if actor.isdigit() else None
+    actor_id = id_value(actor) if actor.isdigit() else None
     filters = services.AuditFilter(
         action=_choice(AuditAction, args.get("action")),
         object_type=_choice(AuditObject, args.get("object_type")),
-        object_id=bounded_int(args.get("object_id"), 1, 2**63 - 1),
+        object_id=id_value(args.get("object_id")),
         actor_id=actor_id, actor_name="" if actor_id is not None else actor,
         since=_day(args.get("from")), until=_day(args.get("to")))
     shown = {"action": filters.action or "", "object_type": filters.object_type or "",
