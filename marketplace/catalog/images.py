@@ -57,6 +57,12 @@ def decode(data: bytes, *, max_bytes: int, label: str = Msg("图片")) -> Image.
     return img
 
 
+def thumb_filename(stem: str) -> str:
+    """The thumbnail's file name for a stored picture's stem (pictures stored before thumbnails
+    were WebP keep their `_t.jpg`, named in their rows)."""
+    return f"{stem}_t.webp"
+
+
 def store(data: bytes, folder: str | Path, *, max_bytes: int, max_side: int, thumb_side: int,
           label: str = Msg("图片")) -> StoredImage:
     img = decode(data, max_bytes=max_bytes, label=label)
@@ -68,9 +74,11 @@ def store(data: bytes, folder: str | Path, *, max_bytes: int, max_side: int, thu
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stem = secrets.token_hex(12)
-    name, thumb_name = f"{stem}.jpg", f"{stem}_t.jpg"
+    name, thumb_name = f"{stem}.jpg", thumb_filename(stem)
     img.save(folder / name, "JPEG", quality=85, optimize=True, progressive=True)
-    thumb.save(folder / thumb_name, "JPEG", quality=80, optimize=True)
+    # thumbnails fill the lists a phone scrolls through: WebP is less than half a JPEG of the
+    # same look (the large picture stays JPEG, for sharing and saving)
+    thumb.save(folder / thumb_name, "WEBP", quality=70, method=4)
     return StoredImage(name, thumb_name, img.width, img.height)
 
 

@@ -58,7 +58,8 @@ def upload_voucher(session: Session, buyer: User, order: Order, data: bytes, fol
     images.track_new(session, folder, stored.filename, stored.thumb_filename)
     if order.voucher_filename:
         stem = order.voucher_filename.rsplit(".", 1)[0]
-        images.delete_after_commit(session, folder, order.voucher_filename, f"{stem}_t.jpg")
+        images.delete_after_commit(session, folder, order.voucher_filename, f"{stem}_t.jpg",
+                                   images.thumb_filename(stem))
     now = now or now_utc()
     order.voucher_filename, order.voucher_uploaded_at = stored.filename, now
     order.events.append(OrderEvent(kind=OrderEventKind.voucher, from_status=order.status,
