@@ -15,6 +15,14 @@ def _localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.strftime(fmt)
 
 
+def percent_text(bp: int | None) -> str:
+    """Basis points as a percent without trailing zeros: 3000 -> '30%', 1250 -> '12.5%'."""
+    if bp is None:
+        return ""
+    whole, part = divmod(int(bp), 100)
+    return f"{whole}%" if not part else f"{whole}.{part:02d}".rstrip("0") + "%"
+
+
 def _url_with(**changes) -> str:
     """The current URL with some query arguments changed (None removes one)."""
     args = request.args.to_dict(flat=True)
@@ -34,6 +42,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_fen
     app.jinja_env.filters["yuan"] = fen_to_yuan_text
     app.jinja_env.filters["localtime"] = _localtime
+    app.jinja_env.filters["percent"] = percent_text
     app.jinja_env.globals["url_with"] = _url_with
     app.jinja_env.globals["category_name"] = _category_name
     from marketplace.core.i18n import translate_message

@@ -61,8 +61,14 @@ class LotInput:
 
 def is_lot_backed(seller: Seller, product_lot_backed: bool) -> bool:
     """Whether a product's sales are attributed through its supply lots."""
-    return seller.kind == SellerKind.enterprise or (
-        seller.kind == SellerKind.cooperative and product_lot_backed)
+    return kind_is_lot_backed(seller.kind, product_lot_backed)
+
+
+def kind_is_lot_backed(kind: SellerKind | str, product_lot_backed: bool) -> bool:
+    """`is_lot_backed` from the seller's kind alone: an enterprise's products always are, a
+    cooperative's when it says so, a household shop's never."""
+    return kind == SellerKind.enterprise or (
+        kind == SellerKind.cooperative and bool(product_lot_backed))
 
 
 def _check_lot_seller(actor: User, seller: Seller) -> None:

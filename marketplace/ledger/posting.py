@@ -51,17 +51,16 @@ def post_sale(session: Session, order: Order, now: datetime) -> list[rules.Chain
     weights = beneficiary_weights(session, seller) if len(by_lots) < len(order.lines) else {}
     entries, attributions = [], []
     for line in order.lines:
-        share = terms.get(line.product_id, (None, False))[0]
-        share = seller.household_share_bp if share is None else share
+        share = rules.share_bp_of(terms.get(line.product_id, (None, False))[0],
+                                  seller.household_share_bp)
         if line.id in draws:
-            drawn = rules.lot_weights(draws[line.id])
-            amount = rules.attributable_fen(line.amount_fen, share, sum(drawn.values()),
-                                            line.quantity)
-            among = drawn
+            among = rules.lot_weights(draws[line.id])
+            covered = sum(among.values())  # the units its lots covered
         elif weights:
-            amount, among = rules.attributable_fen(line.amount_fen, share), weights
+            among, covered = weights, line.quantity
         else:
             continue  # nobody to attribute to: the line stays unattributed
+        amount = rules.line_share_fen(line.amount_fen, line.quantity, share, covered)
         attributions.append({"line": line.id, "bp": share, "fen": amount})
         set_committed_value(line, "share_bp", share)
         set_committed_value(line, "attributable_fen", amount)

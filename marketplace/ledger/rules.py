@@ -4,6 +4,9 @@ chain that makes the ledger tamper-evident. Plain values in, plain values out (n
 - A line's attributable amount is floor(net x share / 10000) fen (net: the line after discounts,
   shipping excluded), scaled by the part of it that supply lots cover when lots are the
   beneficiaries.
+- Before paying, the same rule answers what a line would give (`estimate_fen` over a product's
+  `ShareTerms`): exact for products without lots, an estimate from the lots held now for
+  lot-backed ones.
 - It is split among households by weight with largest-remainder rounding, households in id
   order (so the split does not depend on the order they were listed in): the parts sum exactly.
 - A refund is money back for the goods first, shipping last (so money given back for goods
@@ -44,6 +47,45 @@ def attributable_fen(net_fen: int, share_bp: int, covered: int = 1, of: int = 1)
     if of <= 0 or not 0 <= covered <= of:
         raise ValueError("covered must be 0..of, of > 0")
     return net_fen * share_bp * covered // (SHARE_MAX_BP * of)
+
+
+def share_bp_of(product_share_bp: int | None, seller_share_bp: int) -> int:
+    """The households' share a line is posted with: the product's own, else its seller's."""
+    return seller_share_bp if product_share_bp is None else product_share_bp
+
+
+def line_share_fen(net_fen: int, quantity: int, share_bp: int, covered: int) -> int:
+    """What a line of `quantity` units worth `net_fen` gives households when `covered` of its
+    units have beneficiaries: all of them when the seller's own households take the line, the
+    units its supply lots cover for a lot-backed line (more are never counted). The one rule
+    posting (`posting.post_sale`) and the estimate shown before paying (`estimate_fen`) use."""
+    return attributable_fen(net_fen, share_bp, min(covered, quantity), quantity)
+
+
+@dataclass(frozen=True)
+class ShareTerms:
+    """What a product's sales give households, as posting reads them: the share (the product's
+    or its seller's), whether its lines go through supply lots, and how many units have
+    beneficiaries: for a lot-backed product the units its lots still hold; otherwise None when
+    the seller has households to give to (every unit), 0 when it has none."""
+    share_bp: int
+    lot_backed: bool
+    backed_units: int | None
+
+
+def estimate_fen(terms: ShareTerms, unit_price_fen: int, quantity: int = 1) -> int:
+    """What `quantity` units at `unit_price_fen` would give households if paid now: exactly
+    what `post_sale` credits for a product without lots; for a lot-backed one an estimate from
+    the lots held now (a line draws min(quantity, units held), first in first out, at payment)."""
+    return line_share_fen(unit_price_fen * quantity, quantity, terms.share_bp,
+                          covered_units(terms, quantity))
+
+
+def covered_units(terms: ShareTerms, quantity: int) -> int:
+    """Of `quantity` units, those with beneficiaries if paid now."""
+    if quantity <= 0:
+        raise ValueError("quantity must be > 0")
+    return quantity if terms.backed_units is None else min(quantity, terms.backed_units)
 
 
 def split_among(amount_fen: int, weights: Mapping[int, int]) -> dict[int, int]:
