@@ -69,6 +69,16 @@ class Region(db.Model):
         return "".join(self.path_names)
 
     @property
+    def address_name(self) -> str:
+        """The names a postal address writes, e.g. '北京市朝阳区' (see `address_name`)."""
+        return address_name(self.name_path)
+
+    @property
+    def choice_label(self) -> str:
+        """How the node reads among its siblings in an address choice (see `choice_label`)."""
+        return choice_label(self.name_path)
+
+    @property
     def short_place(self) -> str:
         """County and below, e.g. '洞口县月溪镇洪溪村' (what shoppers recognise)."""
         return short_place(self.name_path)
@@ -81,3 +91,32 @@ def short_place(name_path: str) -> str:
     """County and below of a '/'-separated name path (a Region's `short_place`)."""
     names = name_path.split("/")
     return "".join(names[2:]) if len(names) > 2 else "".join(names)
+
+
+# City-level nodes of GB/T 2260 that group places rather than name one: a municipality's
+# districts (北京市 > 市辖区 > 朝阳区) and counties (重庆市 > 县 > 丰都县), and the county-level
+# places a province governs directly (湖北省 > 省直辖县级行政区划 > 仙桃市). The tree keeps
+# them, so that every county sits at depth 2 (省 > 市 > 区县); an address skips them.
+GROUP_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
+
+
+def address_name(name_path: str) -> str:
+    """The names of a '/'-separated name path as an address writes them: without a group
+    node, and a name that repeats its parent's once ('广东省/东莞市/东莞市' is 广东省东莞市)."""
+    kept: list[str] = []
+    for depth, name in enumerate(name_path.split("/")):
+        if (depth == 1 and name in GROUP_NAMES) or (kept and kept[-1] == name):
+            continue
+        kept.append(name)
+    return "".join(kept)
+
+
+def choice_label(name_path: str) -> str:
+    """A node's label among its siblings: its name, except that a municipality's 市辖区 reads
+    as the municipality ('北京市') and its 县 as '重庆市（县）'."""
+    names = name_path.split("/")
+    if len(names) == 2 and names[1] == "市辖区":
+        return names[0]
+    if len(names) == 2 and names[1] == "县":
+        return names[0] + "（县）"
+    return names[-1]

@@ -1,4 +1,5 @@
-"""Load the demo data of seed/ (regions, accounts, households, sellers, products with pictures).
+"""Load the demo data of seed/ (the national regions and the demo's own, accounts, households,
+sellers, products with pictures).
 
 Idempotent: every row has a stable key (region code, login, household code, seller name, product
 SKU); whatever already exists is skipped and counted as such, so a second run changes nothing.
@@ -44,6 +45,7 @@ from marketplace.sellers import services as sellers
 from marketplace.sellers.models import Seller, SellerKind, SellerStatus
 
 SEED_DIR = PROJECT_ROOT / "seed"
+NATIONAL_FILE = "regions-national.csv"  # made by seed/make_regions_national.py
 DEFAULT_IMAGE_SIZE = 640
 DEFAULT_CERTIFICATE_DAYS = 540
 
@@ -96,6 +98,8 @@ class DemoData:
     sellers: list[dict]
     products: list[dict]
     orders: dict = field(default_factory=dict)  # seed/orders.toml (none: no demo orders)
+    # seed/regions-national.csv: every province, city and county (none: the demo's alone)
+    national_csv: str = ""
 
 
 def load_data(data_dir: Path | None = None) -> DemoData:
@@ -109,7 +113,12 @@ def load_data(data_dir: Path | None = None) -> DemoData:
                     accounts=toml("accounts.toml"), households=toml("households.toml"),
                     sellers=toml("sellers.toml")["sellers"],
                     products=toml("products.toml")["products"],
-                    orders=toml("orders.toml") if (folder / "orders.toml").is_file() else {})
+                    orders=toml("orders.toml") if (folder / "orders.toml").is_file() else {},
+                    national_csv=_text(folder / NATIONAL_FILE))
+
+
+def _text(path: Path) -> str:
+    return path.read_text("utf-8-sig") if path.is_file() else ""
 
 
 def seed_demo(session: Session, *, data_dir: Path | None = None,
@@ -157,13 +166,21 @@ class _Loader:
 
     # ---- regions: through the CSV import (validated, all or nothing) -------------------------
     def regions(self) -> None:
-        rows = read_region_csv(self.data.regions_csv)
-        existing = set(self.session.scalars(select(Region.code).where(
-            Region.code.in_([r.code for r in rows]))))
+        """The national provinces, cities and counties first, then the demo's tree (its
+        counties are among them under the same codes and names; its townships and villages,
+        where the households live, hang below)."""
+        if self.data.national_csv:
+            self._import_regions("全国省市县", self.data.national_csv)
+        self._import_regions("地区", self.data.regions_csv)
+
+    def _import_regions(self, label: str, text: str) -> None:
+        rows = read_region_csv(text)
+        existing = {code for code, in self.session.execute(
+            select(Region.code).where(Region.code.in_([r.code for r in rows])))}
         new_rows = [r for r in rows if r.code not in existing]
-        tally = self.report.tally("地区")
+        tally = self.report.tally(label)
         tally.skipped += len(rows) - len(new_rows)
-        with self.progress("地区", len(rows)) as step:
+        with self.progress(label, len(rows)) as step:
             step(len(rows) - len(new_rows))
             if new_rows:
                 tally.created += import_rows(self.session, new_rows, progress=step).created

@@ -79,3 +79,16 @@ def test_add_region_checks_parent(session):
         regions.add_region(session, "430525101202", "重复", "430525101")
     with pytest.raises(ValidationFailed):
         regions.add_region(session, "431224210201", "曹家溪村", "431224210")
+
+
+def test_a_rename_and_new_children_in_one_file(session):
+    """Level by level: a renamed parent's new name is in the name paths of children the same
+    file adds under it, and of those already there."""
+    regions.import_csv_text(session, GOOD)
+    report = regions.import_csv_text(session, GOOD.replace("月溪镇", "月溪乡")
+                                     + "430525101202,茶园村,430525101\n")
+    assert (report.created, report.renamed, report.unchanged) == (1, 1, 4)
+    for code in ("430525101201", "430525101202"):
+        region = regions.get_by_code(session, code)
+        assert region.name_path.startswith("湖南省/邵阳市/洞口县/月溪乡/"), region.name_path
+        assert region.parent.code == "430525101" and region.depth == 4

@@ -41,6 +41,7 @@ def test_seed_demo_twice(app):
     first = runner.invoke(args=["seed", "demo", "--image-size", "48"])
     assert first.exit_code == 0, first.output
     assert "演示账号" in first.output and "demo12345" in first.output
+    assert "全国省市县：新建 3351，已存在，跳过 0" in first.output
     for login in DEMO_LOGINS:
         assert login in first.output
 
@@ -48,6 +49,13 @@ def test_seed_demo_twice(app):
         levels = dict(db.session.execute(
             select(Region.level, func.count()).group_by(Region.level)).all())
         assert levels[RegionLevel.county] >= 5
+        # the national list of seed/regions-national.csv, with the demo's tree under it
+        assert levels[RegionLevel.province] == 31 and levels[RegionLevel.city] == 342
+        assert levels[RegionLevel.county] == 2978
+        for code, address in [("110105", "北京市朝阳区"),
+                              ("650102", "新疆维吾尔自治区乌鲁木齐市天山区")]:
+            assert db.session.scalar(select(Region).where(Region.code == code)).address_name \
+                == address
         assert levels[RegionLevel.township] >= 15
         assert levels[RegionLevel.village] >= 40
         for code, name in [("430525", "洞口县"), ("431224", "溆浦县"), ("431230", "通道侗族自治县"),
