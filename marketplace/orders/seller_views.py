@@ -1,29 +1,27 @@
 """Seller console for orders (/seller/orders), its own blueprint `seller_orders`: orders by
-status, ship with tracking, refunds, bank transfers confirmed."""
+status with a count per status (opening on 待发货, or the first status that has orders), ship
+with tracking, refunds, bank transfers confirmed."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.accounts.models import Role
 from marketplace.core.forms import commit_or_flash, posted_text
+from marketplace.core.pager import requested_page
 from marketplace.core.policy import roles_required
 from marketplace.extensions import db
-from marketplace.orders import fulfilment, reading
+from marketplace.orders import fulfilment, lists, reading
 from marketplace.orders.forms import amount_from_form
-from marketplace.orders.models import ORDER_STATUS_LABELS, Order, OrderStatus
+from marketplace.orders.models import Order
 from marketplace.payments import refunds, transfers
 from marketplace.payments.models import Refund, RefundStatus
 from marketplace.payments.providers import providers
 from marketplace.sellers.console import console_seller
 
 bp = Blueprint("seller_orders", __name__)
-
-TABS = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received, OrderStatus.completed,
-        OrderStatus.pending_payment, OrderStatus.cancelled)
-
 
 def _order(order_id: int) -> Order:
     return reading.seller_order(db.session, current_user, order_id)  # another's: 404
@@ -33,22 +31,16 @@ def _order(order_id: int) -> Order:
 @roles_required(Role.seller_staff)
 def index():
     mine, seller = console_seller()
-    status = request.args.get("status") or OrderStatus.paid.value
-    if status not in {s.value for s in OrderStatus}:
-        status = OrderStatus.paid.value
-    orders = db.session.scalars(select(Order).where(Order.seller_id == seller.id,
-                                                    Order.status == status)
-                                .order_by(Order.id.desc()).limit(200)).all()
-    counts = dict(db.session.execute(select(Order.status, func.count())
-                                     .where(Order.seller_id == seller.id)
-                                     .group_by(Order.status)).tuples().all())
+    counts = lists.seller_counts(db.session, seller.id)
+    status = lists.seller_tab(request.args.get("status"), counts)
+    page = lists.seller_orders(db.session, seller.id, status, requested_page(request.args))
     requests_ = db.session.scalars(select(Refund).join(Order, Refund.order_id == Order.id)
                                    .where(Order.seller_id == seller.id,
                                           Refund.status == RefundStatus.requested)
                                    .order_by(Refund.id)).all()
     return render_template("orders/seller_orders.html", sellers=mine, seller=seller,
-                           orders=orders,
-                           status=status, counts=counts, tabs=TABS, labels=ORDER_STATUS_LABELS,
+                           page=page, status=status, counts=counts, tabs=lists.SELLER_TABS,
+                           labels=lists.SELLER_TAB_LABELS,
                            refund_requests=requests_)
 
 

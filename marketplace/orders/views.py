@@ -23,10 +23,11 @@ from sqlalchemy import select
 
 from marketplace.core.forms import commit_or_flash, form_status, posted_text, submit
 from marketplace.core.inputs import BIGINT_MAX, bounded_int, id_value
+from marketplace.core.pager import requested_page
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
 from marketplace.ledger.impact import buyer_impact, order_impact
-from marketplace.orders import addresses, cart, fulfilment, invoices, reading, services
+from marketplace.orders import addresses, cart, fulfilment, invoices, lists, reading, services
 from marketplace.orders.forms import CheckoutForm, amount_from_form
 from marketplace.orders.models import Invoice, Order, OrderStatus
 from marketplace.orders.services import AddressInput, LineInput
@@ -174,9 +175,12 @@ def _own(order_id: int) -> Order:
 @bp.get("/orders")
 @login_required
 def my_orders():
-    orders = db.session.scalars(select(Order).where(Order.buyer_id == current_user.id)
-                                .order_by(Order.id.desc()).limit(100)).all()
-    return render_template("orders/list.html", orders=orders)
+    """我的订单: tabs by status (全部, 待付款, 待发货, 待收货, 已完成, 退款/售后), a page at a time."""
+    tab = lists.buyer_tab(request.args.get("tab"))
+    page = lists.buyer_orders(db.session, current_user.id, tab, requested_page(request.args))
+    return render_template("orders/list.html", page=page, tab=tab, tabs=list(lists.BuyerTab),
+                           labels=lists.BUYER_TAB_LABELS,
+                           counts=lists.buyer_counts(db.session, current_user.id))
 
 
 @bp.get("/orders/<int:order_id>")

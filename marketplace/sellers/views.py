@@ -24,6 +24,7 @@ from marketplace.core.policy import login_required, roles_required
 from marketplace.core.time import today_china
 from marketplace.extensions import db
 from marketplace.ledger import lots
+from marketplace.orders import lists as order_lists
 from marketplace.regions import services as regions
 from marketplace.regions.models import RegionLevel
 from marketplace.sellers import services as sellers
@@ -132,7 +133,10 @@ def index():
     mine, seller = console_seller()
     counts = {str(k): v for k, v in catalog.status_counts(db.session, seller).items()}
     return render_template("seller/index.html", sellers=mine, seller=seller, counts=counts,
-                           tabs=TAB_ORDER, labels=PRODUCT_STATUS_LABELS)
+                           tabs=TAB_ORDER, labels=PRODUCT_STATUS_LABELS,
+                           order_tabs=order_lists.SELLER_TABS,
+                           order_labels=order_lists.SELLER_TAB_LABELS,
+                           order_counts=order_lists.seller_counts(db.session, seller.id))
 
 
 # ---- products ---------------------------------------------------------------------------------
