@@ -26,6 +26,7 @@ from marketplace.core.inputs import BIGINT_MAX, bounded_int, id_value
 from marketplace.core.pager import requested_page
 from marketplace.core.policy import login_required
 from marketplace.extensions import db
+from marketplace.ledger import shares as household_shares
 from marketplace.ledger.impact import buyer_impact, order_impact
 from marketplace.orders import addresses, cart, fulfilment, invoices, lists, reading, services
 from marketplace.orders.forms import CheckoutForm, amount_from_form
@@ -65,10 +66,20 @@ def _merge_cart(app, user, **_extra):
 
 # ---- cart ---------------------------------------------------------------------------------------
 
+def _shares(groups) -> dict:
+    """What each buyable line gives households if paid now (one query), their sum and the
+    goods it is part of: `line_shares`, `shares_total`, `goods_fen` for orders/_share.html."""
+    lines = [(line.product, line.quantity) for g in groups for line in g.lines
+             if not line.problem]
+    found = household_shares.for_lines(db.session, lines)
+    return {"line_shares": found, "shares_total": household_shares.total(found.values()),
+            "goods_fen": sum(g.goods_fen for g in groups)}
+
+
 @bp.get("/cart")
 def cart_page():
     groups = cart.lines(db.session, _user(), session)
-    return render_template("orders/cart.html", groups=groups,
+    return render_template("orders/cart.html", groups=groups, **_shares(groups),
                            total_fen=sum(g.total_fen for g in groups),
                            blocked=any(line.problem for g in groups for line in g.lines))
 
@@ -162,6 +173,7 @@ def checkout():
             return redirect(url_for("orders.order_page", order_id=orders[0].id)
                             if len(orders) == 1 else url_for("orders.my_orders"))
     return render_template("orders/checkout.html", form=form, groups=groups, blocked=blocked,
+                           **_shares(groups),
                            saved=saved,
                            total_fen=sum(g.total_fen for g in groups)), form_status(form)
 

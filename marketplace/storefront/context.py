@@ -17,6 +17,7 @@ from marketplace.catalog.filters import CatalogFilters, parse_filters
 from marketplace.catalog.models import Product
 from marketplace.core.money import fen_to_yuan_text
 from marketplace.households.models import Household
+from marketplace.ledger import chain, rules, shares
 from marketplace.regions import services as regions
 from marketplace.regions.models import Region, RegionLevel
 from marketplace.search import catalog_searcher
@@ -179,6 +180,23 @@ def product_context(session: Session, product_id: int, image_index: int = 0) -> 
         "image_index": index,
         "origin_crumbs": list(zip(origin.path_codes, origin.path_names, strict=False)),
         "seller": product.seller,
+        "share": shares.for_products(session, [product])[product.id],
+    }
+
+
+EXAMPLE_PRICE_FEN, EXAMPLE_SHARE_BP = 3900, 3000  # the worked example of 钱去了哪里
+
+
+def money_context(session: Session) -> dict:
+    """The page 钱去了哪里: a worked example by the posting rule, the shares of the products on
+    sale by kind of seller, and the ledger's last entry (its anchor)."""
+    example = rules.estimate_fen(rules.ShareTerms(EXAMPLE_SHARE_BP, False, None),
+                                 EXAMPLE_PRICE_FEN)
+    return {
+        "example": {"price_fen": EXAMPLE_PRICE_FEN, "share_bp": EXAMPLE_SHARE_BP,
+                    "households_fen": example, "rest_fen": EXAMPLE_PRICE_FEN - example},
+        "kinds": {str(k.kind): k for k in shares.by_seller_kind(session)},
+        "head": chain.head(session),
     }
 
 

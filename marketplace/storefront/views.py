@@ -8,6 +8,7 @@ from marketplace.extensions import db
 from marketplace.storefront.context import (
     catalog_context,
     home_context,
+    money_context,
     product_context,
     region_context,
     seller_context,
@@ -33,6 +34,12 @@ def product(product_id: int):
     index = bounded_int(request.args.get("img"), 0, 99) or 0  # which image is large; bad values -> 0
     return render_template("storefront/product.html",
                            **product_context(db.session, product_id, index))
+
+
+@bp.route("/where-money-goes")
+def where_money_goes():
+    """钱去了哪里: the households' share, by kind of seller, the ledger and how to check it."""
+    return render_template("storefront/where_money_goes.html", **money_context(db.session))
 
 
 @bp.route("/sellers/<int:seller_id>")

@@ -81,6 +81,7 @@ def test_no_serious_accessibility_violation(chromium, live_server, live_app, sho
     pages = [
         (None, "/", "home"), (None, "/products", "catalogue"),
         (None, f"/products/{shop.tea.id}", "product"),
+        (None, "/where-money-goes", "where-money-goes"),
         ("buyer", f"/orders/{people['order']}", "order"), ("buyer", "/cart", "cart"),
         ("buyer", "/checkout", "checkout"), ("buyer", "/my-help", "my-help"),
         ("staff", "/seller", "seller-console"), ("staff", "/seller/orders", "seller-orders"),
