@@ -4,7 +4,8 @@ Layer: an entry point, thin over the services of every domain; nothing imports i
 
 - `common`: tokens, JSON bodies, money and error shapes; `openapi`: the OpenAPI document.
 - one module per resource: `auth`, `products`, `categories`, `seller_products`, `orders`
-  (checkout, payments through `payments.capture`, refunds, impact), `households`.
+  (checkout, payments through `payments.capture`, refunds, impact), `households`, `regions`
+  (the tree one level at a time, for address choices).
 """
 from flask import Blueprint
 
@@ -44,5 +45,6 @@ from marketplace.api import (  # noqa: F401
     openapi,
     orders,
     products,
+    regions,
     seller_products,
 )

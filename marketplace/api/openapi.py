@@ -153,7 +153,9 @@ def _schemas() -> dict:
                             "recipient": {"type": "string"},
                             "mobile": {"type": "string", "description": "Mainland mobile."},
                             "region_code": {"type": "string",
-                                            "description": "GB/T 2260, county or below."},
+                                            "description": "GB/T 2260, county or below "
+                                                           "(anywhere in the country: see "
+                                                           "/api/v1/regions)."},
                             "detail": {"type": "string"}}},
             "channel": {"type": "string", "enum": ["individual"],
                         "description": "Unit and group channels come with units."},
@@ -221,6 +223,18 @@ def _schemas() -> dict:
                            "product_count": {"type": "integer"}}}]},
         "CategoryList": {"type": "object", "required": ["items"],
                          "properties": {"items": {"type": "array", "items": _ref("Category")}}},
+        "Place": {"type": "object", "required": ["code", "name", "label", "level"],
+                  "properties": {
+                      "code": {"type": "string", "pattern": "^[0-9]{2,12}$"},
+                      "name": {"type": "string", "description": "The GB/T 2260 name."},
+                      "label": {"type": "string", "description":
+                                "How it reads among its siblings in an address choice: its "
+                                "name, but a municipality's 市辖区 is the municipality "
+                                "(北京市) and its 县 重庆市（县）."},
+                      "level": {"type": "string", "enum": [
+                          "province", "city", "county", "township", "village"]}}},
+        "PlaceList": {"type": "object", "required": ["items"],
+                      "properties": {"items": {"type": "array", "items": _ref("Place")}}},
         "TokenRequest": {"type": "object", "required": ["login", "password"],
                          "properties": {"login": {"type": "string", "description":
                                                   "E-mail address or mainland mobile number."},
@@ -317,6 +331,20 @@ def document() -> dict:
             "tags": ["catalogue"], "operationId": "listCategories",
             "summary": "Categories with their numbers of visible products",
             "responses": {"200": _json(_ref("CategoryList"), "Every category.")}}},
+        "/api/v1/regions": {"get": {
+            "tags": ["regions"], "operationId": "listProvinces",
+            "summary": "The provinces (省级), first step of an address choice",
+            "responses": {"200": _json(_ref("PlaceList"), "Every province, by code.")}}},
+        "/api/v1/regions/{code}/children": {"get": {
+            "tags": ["regions"], "operationId": "listRegionChildren",
+            "summary": "One level down: a province's cities, a city's counties (区县), ...",
+            "description": "The national list of provinces, cities and counties (GB/T 2260); "
+                           "townships and villages only where households are registered. "
+                           "An order's address takes a county's code (or a place below it).",
+            "parameters": [{"name": "code", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {"200": _json(_ref("PlaceList"), "Its children, by code."),
+                          **_errors(404)}}},
         "/api/v1/seller/products": {"post": {
             "tags": ["seller"], "operationId": "createProduct", "security": SECURED,
             "summary": "Create a product (draft, or pending review with submit: true)",
@@ -443,8 +471,8 @@ def document() -> dict:
                            "with POST /api/v1/auth/token, then send "
                            "\"Authorization: Bearer <token>\".",
         },
-        "tags": [{"name": "auth"}, {"name": "catalogue"}, {"name": "seller"}, {"name": "orders"},
-                 {"name": "households"}, {"name": "meta"}],
+        "tags": [{"name": "auth"}, {"name": "catalogue"}, {"name": "regions"},
+                 {"name": "seller"}, {"name": "orders"}, {"name": "households"}, {"name": "meta"}],
         "paths": paths,
         "components": {
             "schemas": _schemas(),

@@ -15,7 +15,11 @@ class CheckoutForm(Form):
                                                    Length(max=32)])
     mobile = StringField(_l("手机号码"), validators=[DataRequired(_l("请填写手机号码")),
                                                   Length(max=20)])
-    region_code = SelectField(_l("所在地区"), validators=[DataRequired(_l("请选择收货地区"))],
+    # 省 > 市 > 区县: the choices follow what is chosen above (regions.address_steps); only
+    # region_code, the county (or a place below it), is the address's region
+    province = SelectField(_l("省份"), validate_choice=False)
+    city = SelectField(_l("城市"), validate_choice=False)
+    region_code = SelectField(_l("区县"), validators=[DataRequired(_l("请选择收货地区"))],
                               validate_choice=False)
     detail = StringField(_l("详细地址"), validators=[DataRequired(_l("请填写详细地址")),
                                                   Length(max=200)])

@@ -70,7 +70,7 @@ from marketplace.orders.sql import (
     SELLERS,
     TAKE_STOCK,
 )
-from marketplace.regions.models import LEVEL_CODE_LENGTH, RegionLevel
+from marketplace.regions.models import LEVEL_CODE_LENGTH, RegionLevel, address_name
 from marketplace.search import outbox
 from marketplace.search.models import OutboxKind
 from marketplace.sellers.models import Seller, SellerStatus
@@ -331,7 +331,7 @@ def _make_orders(session, buyer, checkout_id, quantities, products, address_fiel
             "paid_at": None, "payment_method": "", "voucher_filename": "",
             "voucher_uploaded_at": None, "carrier": "", "tracking_no": "", "shipped_at": None,
             "received_at": None, "region_id": region.id,
-            "region_names": region.name_path.replace("/", ""), "created_at": now,
+            "region_names": address_name(region.name_path), "created_at": now,
             "updated_at": now, **address_fields})
     order_ids, line_ids = _write_orders(session.connection(), order_rows, line_rows)
     ids = iter(line_ids)

@@ -36,7 +36,7 @@ from marketplace.payments import payback, refunds, transfers
 from marketplace.payments.capture import record_payment
 from marketplace.payments.models import Refund
 from marketplace.payments.providers import providers
-from marketplace.regions.models import Region, RegionLevel
+from marketplace.regions import services as regions
 
 bp = Blueprint("orders", __name__)
 
@@ -121,10 +121,17 @@ def cart_remove():
 
 # ---- checkout -----------------------------------------------------------------------------------
 
-def _region_choices() -> list[tuple[str, str]]:
-    rows = db.session.execute(select(Region.code, Region.name_path)
-                              .where(Region.level == RegionLevel.county).order_by(Region.code))
-    return [("", _("请选择区县"))] + [(code, path.replace("/", " ")) for code, path in rows]
+def _address_steps(form: CheckoutForm) -> None:
+    """Fill the 省 > 市 > 区县 selects from what the form holds (a saved address, or what was
+    posted): each lists the children of the choice above it."""
+    steps = regions.address_steps(db.session, form.province.data, form.city.data,
+                                  form.region_code.data)
+    for select_field, prompt, places, chosen in (
+            (form.province, _("请选择省份"), steps.provinces, steps.province),
+            (form.city, _("请选择城市"), steps.cities, steps.city),
+            (form.region_code, _("请选择区县"), steps.counties, steps.county)):
+        select_field.choices = [("", prompt)] + [(p.code, p.label) for p in places]
+        select_field.data = chosen
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -135,7 +142,6 @@ def checkout():
         flash(_("购物车是空的"), "info")
         return redirect(url_for("orders.cart_page"))
     form = CheckoutForm()
-    form.region_code.choices = _region_choices()
     saved = addresses.book(db.session, current_user)
     if request.method == "GET":
         form.idempotency_key.data = uuid.uuid4().hex  # one per checkout page: a double submit
@@ -149,6 +155,7 @@ def checkout():
             form.region_code.data, form.detail.data = chosen.region.code, chosen.detail
         elif current_user.mobile:
             form.mobile.data = current_user.mobile
+    _address_steps(form)
     blocked = any(line.problem for g in groups for line in g.lines)
     window = timedelta(minutes=current_app.config["ORDER_PAYMENT_WINDOW_MINUTES"])
 
@@ -165,7 +172,10 @@ def checkout():
             addresses.save(db.session, current_user, address)
         return orders
 
-    if not blocked:
+    # without JavaScript, "选择下一级" posts the form to show the next level's choices: nothing
+    # is placed and everything typed stays
+    stepping = request.method == "POST" and bool(request.form.get("region_step"))
+    if not blocked and not stepping:
         done = submit(form, place, success=_("下单成功，请在 %(n)s 分钟内付款",
                                              n=int(window.total_seconds() // 60)))
         if done.ok:  # one order: its page; several: the list

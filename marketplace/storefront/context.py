@@ -9,7 +9,7 @@ import functools
 from collections.abc import Mapping
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from marketplace.catalog import queries
 from marketplace.catalog.cards import CardPlace
@@ -58,8 +58,13 @@ def _form_values(f: CatalogFilters) -> dict:
 
 @functools.cache
 def _counties_select():
+    """Counties with townships under them: an origin is a village, so a county of the national
+    list with none (where no household is registered) never has products to filter."""
+    township = aliased(Region)
+    with_townships = select(township.parent_id).where(township.level == RegionLevel.township)
     return (select(Region.id, Region.code, Region.name, Region.name_path)
-            .where(Region.level == RegionLevel.county).order_by(Region.code))
+            .where(Region.level == RegionLevel.county, Region.id.in_(with_townships))
+            .order_by(Region.code))
 
 
 def _county_places(session: Session) -> list[CardPlace]:

@@ -39,6 +39,8 @@ def test_phone_journey_cart_checkout_pay(live_server, live_app, shop, phone, art
         page.wait_for_url("**/checkout")
         page.locator("input[name=recipient]").fill("王小红")
         page.locator("input[name=mobile]").fill("13912345678")
+        page.locator("select[name=province]").select_option("43")  # 省 > 市 > 区县
+        page.locator("select[name=city]").select_option("4312")
         page.locator("select[name=region_code]").select_option("431224")
         page.locator("input[name=detail]").fill("卢峰镇建设路 8 号")
         page.screenshot(path=str(artifacts / "journey-checkout.png"), full_page=True)
