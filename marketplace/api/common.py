@@ -20,6 +20,7 @@ from marketplace.core.i18n import Msg
 from marketplace.core.inputs import MAX_JSON_DEPTH, check_json
 from marketplace.core.money import CURRENCY, money_json
 from marketplace.extensions import db
+from marketplace.ledger import shares
 from marketplace.sellers.models import CooperativeMember, SellerKind
 
 
@@ -154,7 +155,10 @@ def region_json(region) -> dict:
     return {"code": region.code, "name": region.name, "path_names": region.path_names}
 
 
-def product_item(product: Product) -> dict:
+def product_item(product: Product, share: shares.Share | None = None) -> dict:
+    """A product as the list shows it; `share` is its households' share of one unit (read for
+    a whole page at once by `shares.for_products`; read here when not given)."""
+    share = share or shares.for_products(db.session, [product])[product.id]
     return {
         "id": product.id,
         "sku": product.sku,
@@ -167,6 +171,8 @@ def product_item(product: Product) -> dict:
         "origin": region_json(product.origin),
         "certified": product.certified,
         "url": url_for("storefront.product", product_id=product.id, _external=True),
+        "households_share_bp": share.share_bp,
+        "households_share_estimate": money_json(share.amount_fen),
     }
 
 

@@ -84,6 +84,18 @@ def _schemas() -> dict:
         "certified": {"type": "boolean",
                       "description": "A checked, unexpired poverty-alleviation certificate."},
         "url": {"type": "string", "format": "uri", "description": "The product's web page."},
+        "households_share_bp": {
+            "type": "integer", "minimum": 0, "maximum": 10000,
+            "description": "The households' share of the goods amount (shipping excluded), in "
+                           "basis points (3000 is 30%): the product's own, else its seller's. "
+                           "Paid lines keep the share they were paid with."},
+        "households_share_estimate": {
+            "allOf": [_ref("Money")],
+            "description": "What one unit paid now gives households: floor(price x share / "
+                           "10000), the amount posting credits for a product without supply "
+                           "lots (0 when its seller has no households to give to). For a "
+                           "lot-backed product (an enterprise's, or a cooperative's that says "
+                           "so) an estimate from the lots held now: 0 when none hold a unit."},
     }
     detail_props = {
         "description": {"type": "string"},

@@ -9,6 +9,7 @@ from marketplace.catalog import queries
 from marketplace.catalog.filters import parse_filters
 from marketplace.core.errors import ValidationFailed
 from marketplace.extensions import db
+from marketplace.ledger import shares
 from marketplace.search import catalog_searcher
 
 
@@ -20,7 +21,9 @@ def list_products():
         first = next(iter(problems))
         raise ValidationFailed(f"{first}: {problems[first]}", errors=errors)
     page = queries.browse(db.session, filters, searcher=catalog_searcher())
-    return jsonify({"items": [product_item(p) for p in page.items], "total": page.total,
+    found = shares.for_products(db.session, page.items)  # one query for the page
+    return jsonify({"items": [product_item(p, found.get(p.id)) for p in page.items],
+                    "total": page.total,
                     "page": page.page, "per_page": page.per_page})
 
 
