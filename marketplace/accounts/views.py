@@ -12,6 +12,7 @@ from marketplace.core.inputs import safe_next
 from marketplace.core.policy import login_required
 from marketplace.core.time import now_utc
 from marketplace.extensions import db
+from marketplace.orders import lists
 
 bp = Blueprint("accounts", __name__)
 
@@ -81,7 +82,10 @@ def account():
     done = submit(form, lambda: _change_password(form), success=_("密码已修改"))
     if done.ok:
         return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form, role_labels=ROLE_LABELS)
+    return render_template("accounts/account.html", form=form, role_labels=ROLE_LABELS,
+                           order_tabs=[t for t in lists.BuyerTab if t is not lists.BuyerTab.all],
+                           order_labels=lists.BUYER_TAB_LABELS,
+                           order_counts=lists.buyer_counts(db.session, current_user.id))
 
 
 def _change_password(form: PasswordForm) -> None:

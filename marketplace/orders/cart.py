@@ -167,7 +167,25 @@ def merge(session: Session, user: User, bag: dict) -> int:
 
 def lines(session: Session, user: User | None, bag: dict) -> list[SellerGroup]:
     """The cart by seller, each line checked against the stock of the moment."""
-    wanted = quantities(session, user, bag)
+    return _grouped(session, quantities(session, user, bag))
+
+
+def one_line(session: Session, product_id: int, quantity: int) -> list[SellerGroup]:
+    """立即购买: one product and quantity shaped like a cart of one line, checked the same way
+    (the cart itself is left as it is); [] when there is no such product."""
+    return _grouped(session, {product_id: quantity})
+
+
+def check_line(session: Session, product_id: int, quantity: int) -> int:
+    """What putting `quantity` in the cart would check, without putting it there (立即购买)."""
+    if not isinstance(quantity, int) or quantity < 1:
+        raise ValidationFailed("数量必须是正整数", field="quantity")
+    services.expire(session, product_ids=[product_id])
+    _check(_buyable(session, product_id), quantity)
+    return quantity
+
+
+def _grouped(session: Session, wanted: dict[int, int]) -> list[SellerGroup]:
     if not wanted:
         return []
     products = {p.id: p for p in session.scalars(select(Product)
@@ -185,6 +203,8 @@ def lines(session: Session, user: User | None, bag: dict) -> list[SellerGroup]:
             problem = Msg("已售罄")
         elif qty > product.stock:
             problem = Msg("库存只剩 %(n)s 件", n=product.stock)
+        elif qty > MAX_QUANTITY:
+            problem = Msg("每种商品一次最多购买 %(n)s 件", n=MAX_QUANTITY)
         group = groups.setdefault(product.seller_id, SellerGroup(product.seller, []))
         group.lines.append(CartLine(product, qty, problem))
     return sorted(groups.values(), key=lambda g: g.seller.id)

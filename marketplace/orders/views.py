@@ -64,6 +64,12 @@ def _merge_cart(app, user, **_extra):
         app.logger.exception("cart merge failed")
 
 
+@bp.app_context_processor
+def _cart_count():
+    """cart_count(): the units in the cart (the header and the phone's tab bar show it)."""
+    return {"cart_count": lambda: cart.count(db.session, _user(), session)}
+
+
 # ---- cart ---------------------------------------------------------------------------------------
 
 def _shares(groups) -> dict:
@@ -96,6 +102,20 @@ def cart_add():
         return redirect(url_for("storefront.product", product_id=product_id))
     flash(_("已加入购物车（共 %(n)s 件）", n=now), "success")
     return redirect(url_for("orders.cart_page"))
+
+
+@bp.post("/buy-now")
+def buy_now():
+    """立即购买 on the product page: the quantity checked as the cart would check it, then
+    checkout with just this line (`?product=&quantity=`); the cart is left as it is."""
+    product_id = _int("product_id")
+    quantity = _int("quantity", 1)
+    if product_id is None:
+        abort(400)
+    ok, _value = commit_or_flash(lambda: cart.check_line(db.session, product_id, quantity))
+    if not ok:
+        return redirect(url_for("storefront.product", product_id=product_id))
+    return redirect(url_for("orders.checkout", product=product_id, quantity=quantity))
 
 
 @bp.post("/cart/update")
@@ -137,10 +157,13 @@ def _address_steps(form: CheckoutForm) -> None:
 @bp.route("/checkout", methods=["GET", "POST"])
 @login_required
 def checkout():
-    groups = cart.lines(db.session, current_user, session)
+    """The cart's checkout, or with `?product=&quantity=` (立即购买) one line and no cart."""
+    one = _one_line()
+    groups = cart.one_line(db.session, *one) if one else \
+        cart.lines(db.session, current_user, session)
     if not groups:
-        flash(_("购物车是空的"), "info")
-        return redirect(url_for("orders.cart_page"))
+        flash(_("该商品已下架或不存在") if one else _("购物车是空的"), "info")
+        return redirect(url_for("storefront.catalog") if one else url_for("orders.cart_page"))
     form = CheckoutForm()
     saved = addresses.book(db.session, current_user)
     if request.method == "GET":
@@ -166,8 +189,9 @@ def checkout():
             db.session, current_user,
             [LineInput(line.product.id, line.quantity) for g in groups for line in g.lines],
             address, idempotency_key=form.idempotency_key.data or "", window=window)
-        cart.remove(db.session, current_user, session,
-                    [ln.product_id for o in orders for ln in o.lines])
+        if not one:
+            cart.remove(db.session, current_user, session,
+                        [ln.product_id for o in orders for ln in o.lines])
         if form.save_address.data:
             addresses.save(db.session, current_user, address)
         return orders
@@ -186,6 +210,14 @@ def checkout():
                            **_shares(groups),
                            saved=saved,
                            total_fen=sum(g.total_fen for g in groups)), form_status(form)
+
+
+def _one_line() -> tuple[int, int] | None:
+    """(product id, quantity) of a 立即购买 checkout, None for the cart's."""
+    product_id = id_value(request.args.get("product"))
+    if product_id is None:
+        return None
+    return product_id, bounded_int(request.args.get("quantity"), 1, BIGINT_MAX) or 1
 
 
 # ---- the buyer's orders -------------------------------------------------------------------------
