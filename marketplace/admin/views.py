@@ -126,6 +126,16 @@ def seller_suspend(seller_id: int):
                        render=_sellers_with_errors, back=url_for("admin.sellers_queue"))
 
 
+@bp.route("/sellers/<int:seller_id>/reject", methods=["POST"])
+def seller_reject(seller_id: int):
+    seller = sellers.get_managed(db.session, current_user, seller_id)
+    form = RejectForm()
+    return _row_action(form, lambda: sellers.reject(db.session, current_user, seller,
+                                                    form.reason.data or ""),
+                       _("已驳回入驻申请：%(name)s", name=seller.name), row_id=seller_id,
+                       render=_sellers_with_errors, back=url_for("admin.sellers_queue"))
+
+
 # ---- products ---------------------------------------------------------------------------------
 
 def _render_products(row_errors: dict | None = None, code: int = 200):

@@ -22,6 +22,8 @@ from marketplace.extensions import db
 class AuditAction(StrEnum):
     seller_verified = "seller_verified"
     seller_suspended = "seller_suspended"
+    seller_rejected = "seller_rejected"  # an application turned down, with its reason
+    seller_resubmitted = "seller_resubmitted"  # the applicant sent it again, changed
     product_approved = "product_approved"
     product_rejected = "product_rejected"
     role_granted = "role_granted"
@@ -47,6 +49,8 @@ class AuditObject(StrEnum):
 ACTION_LABELS = {
     AuditAction.seller_verified: "经营主体通过认证",
     AuditAction.seller_suspended: "暂停经营主体",
+    AuditAction.seller_rejected: "驳回入驻申请",
+    AuditAction.seller_resubmitted: "重新提交入驻申请",
     AuditAction.product_approved: "商品审核通过",
     AuditAction.product_rejected: "商品审核驳回",
     AuditAction.role_granted: "授予角色",
@@ -73,6 +77,9 @@ FIELD_LABELS = {
     "role": "角色",
     "seller": "经营主体",
     "seller_id": "经营主体编号",
+    "name": "名称",
+    "kind": "经营主体类型",
+    "credit_code": "统一社会信用代码",
     "region": "行政区划代码",
     "code": "编号",
     "village": "所在村",

@@ -29,7 +29,7 @@ from marketplace.core.roles import ROLE_LABELS, Role
 from marketplace.core.time import CHINA
 from marketplace.extensions import db
 from marketplace.households.models import HOUSEHOLD_STATUS_LABELS
-from marketplace.sellers.models import SELLER_STATUS_LABELS
+from marketplace.sellers.models import SELLER_KIND_LABELS, SELLER_STATUS_LABELS
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 PER_PAGE = 50
@@ -52,7 +52,9 @@ def _value(entry: AuditEntry, field: str, value) -> str:
     if isinstance(value, bool):
         return _("是") if value else _("否")
     labels = (STATUS_LABELS.get(entry.object_type, {}) if field == "status"
-              else ROLE_LABELS if field == "role" else {})
+              else ROLE_LABELS if field == "role"
+              else SELLER_KIND_LABELS if field == "kind" and entry.object_type == AuditObject.seller
+              else {})
     label = labels.get(value)
     return _(label) if label else str(value)
 

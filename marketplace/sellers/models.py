@@ -28,6 +28,7 @@ class SellerStatus(StrEnum):
     pending = "pending"  # applied, waiting for a platform admin
     verified = "verified"  # may sell; its listed products are visible
     suspended = "suspended"  # hidden from shoppers until verified again
+    rejected = "rejected"  # application turned down with a reason; the applicant may resubmit
 
 
 SELLER_KIND_LABELS = {
@@ -39,6 +40,7 @@ SELLER_STATUS_LABELS = {
     SellerStatus.pending: "待审核",
     SellerStatus.verified: "已认证",
     SellerStatus.suspended: "已暂停",
+    SellerStatus.rejected: "已驳回",
 }
 
 
@@ -57,6 +59,10 @@ class Seller(TimestampMixin, db.Model):
     status: Mapped[SellerStatus] = mapped_column(str_enum(SellerStatus),
                                                  default=SellerStatus.pending, index=True)
     status_note: Mapped[str] = mapped_column(String(200), default="")
+    # why the platform turned the application down (kept when it is sent again, so that the
+    # reviewer sees what was asked; cleared once verified)
+    rejection_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    rejected_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     verified_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     applicant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # shipping rule of its orders: a flat fee, waived from a goods amount on (None: never)

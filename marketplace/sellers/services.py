@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.models import Role, User
+from marketplace.accounts.models import Role, RoleGrant, User
 from marketplace.accounts.services import grant_role
 from marketplace.audit.models import AuditAction, AuditObject
 from marketplace.audit.services import record
@@ -19,10 +19,12 @@ from marketplace.core.errors import (
     RuleBroken,
     ValidationFailed,
 )
+from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc
 from marketplace.core.validators import normalize_credit_code, normalize_mobile
 from marketplace.households.models import Household
 from marketplace.households.services import matches_id_number
+from marketplace.notifications.services import notify
 from marketplace.regions.models import Region
 from marketplace.sellers.models import CooperativeMember, Seller, SellerKind, SellerStatus
 
@@ -40,9 +42,24 @@ class SellerApplication:
     household_id_number: str = ""  # proves a household shop belongs to the applicant
 
 
-def apply(session: Session, actor: User, data: SellerApplication) -> Seller:
-    """Create a pending seller and make the applicant its staff."""
-    policy.require_user(actor)
+@dataclass
+class _Checked:
+    """An application's values once every rule holds."""
+    kind: SellerKind
+    name: str
+    region: Region
+    contact_name: str
+    contact_mobile: str
+    description: str
+    credit_code: str | None
+    household: Household | None
+
+
+def _checked(session: Session, actor: User, data: SellerApplication,
+             seller: Seller | None = None) -> _Checked:
+    """The application's values, every input problem reported at once, and no name, credit code
+    or household another seller holds (`seller`: the application sent again, which may keep
+    its own)."""
     errors: dict[str, list[str]] = {}
     try:
         kind = SellerKind(data.kind)
@@ -78,18 +95,40 @@ def apply(session: Session, actor: User, data: SellerApplication) -> Seller:
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
 
-    if session.scalar(select(Seller.id).where(Seller.name == name)) is not None:
-        raise Duplicate("该名称已被其他经营主体使用", field="name")
-    if credit_code and session.scalar(
-            select(Seller.id).where(Seller.credit_code == credit_code)) is not None:
-        raise Duplicate("该统一社会信用代码已登记", field="credit_code")
-    if household is not None and session.scalar(
-            select(Seller.id).where(Seller.household_id == household.id)) is not None:
-        raise Duplicate("该帮扶对象已开设农户店铺", field="household_code")
+    _check_unused(session, actor, seller, "name", Seller.name == name,
+                  "该名称已被其他经营主体使用")
+    if credit_code:
+        _check_unused(session, actor, seller, "credit_code", Seller.credit_code == credit_code,
+                      "该统一社会信用代码已登记")
+    if household is not None:
+        _check_unused(session, actor, seller, "household_code",
+                      Seller.household_id == household.id, "该帮扶对象已开设农户店铺")
+    return _Checked(kind=kind, name=name, region=region, contact_name=contact,
+                    contact_mobile=mobile, description=(data.description or "").strip()[:2000],
+                    credit_code=credit_code, household=household)
 
-    seller = Seller(kind=kind, name=name, credit_code=credit_code, household=household,
-                    region=region, contact_name=contact, contact_mobile=mobile,
-                    description=(data.description or "").strip()[:2000],
+
+def _check_unused(session: Session, actor: User, seller: Seller | None, field: str, taken,
+                  message: str) -> None:
+    """Duplicate when another seller holds the value; the actor's own turned-down application
+    that holds it is named, so that they send that one again instead."""
+    other = session.scalar(select(Seller).where(taken).limit(1))
+    if other is None or other is seller:
+        return
+    if other.status == SellerStatus.rejected and other.applicant_id == actor.id:
+        raise Duplicate(Msg("您的入驻申请“%(name)s”未通过审核，请在商家中心修改后重新提交，"
+                            "不必另行申请", name=other.name), field=field)
+    raise Duplicate(message, field=field)
+
+
+def apply(session: Session, actor: User, data: SellerApplication) -> Seller:
+    """Create a pending seller and make the applicant its staff."""
+    policy.require_user(actor)
+    values = _checked(session, actor, data)
+    seller = Seller(kind=values.kind, name=values.name, credit_code=values.credit_code,
+                    household=values.household, region=values.region,
+                    contact_name=values.contact_name, contact_mobile=values.contact_mobile,
+                    description=values.description,
                     status=SellerStatus.pending, applicant_id=actor.id)
     session.add(seller)
     try:
@@ -101,6 +140,39 @@ def apply(session: Session, actor: User, data: SellerApplication) -> Seller:
     return seller
 
 
+def resubmit(session: Session, actor: User, seller: Seller, data: SellerApplication) -> Seller:
+    """The applicant sends a turned-down application again, changed as they see fit: the same
+    seller (its staff, products and members stay) with the same rules as a new application,
+    pending again. The reason it was turned down stays for the reviewer to compare."""
+    policy.check_manage_seller(actor, seller)
+    if seller.status != SellerStatus.rejected:
+        raise IllegalTransition("只有未通过审核的入驻申请可以修改后重新提交")
+    values = _checked(session, actor, data, seller=seller)
+    before = {"status": seller.status}
+    after = {"status": SellerStatus.pending}
+    for field, old, new in (("name", seller.name, values.name),
+                            ("kind", seller.kind, values.kind),
+                            ("region", seller.region.code, values.region.code),
+                            ("credit_code", seller.credit_code, values.credit_code),
+                            ("household", seller.household.code if seller.household else None,
+                             values.household.code if values.household else None)):
+        if old != new:
+            before[field], after[field] = old, new
+    seller.kind, seller.name, seller.region = values.kind, values.name, values.region
+    seller.credit_code, seller.household = values.credit_code, values.household
+    seller.contact_name, seller.contact_mobile = values.contact_name, values.contact_mobile
+    seller.description = values.description
+    seller.status = SellerStatus.pending
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Duplicate("名称、信用代码或帮扶对象已被登记", field="name") from None
+    record(session, actor, AuditAction.seller_resubmitted, AuditObject.seller, seller.id,
+           before=before, after=after)
+    return seller
+
+
 def verify(session: Session, actor: User, seller: Seller) -> None:
     policy.check_admin(actor)
     if seller.status == SellerStatus.verified:
@@ -108,6 +180,7 @@ def verify(session: Session, actor: User, seller: Seller) -> None:
     before = seller.status
     seller.status = SellerStatus.verified
     seller.status_note = ""
+    seller.rejection_reason, seller.rejected_at = "", None
     seller.verified_at = now_utc()
     record(session, actor, AuditAction.seller_verified, AuditObject.seller, seller.id,
            before={"status": before}, after={"status": seller.status})
@@ -125,6 +198,29 @@ def suspend(session: Session, actor: User, seller: Seller, note: str) -> None:
     seller.status_note = note[:200]
     record(session, actor, AuditAction.seller_suspended, AuditObject.seller, seller.id,
            before={"status": before}, after={"status": seller.status}, note=seller.status_note)
+
+
+def reject(session: Session, actor: User, seller: Seller, reason: str) -> None:
+    """Turn a pending application down with a reason the applicant reads (on their console and
+    in a notice) before they change it and send it again (`resubmit`)."""
+    policy.check_admin(actor)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationFailed("请填写驳回原因", field="reason")
+    if len(reason) > 200:
+        raise ValidationFailed("驳回原因最多 200 个字", field="reason")
+    if seller.status != SellerStatus.pending:
+        raise IllegalTransition("只能驳回待审核的入驻申请")
+    seller.status = SellerStatus.rejected
+    seller.rejection_reason = reason
+    seller.rejected_at = now_utc()
+    record(session, actor, AuditAction.seller_rejected, AuditObject.seller, seller.id,
+           before={"status": SellerStatus.pending}, after={"status": seller.status}, note=reason)
+    staff = session.scalars(select(RoleGrant.user_id).where(
+        RoleGrant.role == Role.seller_staff, RoleGrant.seller_id == seller.id))
+    notify(session, [*staff, *([seller.applicant_id] if seller.applicant_id else [])],
+           Msg("入驻申请“%(name)s”未通过审核：%(reason)s。修改后可以重新提交。",
+               name=seller.name, reason=reason), "seller.index", seller=seller.id)
 
 
 def get_managed(session: Session, actor: User, seller_id: int) -> Seller:
@@ -181,5 +277,6 @@ def count_by_status(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Seller.status, func.count()).group_by(Seller.status)).all())
 
 
-__all__ = ["SellerApplication", "apply", "verify", "suspend", "get_managed", "get_public",
-           "set_member", "remove_member", "queue", "count_by_status", "IntegrityError"]
+__all__ = ["SellerApplication", "apply", "resubmit", "verify", "reject", "suspend", "get_managed",
+           "get_public", "set_member", "remove_member", "queue", "count_by_status",
+           "IntegrityError"]

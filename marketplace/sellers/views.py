@@ -38,7 +38,7 @@ from marketplace.sellers.forms import (
     ProductTermsForm,
     SellerShareForm,
 )
-from marketplace.sellers.models import SellerKind
+from marketplace.sellers.models import SellerKind, SellerStatus
 
 bp = Blueprint("seller", __name__, url_prefix="/seller")
 
@@ -106,21 +106,53 @@ def _wants_submit() -> bool:
 
 # ---- application and overview -----------------------------------------------------------------
 
+def _application(form: ApplyForm) -> sellers.SellerApplication:
+    return sellers.SellerApplication(
+        kind=form.kind.data, name=form.name.data, region_code=form.region_code.data,
+        contact_name=form.contact_name.data, contact_mobile=form.contact_mobile.data,
+        description=form.description.data or "", credit_code=form.credit_code.data or "",
+        household_code=form.household_code.data or "",
+        household_id_number=form.household_id_number.data or "")
+
+
+def _application_initial(seller) -> dict:
+    return {"kind": seller.kind.value, "name": seller.name, "region_code": seller.region.code,
+            "contact_name": seller.contact_name, "contact_mobile": seller.contact_mobile,
+            "description": seller.description, "credit_code": seller.credit_code or "",
+            "household_code": seller.household.code if seller.household else ""}
+
+
 @bp.route("/apply", methods=["GET", "POST"])
 @login_required
 def apply():
     form = ApplyForm()
     form.region_code.choices = _region_choices()
-    done = submit(form, lambda: sellers.apply(db.session, current_user, sellers.SellerApplication(
-        kind=form.kind.data, name=form.name.data, region_code=form.region_code.data,
-        contact_name=form.contact_name.data, contact_mobile=form.contact_mobile.data,
-        description=form.description.data or "", credit_code=form.credit_code.data or "",
-        household_code=form.household_code.data or "",
-        household_id_number=form.household_id_number.data or "")),
-        success=_("入驻申请已提交，等待平台审核。审核期间可以先录入商品草稿。"))
+    done = submit(form, lambda: sellers.apply(db.session, current_user, _application(form)),
+                  success=_("入驻申请已提交，等待平台审核。审核期间可以先录入商品草稿。"))
     if done.ok:
         return redirect(url_for("seller.index", seller=done.value.id))
-    return render_template("seller/apply.html", form=form), form_status(form)
+    rejected = [s for s in my_sellers() if s.status == SellerStatus.rejected]
+    return render_template("seller/apply.html", form=form, rejected=rejected
+                           ), form_status(form)
+
+
+@bp.route("/reapply", methods=["GET", "POST"])
+@roles_required(Role.seller_staff)
+def reapply():
+    """The application the platform turned down, filled in as it was, to change and send again
+    (the same seller: sellers.services.resubmit)."""
+    _mine, seller = console_seller()
+    if request.method == "GET" and seller.status != SellerStatus.rejected:
+        return redirect(url_for("seller.index", seller=seller.id))
+    form = ApplyForm(data=None if request.method == "POST" else _application_initial(seller))
+    form.region_code.choices = _region_choices()
+    done = submit(form, lambda: sellers.resubmit(db.session, current_user, seller,
+                                                 _application(form)),
+                  success=_("入驻申请已重新提交，等待平台审核。"))
+    if done.ok:
+        return redirect(url_for("seller.index", seller=seller.id))
+    return render_template("seller/apply.html", form=form, reapplying=seller
+                           ), form_status(form)
 
 
 @bp.route("", methods=["GET"])
