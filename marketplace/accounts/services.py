@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, column, literal, select, table
+from sqlalchemy import bindparam, column, func, literal, or_, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -18,6 +18,7 @@ from marketplace.audit.services import record
 from marketplace.core import policy
 from marketplace.core.db import attach, in_session, loaded, split_row
 from marketplace.core.errors import Duplicate, NotFound, Unauthorized, ValidationFailed
+from marketplace.core.pager import Page
 from marketplace.core.time import now_utc
 from marketplace.core.validators import classify_login, password_problem
 from marketplace.extensions import db
@@ -201,6 +202,39 @@ def lift_login_lock(session: Session, actor: User, *, login: str | None = None,
            user.id if user is not None else None,
            before={**target, "failures": lifted}, after={**target, "failures": 0})
     return lifted
+
+
+# ---- the platform admins' list of users ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class UserSearch:
+    """What the admins' list of users is narrowed to: `q` a piece of the email, mobile or
+    display name; `role` holders of one role. Empty: everyone."""
+    q: str = ""
+    role: Role | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.role)
+
+
+def search_users(session: Session, search: UserSearch, *, page: int = 1,
+                 per_page: int = 50) -> Page[User]:
+    """One page of users, newest first."""
+    stmt = select(User)
+    if search.q:
+        needle = search.q.lower()
+        stmt = stmt.where(or_(func.lower(User.email).contains(needle, autoescape=True),
+                              User.mobile.contains(needle, autoescape=True),
+                              User.display_name.contains(search.q, autoescape=True)))
+    if search.role is not None:
+        stmt = stmt.where(select(RoleGrant.id).where(
+            RoleGrant.user_id == User.id, RoleGrant.role == search.role).exists())
+    total = session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(User.id).subquery())) or 0
+    items = session.scalars(stmt.order_by(User.id.desc())
+                            .offset((page - 1) * per_page).limit(per_page))
+    return Page(list(items), total, page, per_page)
 
 
 def _row_exists(session: Session, table_name: str, ident: int) -> bool:

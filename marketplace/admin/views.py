@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import ROLE_LABELS, Role, User
@@ -35,6 +35,7 @@ from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.forms import commit_or_flash, form_messages, form_status, submit
 from marketplace.core.i18n import translate_message
 from marketplace.core.inputs import id_value, safe_next
+from marketplace.core.pager import requested_page
 from marketplace.core.policy import roles_required
 from marketplace.extensions import db
 from marketplace.regions import services as regions
@@ -43,7 +44,7 @@ from marketplace.sellers import services as sellers
 from marketplace.sellers.models import SELLER_STATUS_LABELS, Seller, SellerStatus
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-USERS_SHOWN = 50
+USERS_PER_PAGE = 30
 
 
 @bp.before_request
@@ -173,14 +174,13 @@ def product_reject(product_id: int):
 
 # ---- users and roles --------------------------------------------------------------------------
 
-def _search_users(q: str) -> list[User]:
-    stmt = select(User).order_by(User.id.desc()).limit(USERS_SHOWN)
-    if q:
-        needle = q.lower()
-        stmt = stmt.where(or_(func.lower(User.email).contains(needle, autoescape=True),
-                              User.mobile.contains(needle, autoescape=True),
-                              User.display_name.contains(q, autoescape=True)))
-    return list(db.session.scalars(stmt))
+def _user_search() -> accounts.UserSearch:
+    q = " ".join((request.args.get("q") or "").split())[:254]
+    try:
+        role = Role(request.args.get("role") or "")
+    except ValueError:
+        role = None
+    return accounts.UserSearch(q, role)
 
 
 def _grant_form(user_id: int, **kw) -> GrantForm:
@@ -188,8 +188,10 @@ def _grant_form(user_id: int, **kw) -> GrantForm:
 
 
 def _render_users(forms: dict | None = None, code: int = 200):
-    q = (request.args.get("q") or "").strip()[:254]
-    items = _search_users(q)
+    search = _user_search()
+    pager = accounts.search_users(db.session, search, page=requested_page(request.args),
+                                  per_page=USERS_PER_PAGE)
+    items = pager.items
     seller_choices = [("", _("选择经营主体"))] + [
         (str(s.id), s.name) for s in db.session.scalars(select(Seller).order_by(Seller.name))]
     forms = dict(forms or {})
@@ -197,8 +199,8 @@ def _render_users(forms: dict | None = None, code: int = 200):
         if user.id not in forms:
             forms[user.id] = _grant_form(user.id, formdata=None)
         forms[user.id].seller_id.choices = seller_choices
-    return render_template("admin/users.html", items=items, q=q, forms=forms,
-                           role_labels=ROLE_LABELS, shown=USERS_SHOWN,
+    return render_template("admin/users.html", items=items, pager=pager, search=search,
+                           forms=forms, role_labels=ROLE_LABELS,
                            audit_by=audit.entries_by_object(db.session, current_user,
                                                             AuditObject.user, items)), code
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -109,17 +109,59 @@ def get_by_code(session: Session, code: str) -> Household:
     return household
 
 
+@dataclass(frozen=True)
+class HouseholdSearch:
+    """What a staff list of households is narrowed to: `q` a piece of the head's name (staff who
+    may see the household may find it by the name they know, though pages show it masked), of
+    its code or of its village's place names; `status` one kind of household. Empty: all."""
+    q: str = ""
+    status: HouseholdStatus | None = None
+
+    @classmethod
+    def from_args(cls, args) -> HouseholdSearch:
+        q = " ".join((args.get("q") or "").split())[:MAX_QUERY]
+        try:
+            status = HouseholdStatus(args.get("status") or "")
+        except ValueError:
+            status = None
+        return cls(q, status)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.status)
+
+
+MAX_QUERY = 32
+
+
+def search_condition(search: HouseholdSearch, village) -> ColumnElement[bool]:
+    """A WHERE clause for `search`; `village` is the Region (or its alias) joined as the
+    household's village."""
+    conds = []
+    if search.q:
+        conds.append(or_(Household.head_name.contains(search.q, autoescape=True),
+                         func.upper(Household.code).contains(search.q.upper(), autoescape=True),
+                         village.name_path.contains(search.q, autoescape=True)))
+    if search.status is not None:
+        conds.append(Household.status == search.status)
+    return and_(true(), *conds)
+
+
 def visible_households(session: Session, actor: User, *, region: Region | None = None,
+                       search: HouseholdSearch = HouseholdSearch(), own: bool = False,
                        page: int = 1, per_page: int = 50) -> tuple[list[Household], int]:
-    """Households the actor may see: their own (liaison), their subtree (office), all (admin)."""
+    """Households the actor may see: their own (liaison), their subtree (office), all (admin);
+    `own`: only those the actor is the liaison of, whatever else they may see."""
     stmt = select(Household).join(Household.village)
-    if not policy.is_admin(actor):
+    if own:
+        stmt = stmt.where(Household.liaison_id == actor.id)
+    elif not policy.is_admin(actor):
         conds = [Household.liaison_id == actor.id]
         conds += [Region.path.like(p + "%") for p in policy.office_paths(actor)]
-        from sqlalchemy import or_
         stmt = stmt.where(or_(*conds))
     if region is not None:
         stmt = stmt.where(subtree_condition(Region.path, region))
+    stmt = stmt.where(search_condition(search, Region))
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = session.scalars(stmt.order_by(Region.code, Household.id)
                            .offset((page - 1) * per_page).limit(per_page))

@@ -111,12 +111,14 @@ def public_page(token: str):
 @roles_required(Role.liaison)
 def liaison_index():
     page = requested_page(request.args)
-    rows, total = services.visible_households(db.session, current_user, page=page,
-                                              per_page=PER_PAGE)
+    search = services.HouseholdSearch.from_args(request.args)
+    rows, total = services.visible_households(
+        db.session, current_user, search=search, own=not policy.is_admin(current_user),
+        page=page, per_page=PER_PAGE)
     return render_template("liaison/index.html", households=rows,
                            income=income.by_household(db.session, [h.id for h in rows]),
-                           pager=Page(rows, total, page, PER_PAGE),
-                           can_register=True)
+                           pager=Page(rows, total, page, PER_PAGE), search=search,
+                           status_labels=HOUSEHOLD_STATUS_LABELS, can_register=True)
 
 
 # ---- registration -----------------------------------------------------------------------------
@@ -233,10 +235,11 @@ def _summary(roots) -> dict:
             "total": sum(by_status.values()), "townships": list(townships.values())}
 
 
-def _office_list(roots, region: Region | None, page: int) -> tuple[list[Household], int]:
+def _office_list(roots, region: Region | None, search: services.HouseholdSearch,
+                 page: int) -> tuple[list[Household], int]:
     village = aliased(Region)
     stmt = (select(Household).join(village, Household.village_id == village.id)
-            .where(within(village.path, roots)))
+            .where(within(village.path, roots), services.search_condition(search, village)))
     if region is not None:
         stmt = stmt.where(village.path.like(region.path + "%"))
     total = db.session.scalar(select(func.count()).select_from(
@@ -258,7 +261,8 @@ def office_index():
     if township and village and not village.path.startswith(township.path):
         village = None  # the township was changed without clearing the village: follow it
     page = requested_page(request.args)
-    rows, total = _office_list(roots, village or township, page)
+    search = services.HouseholdSearch.from_args(request.args)
+    rows, total = _office_list(roots, village or township, search, page)
 
     township_options = []
     for root in (roots if roots is not None else [None]):
@@ -272,6 +276,7 @@ def office_index():
         income=income.by_household(db.session, [h.id for h in rows]),
         area_income=income.in_regions(db.session, roots),
         flagged_lots=lots.flagged_lots(db.session, roots),
-        pager=Page(rows, total, page, PER_PAGE), township=township, village=village,
+        pager=Page(rows, total, page, PER_PAGE), search=search, township=township,
+        village=village,
         township_options=township_options, village_options=village_options,
         status_labels=HOUSEHOLD_STATUS_LABELS)

@@ -2,10 +2,11 @@
 product, and how sales draw on them; and the attribution terms sellers set (the households'
 share of their sales and of each product, lots or not, the guaranteed minimum price).
 
-- A seller records a lot: household, quantity in the product's units, purchase price per unit,
-  date. A lot bought below the product's guaranteed minimum purchase price (保底收购价) is
-  flagged: the seller's staff and the offices over the household are told, and both see it in
-  their lists.
+- A seller records a lot: household (one of its own: a cooperative's members, an enterprise's
+  linked households, `sellers.services.is_member`), quantity in the product's units, purchase
+  price per unit, date. A lot bought below the product's guaranteed minimum purchase price
+  (保底收购价) is flagged: the seller's staff and the offices over the household are told, and
+  both see it in their lists.
 - A lot-backed product (an enterprise's products always; a cooperative's when it says so) gives
   its households' share through its lots: a paid line draws its quantity from the product's lots
   first in, first out (purchase date, then as recorded) and each household gets the share in
@@ -35,6 +36,7 @@ from marketplace.core.errors import Conflict, NotFound, RuleBroken, ValidationFa
 from marketplace.core.i18n import Msg
 from marketplace.core.inputs import id_value
 from marketplace.core.money import MoneyFormatError, fen_to_yuan_text, parse_yuan
+from marketplace.core.pager import Page
 from marketplace.core.time import now_utc, today_china
 from marketplace.households.models import Household
 from marketplace.ledger import rules, sql
@@ -43,6 +45,7 @@ from marketplace.notifications import services as notifications
 from marketplace.regions.models import Region
 from marketplace.regions.services import within
 from marketplace.sellers.models import Seller, SellerKind
+from marketplace.sellers.services import is_member
 
 LOT_SELLERS = (SellerKind.cooperative, SellerKind.enterprise)
 MAX_QUANTITY = 1_000_000
@@ -141,7 +144,7 @@ def record_lot(session: Session, actor: User, seller: Seller, data: LotInput,
     now = now or now_utc()
     values = _all_checked({
         "product_id": lambda: _product_of(session, seller, data.product_id),
-        "household_code": lambda: _household(session, data.household_code),
+        "household_code": lambda: _household(session, seller, data.household_code),
         "quantity": lambda: _whole(data.quantity, "quantity", Msg("数量"), MAX_QUANTITY),
         "unit_price": lambda: _price(data.unit_price, "unit_price"),
         "purchased_on": lambda: _day(data.purchased_on, today_china()),
@@ -162,10 +165,15 @@ def record_lot(session: Session, actor: User, seller: Seller, data: LotInput,
     return lot
 
 
-def _household(session: Session, code: str) -> Household:
+def _household(session: Session, seller: Seller, code: str) -> Household:
+    """The household a lot is bought from: one of the seller's own (a cooperative's members, an
+    enterprise's linked households), never any household whose code was typed."""
     household = session.scalar(select(Household).where(Household.code == (code or "").strip()))
     if household is None:
         raise ValidationFailed("未找到该帮扶对象编号", field="household_code")
+    if not is_member(session, seller, household.id):
+        raise ValidationFailed("该农户不在本经营主体登记的农户名单中，请从名单中选择",
+                               field="household_code")
     return household
 
 
@@ -258,10 +266,29 @@ def remove_lot(session: Session, actor: User, seller: Seller, lot_id: int) -> No
 
 # ---- reading ------------------------------------------------------------------------------------
 
-def seller_lots(session: Session, seller: Seller, limit: int = 200) -> list[SupplyLot]:
-    return list(session.scalars(
-        select(SupplyLot).where(SupplyLot.seller_id == seller.id)
-        .order_by(SupplyLot.purchased_on.desc(), SupplyLot.id.desc()).limit(limit)))
+@dataclass(frozen=True)
+class LotFilter:
+    """What a seller's list of lots is narrowed to; None is no narrowing."""
+    product_id: int | None = None
+    household_id: int | None = None
+    flagged: bool = False  # only lots bought below the guaranteed minimum price
+
+
+def seller_lots(session: Session, seller: Seller, filters: LotFilter = LotFilter(), *,
+                page: int = 1, per_page: int = 50) -> Page[SupplyLot]:
+    """One page of the seller's lots, newest purchase first."""
+    stmt = select(SupplyLot).where(SupplyLot.seller_id == seller.id)
+    if filters.product_id is not None:
+        stmt = stmt.where(SupplyLot.product_id == filters.product_id)
+    if filters.household_id is not None:
+        stmt = stmt.where(SupplyLot.household_id == filters.household_id)
+    if filters.flagged:
+        stmt = stmt.where(SupplyLot.below_guarantee.is_(True))
+    total = session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(SupplyLot.id).subquery())) or 0
+    items = session.scalars(stmt.order_by(SupplyLot.purchased_on.desc(), SupplyLot.id.desc())
+                            .offset((page - 1) * per_page).limit(per_page))
+    return Page(list(items), total, page, per_page)
 
 
 def remaining_by_product(session: Session, seller: Seller) -> dict[int, int]:

@@ -324,9 +324,14 @@ class _Loader:
                 step(1)
 
     def _lots(self, seller: Seller, spec: dict) -> int:
+        """A cooperative buys from its members; an enterprise from households of the lots'
+        villages, each made one of its linked households first (a lot names one of the seller's
+        own households)."""
         rule = spec["lots"]
         rng = random.Random("lots-" + spec["key"])
-        codes = self._village_households(rule["villages"])
+        linking = seller.kind == SellerKind.enterprise
+        codes = (self._village_households(rule["villages"]) if linking
+                 else sorted(m.household.code for m in seller.members))
         products = list(self.session.scalars(select(Product).where(
             Product.seller_id == seller.id).order_by(Product.sku)))
         made, today = 0, today_china()
@@ -336,6 +341,8 @@ class _Loader:
                                      guaranteed_price=guarantee)
             chosen = rng.sample(codes, min(int(rule["count"]), len(codes)))
             for n, code in enumerate(chosen):
+                if linking:
+                    sellers.set_member(self.session, self.admin, seller, code, 1)
                 price = product.price_fen * (int(rule["purchase_pct"]) + rng.randint(0, 5)) // 100
                 if rule.get("below") and index == 0 and n == len(chosen) - 1:
                     price = guarantee * 9 // 10  # the one the offices are told about

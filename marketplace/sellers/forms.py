@@ -54,7 +54,8 @@ class MemberForm(Form):
 
 class LotForm(Form):
     product_id = SelectField(_l("商品"), choices=[], validate_choice=False)
-    household_code = StringField(_l("帮扶对象编号"), validators=[Length(max=16)])
+    # the seller's own households (members, linked households), filled by the view
+    household_code = SelectField(_l("农户"), choices=[], validate_choice=False)
     quantity = StringField(_l("数量（按商品规格计）"), validators=[Length(max=8)])
     unit_price = StringField(_l("收购单价（元）"), validators=[Length(max=20)])
     purchased_on = StringField(_l("收购日期"), validators=[Length(max=10)])

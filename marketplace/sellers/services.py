@@ -236,11 +236,17 @@ def get_public(session: Session, seller_id: int) -> Seller:
     return seller
 
 
+# sellers with a list of their own households: a cooperative's members (who share its sales by
+# weight and sell it their produce) and an enterprise's linked households (带动农户, whom it buys
+# from; its sales go to them through supply lots, so their weight is not used)
+MEMBER_SELLERS = (SellerKind.cooperative, SellerKind.enterprise)
+
+
 def set_member(session: Session, actor: User, seller: Seller, household_code: str,
                weight: int) -> CooperativeMember:
     policy.check_manage_seller(actor, seller)
-    if seller.kind != SellerKind.cooperative:
-        raise RuleBroken("只有农民专业合作社可以登记成员户")
+    if seller.kind not in MEMBER_SELLERS:
+        raise RuleBroken("只有农民专业合作社和带农企业登记农户名单")
     household = session.scalar(select(Household).where(Household.code == household_code.strip()))
     if household is None:
         raise ValidationFailed("未找到该帮扶对象编号", field="household_code")
@@ -266,6 +272,21 @@ def remove_member(session: Session, actor: User, seller: Seller, member_id: int)
     session.flush()
 
 
+def member_households(session: Session, seller: Seller) -> list[Household]:
+    """The seller's own households (members, linked households), by village and code."""
+    return list(session.scalars(
+        select(Household).join(CooperativeMember, CooperativeMember.household_id == Household.id)
+        .join(Region, Region.id == Household.village_id)
+        .where(CooperativeMember.seller_id == seller.id)
+        .order_by(Region.code, Household.code)))
+
+
+def is_member(session: Session, seller: Seller, household_id: int) -> bool:
+    return session.scalar(select(CooperativeMember.id).where(
+        CooperativeMember.seller_id == seller.id,
+        CooperativeMember.household_id == household_id)) is not None
+
+
 def queue(session: Session, status: SellerStatus | None = SellerStatus.pending) -> list[Seller]:
     stmt = select(Seller).order_by(Seller.created_at, Seller.id)
     if status is not None:
@@ -278,5 +299,5 @@ def count_by_status(session: Session) -> dict[str, int]:
 
 
 __all__ = ["SellerApplication", "apply", "resubmit", "verify", "reject", "suspend", "get_managed",
-           "get_public", "set_member", "remove_member", "queue", "count_by_status",
-           "IntegrityError"]
+           "get_public", "MEMBER_SELLERS", "set_member", "remove_member", "member_households",
+           "is_member", "queue", "count_by_status", "IntegrityError"]

@@ -18,8 +18,9 @@ from marketplace.audit.models import AuditObject
 from marketplace.catalog import services as catalog
 from marketplace.catalog.models import PRODUCT_STATUS_LABELS, ProductStatus
 from marketplace.core.forms import commit_or_flash, form_status, posted_text, submit
-from marketplace.core.inputs import safe_next
+from marketplace.core.inputs import id_value, safe_next
 from marketplace.core.money import fen_to_yuan_text
+from marketplace.core.pager import requested_page
 from marketplace.core.policy import login_required, roles_required
 from marketplace.core.time import today_china
 from marketplace.extensions import db
@@ -274,15 +275,16 @@ def _weight(text: str):
 def members():
     mine, seller = console_seller()
     form = MemberForm()
+    weighted = seller.kind == SellerKind.cooperative  # an enterprise's weights are not used
     done = submit(form, lambda: sellers.set_member(
         db.session, current_user, seller, form.household_code.data or "",
-        _weight(form.weight.data)),
+        _weight(form.weight.data) if weighted else 1),
         success=lambda member: _("已保存成员户 %(name)s", name=member.household.masked_name))
     if done.ok:
         return redirect(url_for("seller.members", seller=seller.id))
     return render_template("seller/members.html", form=form, seller=seller, sellers=mine,
-                           is_cooperative=seller.kind == SellerKind.cooperative,
-                           ), form_status(form)
+                           has_members=seller.kind in sellers.MEMBER_SELLERS,
+                           is_cooperative=weighted), form_status(form)
 
 
 @bp.route("/members/<int:member_id>/remove", methods=["POST"])
@@ -296,6 +298,30 @@ def member_remove(member_id: int):
 
 # ---- supply lots (收购批次) -------------------------------------------------------------------
 
+LOTS_PER_PAGE = 30
+
+
+def _household_choices(households) -> dict:
+    """The seller's households for a select, grouped by village: code -> masked name and code."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for h in households:
+        groups.setdefault(h.village.short_place, []).append(
+            (h.code, f"{h.masked_name} · {h.code}"))
+    return groups
+
+
+def _lot_filter(products, households) -> lots.LotFilter:
+    """?product=<id>&household=<code>&flagged=1, each kept only when it names one of the
+    seller's own (anything else is no narrowing)."""
+    product_id = id_value(request.args.get("product"))
+    code = (request.args.get("household") or "").strip()
+    household = next((h for h in households if h.code == code), None)
+    return lots.LotFilter(
+        product_id=product_id if any(p.id == product_id for p in products) else None,
+        household_id=household.id if household else None,
+        flagged=request.args.get("flagged") == "1")
+
+
 @bp.route("/lots", methods=["GET", "POST"])
 @roles_required(Role.seller_staff)
 def supply_lots():
@@ -306,6 +332,8 @@ def supply_lots():
     form.product_id.choices = [("", _("请选择商品"))] + [
         (str(p.id), f"{p.name} {p.spec}".strip()) for p in products]
     takes_lots = seller.kind in lots.LOT_SELLERS
+    households = sellers.member_households(db.session, seller) if takes_lots else []
+    form.household_code.choices = {"": [("", _("请选择农户"))], **_household_choices(households)}
     if takes_lots:
         done = submit(form, lambda: lots.record_lot(db.session, current_user, seller, lots.LotInput(
             form.product_id.data, form.household_code.data or "", form.quantity.data,
@@ -317,9 +345,12 @@ def supply_lots():
             else:
                 flash(_("收购批次已登记"), "success")
             return redirect(url_for("seller.supply_lots", seller=seller.id))
+    filters = _lot_filter(products, households) if takes_lots else lots.LotFilter()
     return render_template(
         "seller/lots.html", form=form, seller=seller, sellers=mine, takes_lots=takes_lots,
-        lots=lots.seller_lots(db.session, seller) if takes_lots else [],
+        products=products, households=households, filters=filters,
+        pager=lots.seller_lots(db.session, seller, filters, page=requested_page(request.args),
+                               per_page=LOTS_PER_PAGE) if takes_lots else None,
         audit_entries=audit.entries_within(db.session, current_user, AuditObject.seller, seller,
                                            object_types=[AuditObject.supply_lot])
         if takes_lots else []), form_status(form)

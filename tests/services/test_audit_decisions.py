@@ -187,7 +187,7 @@ def test_consent_given_and_withdrawn(session, regions):
 
 def test_deleting_a_lot(session, regions):
     hh = make_household(session)
-    seller = make_seller(session, kind=SellerKind.enterprise)
+    seller = make_seller(session, kind=SellerKind.enterprise, members=[(hh, 1)])
     oil = make_product(session, seller, name="山茶油")
     staff = make_user(session, Role.seller_staff, seller=seller)
     made = lots.record_lot(session, staff, seller, LotInput(oil.id, hh.code, 5, "20.00",
@@ -209,7 +209,7 @@ def test_deleting_a_lot(session, regions):
 def test_a_lot_with_sales_is_not_deleted_and_not_logged(session, regions):
     from tests.services.test_attribution import paid
     hh = make_household(session)
-    seller = make_seller(session, kind=SellerKind.enterprise)
+    seller = make_seller(session, kind=SellerKind.enterprise, members=[(hh, 1)])
     seller.household_share_bp = 1000
     oil = make_product(session, seller, name="山茶油", stock=10)
     staff = make_user(session, Role.seller_staff, seller=seller)

@@ -75,7 +75,7 @@ def test_a_lot_below_the_guarantee_links_to_the_lots_pages(session):
     township = region(session, "430525101")  # over the household's village
     household = make_household(session, n=901)
     office = make_user(session, "office", region_obj=township)
-    seller = make_seller(session, kind=SellerKind.enterprise)
+    seller = make_seller(session, kind=SellerKind.enterprise, members=[(household, 1)])
     oil = make_product(session, seller, name="山茶油", price_fen=10000, stock=100)
     staff = make_user(session, "seller_staff", seller=seller)
     lots.set_product_terms(session, staff, oil, lot_backed=True, guaranteed_price="18.50")

@@ -112,7 +112,12 @@ def test_members(session, regions):
         services.set_member(session, other, coop, hh.code, 1)
     with pytest.raises(ValidationFailed):
         services.set_member(session, staff, coop, hh.code, 0)
+    # an enterprise keeps a list of its linked households (the households its lots name)
     enterprise = make_seller(session, kind=SellerKind.enterprise)
+    linked = services.set_member(session, make_user(session, Role.seller_staff, seller=enterprise),
+                                 enterprise, hh.code, 1)
+    assert services.member_households(session, enterprise) == [hh] and linked.weight == 1
+    shop = make_seller(session, kind=SellerKind.household_shop, household=make_household(session))
     with pytest.raises(RuleBroken):
-        services.set_member(session, make_user(session, Role.seller_staff, seller=enterprise),
-                            enterprise, hh.code, 1)
+        services.set_member(session, make_user(session, Role.seller_staff, seller=shop),
+                            shop, hh.code, 1)

@@ -23,7 +23,8 @@ from tests.services.test_attribution import by_household, paid
 @pytest.fixture
 def firm(session):
     households = [make_household(session, n=800 + i) for i in range(3)]
-    seller = make_seller(session, kind=SellerKind.enterprise)
+    seller = make_seller(session, kind=SellerKind.enterprise,  # its linked households
+                         members=[(h, 1) for h in households])
     seller.household_share_bp = 2000
     oil = make_product(session, seller, name="山茶油", price_fen=10000, stock=100)
     staff = make_user(session, "seller_staff", seller=seller)
@@ -117,7 +118,7 @@ def test_units_no_lot_covers_attribute_nothing(session, firm):
 
 def test_a_cooperative_product_switched_to_lots_no_longer_goes_by_member_weight(session):
     member, grower = make_household(session, n=880), make_household(session, n=881)
-    coop = make_seller(session, members=[(member, 1)])
+    coop = make_seller(session, members=[(member, 1), (grower, 1)])
     coop.household_share_bp = 5000
     staff = make_user(session, "seller_staff", seller=coop)
     tea = make_product(session, coop, price_fen=1000)
@@ -137,7 +138,7 @@ def test_a_lot_can_be_removed_until_a_sale_draws_on_it(session, firm):
         lots.remove_lot(session, firm["staff"], firm["seller"], kept.id)
     lots.remove_lot(session, firm["staff"], firm["seller"], spare.id)
     session.commit()
-    assert [x.id for x in lots.seller_lots(session, firm["seller"])] == [kept.id]
+    assert [x.id for x in lots.seller_lots(session, firm["seller"]).items] == [kept.id]
     with pytest.raises(NotFound):
         lots.remove_lot(session, firm["staff"], firm["seller"], spare.id)
 

@@ -167,10 +167,11 @@ def test_a_households_page_shows_its_entries_to_those_who_may_see_it(client, mak
 
 def test_the_lots_page_shows_deleted_lots(client, make):
     make.regions()
-    seller = make.seller(name="古楼茶叶专业合作社", kind=SellerKind.cooperative)
+    household = make.household(n=6161)
+    seller = make.seller(name="古楼茶叶专业合作社", kind=SellerKind.cooperative,
+                         members=[(household, 1)])
     make.staff(seller, login="staff@example.test")
     tea = make.product(seller, name="古楼云雾茶")
-    household = make.household(n=6161)
     client.login("staff@example.test")
     page = text(client.get("/seller/lots"))
     assert "暂无操作记录。" in page

@@ -29,10 +29,10 @@ def n_lots(app) -> int:
 @pytest.fixture
 def coop(app, client, make):
     make.regions()
-    seller = make.seller(name="古楼茶叶专业合作社")
+    household = make.household(name="张三明", n=6161)
+    seller = make.seller(name="古楼茶叶专业合作社", members=[(household, 1)])
     make.staff(seller, login="staff@example.test")
     tea = make.product(seller, name="古楼云雾茶", spec="250g/罐")
-    household = make.household(name="张三明", n=6161)
     client.login("staff@example.test")
     return SimpleNamespace(seller=seller, tea=tea, household=household)
 
