@@ -253,7 +253,7 @@ def remove_lot(session: Session, actor: User, seller: Seller, lot_id: int) -> No
         raise NotFound("未找到该收购批次")
     if lot.remaining != lot.quantity or session.scalar(
             select(func.count()).where(LotDraw.lot_id == lot.id)):
-        raise Conflict("该批次已有销售归属，不能删除")
+        raise Conflict("该批次已有销售计入农户收入，不能删除")
     lot_key, before = lot.id, {"product_id": lot.product_id, "product": lot.product.name,
                                "household": lot.household.code, "quantity": lot.quantity,
                                "unit_price_fen": lot.unit_price_fen,

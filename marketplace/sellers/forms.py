@@ -63,7 +63,7 @@ class LotForm(Form):
 
 class ProductTermsForm(Form):
     share = StringField(_l("帮扶比例（%）"), validators=[Length(max=8)])
-    lot_backed = BooleanField(_l("按收购批次归属帮扶收入"))
+    lot_backed = BooleanField(_l("帮扶收入按收购批次计入农户"))
     guaranteed_price = StringField(_l("保底收购价（元，每件）"), validators=[Length(max=20)])
 
 

@@ -329,13 +329,13 @@ def test_a_households_statement_for_its_liaison_and_offices_only(client, make, m
     office.login("office@example.test")
     assert office.get(f"/households/{household_id}/statement").status_code == 200
     overview = office.get("/office").get_data(as_text=True)
-    assert "<b>¥30.00</b>归属收入合计" in overview and "<b>1</b>有归属收入的户" in overview
+    assert "<b>¥30.00</b>计入收入合计" in overview and "<b>1</b>有收入计入的户" in overview
     assert f'/households/{household_id}/statement">¥30.00 · 明细' in overview
     office_user(make, county="431224", login="office2@example.test")  # another county's office
     elsewhere = make_client()
     elsewhere.login("office2@example.test")
     overview = elsewhere.get("/office").get_data(as_text=True)
-    assert "<b>¥0.00</b>归属收入合计" in overview and "¥30.00" not in overview
+    assert "<b>¥0.00</b>计入收入合计" in overview and "¥30.00" not in overview
     make.user(Role.liaison, login="other@example.test")
     stranger = make_client()
     stranger.login("other@example.test")

@@ -37,8 +37,8 @@ def test_home_shows_categories_featured_regions_and_stats(client, make):
     assert "雪峰云雾茶 特级" in html  # featured
     assert "洞口县" in html and "/regions/430525" in html  # regions with counts
     assert re.search(r"<b>1</b>\s*在售商品", html)
-    assert re.search(r"<b>1</b>\s*认证经营主体", html)
-    assert re.search(r"<b>1</b>\s*登记帮扶对象户", html)
+    assert re.search(r"<b>1</b>\s*认证商家", html)
+    assert re.search(r"<b>1</b>\s*登记帮扶农户", html)
 
 
 def test_home_works_on_an_empty_database(client):
@@ -254,7 +254,7 @@ def test_seller_page_lists_its_products_and_member_count(client, make):
     make.product(name="别家的茶")
     html = page(client, f"/sellers/{coop.id}")
     assert "洞口县云雾茶合作社" in html and "农民专业合作社" in html
-    assert "2 户帮扶对象户" in html
+    assert "2 户帮扶农户" in html
     assert "合作社的茶" in html and "别家的茶" not in html
     assert "王大明" not in html and "李小红" not in html and "王*明" not in html
     assert "13800138000" not in html  # contact data stays private
