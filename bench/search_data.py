@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 import tomllib
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -529,7 +531,10 @@ QUERY_POOLS: dict[str, list[str]] = {
                "maojian", "huangjing", "fuling", "xianggu", "larou", "dami", "xuefeng",
                "gulou", "tongdao", "hongjiang", "jingzhou", "baojing", "qianyang", "zao", "cha"],
     "initials": ["cy", "hz", "xp", "dk", "ywc", "hnm", "btc", "scy", "mht", "tjd", "ah", "my",
-                 "hc", "hj", "mj", "xg", "lr", "td", "hjc", "qlc"],
+                 "hc", "hj", "mj", "xg", "lr", "td", "hjc", "qlc",
+                 # initials of the start of a name or of a word, across segmentation (issue 15)
+                 "xf", "xfy", "xfyw", "xfywc", "bt", "mybtc", "btclh", "gzmj", "ahhc", "xpmz",
+                 "sytjd", "tdhnm"],
     "two_terms": ["溆浦 枣", "洞口 茶", "安化 黑茶", "麻阳 冰糖橙", "通道 红糯米", "靖州 杨梅",
                   "雪峰 土鸡蛋", "有机 大米", "明前 绿茶", "高山 茶", "怀化 橙", "大英 花生",
                   "手工 竹编", "湖南 茶", "洞雷 米", "保靖 黄金茶", "xupu 枣", "湘西 腊肉",
@@ -568,6 +573,51 @@ def query_mix(count: int, *, seed: int) -> list[tuple[str, str]]:
         kind = QUERY_KINDS[i % len(QUERY_KINDS)]
         out.append((kind, rnd.choice(pools[kind])))
     rnd.shuffle(out)
+    return out
+
+
+INITIALS_SAMPLE_KINDS = ("prefix", "word", "whole")
+_CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
+
+
+def initials_samples(products: list[Any], count: int, *, seed: int) -> list[dict]:
+    """Initials queries made from `count` products picked at random, for the recall of
+    initials (issue 15): "prefix", the initials of the start of the name (2 to 12 of the first
+    run of Chinese characters: 雪峰云雾茶 -> xf .. xfywc); "word", from where a later word of
+    that run starts (jieba's precise cut: 麻阳冰糖橙 -> bt, btc); "whole", the initials of the
+    whole name (as the engine defines them: the first run of two or more Chinese characters).
+    Letters are pypinyin's first letters of the run read in context. Each sample: kind, q, id,
+    seller (the product's seller id) and name."""
+    import pypinyin
+    import rjieba
+
+    from marketplace.search.analysis import whole_name_initials
+
+    rnd = random.Random(seed)
+    out: list[dict] = []
+    for p in rnd.sample(products, min(count, len(products))):
+        g = p.get if isinstance(p, dict) else p.__getattribute__
+        name = unicodedata.normalize("NFKC", g("name"))
+        run = next((r for r in _CJK_RUN.findall(name) if len(r) >= 2), "")
+        letters = "".join(pypinyin.lazy_pinyin(run, style=pypinyin.Style.FIRST_LETTER,
+                                               errors=lambda chars: ["?"] * len(chars)))
+        if len(letters) != len(run) or not (letters.isascii() and letters.isalpha()):
+            continue
+        base = {"id": g("id"), "seller": g("seller_id"), "name": g("name")}
+        out.append({**base, "kind": "prefix",
+                    "q": letters[:rnd.randint(2, min(len(run), 12))]})
+        starts, pos = [], 0
+        for word in rjieba.cut(run):  # jieba's words as the index sees them (HMM on)
+            if pos and len(run) - pos >= 2:
+                starts.append(pos)
+            pos += len(word)
+        if starts:
+            start = rnd.choice(starts)
+            end = rnd.randint(start + 2, min(len(run), start + 12))
+            out.append({**base, "kind": "word", "q": letters[start:end]})
+        whole = whole_name_initials(g("name"))
+        if whole:
+            out.append({**base, "kind": "whole", "q": whole})
     return out
 
 

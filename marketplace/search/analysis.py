@@ -12,7 +12,15 @@ A text is NFKC-normalised (full-width letters and digits become ASCII), then yie
 - numbers, and numbers with a unit kept together: 5斤 -> 5, 5斤; 2.5kg -> 2.5, 2.5kg, kg;
 - with ``pinyin=True``: for every CJK word its toneless pinyin joined and its initials joined
   (茶叶 -> chaye, cy), and for every single character its pinyin (茶 -> cha; no one-letter
-  initials for single characters: they would match almost everything).
+  initials for single characters: they would match almost everything);
+- with ``pinyin=True`` also the initials of every prefix of two or more characters starting
+  where a word starts, up to the end of the CJK run and at most `MAX_INITIALS` characters long
+  (雪峰云雾茶: xf, xfy, xfyw, xfywc from 雪, yw, ywc from 云): initials of the start of a name
+  or of a word find it however segmentation cut what follows (麻阳冰糖橙 -> btc, 溆浦红糯米 ->
+  hnm, 雪峰土鸡蛋 -> tjd).
+
+`whole_name_initials` gives the initials of a product's name as a whole (its first run of CJK
+characters): the index keeps them with the product, so that typing them ranks it first.
 
 Token offsets are character offsets into the ORIGINAL text; pinyin tokens carry the span of the
 word or character they came from. Token texts never contain whitespace.
@@ -31,12 +39,14 @@ from markupsafe import Markup, escape
 from whoosh.analysis import Analyzer, Tokenizer
 from whoosh.analysis import Token as WhooshToken
 
-__all__ = ["MAX_QUERY_CHARS", "MAX_QUERY_TERMS", "ChineseAnalyzer", "QueryTerm", "Token", "analyze",
-           "highlight", "parse_query", "pinyin_syllables", "token_texts"]
+__all__ = ["MAX_INITIALS", "MAX_QUERY_CHARS", "MAX_QUERY_TERMS", "ChineseAnalyzer", "QueryTerm",
+           "Token", "analyze", "highlight", "initials_query", "parse_query", "pinyin_syllables",
+           "token_texts", "whole_name_initials"]
 
 MAX_QUERY_CHARS = 200
 MAX_QUERY_TERMS = 8
 MAX_ALTERNATIVES = 3
+MAX_INITIALS = 12  # the longest initials token of a prefix (names are short; bounds the postings)
 
 
 class Token(NamedTuple):
@@ -155,6 +165,62 @@ def _char_pinyin(ch: str) -> str:
     return full[0].lower() if len(full) == 1 and full[0].isascii() and full[0].isalnum() else ""
 
 
+_NO_INITIAL = "?"  # a character without an initial: initials tokens never span it
+
+
+@functools.lru_cache(maxsize=100_000)
+def _run_initials(run: str) -> str:
+    """One initial letter per character of a CJK run, read in context (pypinyin's phrases),
+    `_NO_INITIAL` where a character has none."""
+    letters = lazy_pinyin(run, style="FIRST_LETTER",
+                          errors=lambda chars: [_NO_INITIAL] * len(chars))
+    if len(letters) != len(run):  # never seen; read character by character then
+        letters = [_char_pinyin(ch)[:1] or _NO_INITIAL for ch in run]
+    return "".join(ch if len(ch) == 1 and ch.isascii() and ch.isalpha() else _NO_INITIAL
+                   for ch in (x.lower() for x in letters))
+
+
+def _prefix_initials(initials: str, starts) -> list[tuple[str, int, int]]:
+    """(initials, start, end) of every prefix of 2..MAX_INITIALS characters from each start,
+    offsets relative to the run, stopping at a character without an initial."""
+    out = []
+    n = len(initials)
+    for s in starts:
+        stop = initials.find(_NO_INITIAL, s)
+        end = min(n if stop < 0 else stop, s + MAX_INITIALS)
+        out.extend((initials[s:e], s, e) for e in range(s + 2, end + 1))
+    return out
+
+
+def _run_starts(run_start: int, run_end: int, word_starts) -> list[int]:
+    """Where words start inside a CJK run (the run's own start included), relative to it."""
+    return sorted({0} | {s - run_start for s in word_starts if run_start < s < run_end})
+
+
+def whole_name_initials(text: str) -> str:
+    """The initials of a product's name as a shopper reads it: of its first run of two or more
+    CJK characters, the name proper before any spec or qualifier (雪峰云雾茶 -> xfywc,
+    麻阳冰糖橙 10斤 -> mybtc, 【溆浦红枣】特级红枣 -> xphz, 雪峰云雾茶·明前特级绿茶 -> xfywc);
+    "" when there is no such run or it is longer than MAX_INITIALS (then it is no token)."""
+    if not text:
+        return ""
+    norm, _ = _normalise(text)
+    run = next((r for r in _CJK_RUN.findall(norm) if len(r) >= 2), "")
+    letters = _run_initials(run) if run else ""
+    if len(letters) > MAX_INITIALS or _NO_INITIAL in letters:
+        return ""
+    return letters
+
+
+def initials_query(term: QueryTerm) -> str | None:
+    """The letters of a query term that may be a name's initials (two or more latin letters),
+    else None."""
+    text = term.text
+    if len(text) >= 2 and text.isascii() and text.isalpha() and term.alternatives[0] == (text,):
+        return text
+    return None
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -179,13 +245,15 @@ def analyze(text: str, *, pinyin: bool) -> list[Token]:
         # words: search-mode segmentation over the whole text (context matters to jieba)
         seen = set()
         fullmatch = _CJK_RUN.fullmatch
-        for word, s, e in _segment(norm):
+        segments = _segment(norm)
+        for word, s, e in segments:
             if e - s >= 2 and (word, s) not in seen and fullmatch(word):
                 seen.add((word, s))
                 add((word, s, e))
                 if pinyin:
                     for p in _word_pinyin(word):
                         add((p, s, e))
+        word_starts = {s for _w, s, _e in segments}
         # every single character (single-character jieba words were skipped above)
         for m in cjk_runs:
             run, s, e = m.group(), m.start(), m.end()
@@ -193,6 +261,9 @@ def analyze(text: str, *, pinyin: bool) -> list[Token]:
             if pinyin:
                 pinyins = map(_char_pinyin, run)
                 out.extend(filter(_TEXT, zip(pinyins, range(s, e), range(s + 1, e + 1))))
+                if e - s >= 2:
+                    out.extend((t, s + ts, s + te) for t, ts, te in _prefix_initials(
+                        _run_initials(run), _run_starts(s, e, word_starts)))
     # numbers (with units) and letter words
     if not cjk_runs or _HAS_PART.search(norm):
         for m in _PARTS_DOC.finditer(norm):
@@ -211,8 +282,10 @@ def analyze(text: str, *, pinyin: bool) -> list[Token]:
                 add((m.group("word").lower(), m.start(), m.end()))
     out.sort(key=_START)
     if owner is None:
-        # every (text, span) is unique here: spans identify words, characters and numbers
-        return list(map(_MAKE_TOKEN, out))
+        # every (text, span) is unique here: spans identify words, characters and numbers, and
+        # an initials token (letters) of a prefix has a span of its own unless it equals the
+        # initials of the word with that span
+        return list(map(_MAKE_TOKEN, dict.fromkeys(out) if pinyin else out))
     return list(map(_MAKE_TOKEN, dict.fromkeys(
         (t, owner[s], owner[e - 1] + 1) for t, s, e in out)))
 
@@ -224,18 +297,27 @@ def token_texts(text: str, *, pinyin: bool) -> list[str]:
         return []
     norm, _ = _normalise(text)
     out: dict[str, None] = {}
-    runs = _CJK_RUN.findall(norm)
+    runs = list(_CJK_RUN.finditer(norm)) if pinyin else _CJK_RUN.findall(norm)
     if runs:
         fullmatch = _CJK_RUN.fullmatch
-        for word, s, e in _segment(norm):
+        segments = _segment(norm)
+        for word, s, e in segments:
             if e - s >= 2 and word not in out and fullmatch(word):
                 out[word] = None
                 if pinyin:
                     out.update(dict.fromkeys(_word_pinyin(word)))
-        for run in runs:
-            out.update(dict.fromkeys(run))
-            if pinyin:
+        if pinyin:
+            word_starts = {s for _w, s, _e in segments}
+            for m in runs:
+                run = m.group()
+                out.update(dict.fromkeys(run))
                 out.update(dict.fromkeys(map(_char_pinyin, run)))
+                if len(run) >= 2:
+                    out.update(dict.fromkeys(t for t, _s, _e in _prefix_initials(
+                        _run_initials(run), _run_starts(m.start(), m.end(), word_starts))))
+        else:
+            for run in runs:
+                out.update(dict.fromkeys(run))
         out.pop("", None)  # a character pypinyin does not know
     if not runs or _HAS_PART.search(norm):
         for m in _PARTS_DOC.finditer(norm):

@@ -4,10 +4,11 @@ No Flask and no database in here: documents come in as `SearchDoc`, questions as
 `SearchRequest`, answers go out as product ids in order (`SearchResult`).
 
 What is indexed (see `schema()`). Per product: the tokens of its name (words, characters,
-pinyin and initials) and the tokens of its description that neither the name nor its category,
-seller or origin already give it, in two fields that only record *which* documents hold a token
-(Whoosh's `Existence` format: no frequencies, positions or lengths); and value columns (product
-id, category, seller, origin region, county, price, stock, listing time, certified). Category,
+pinyin, and the initials of every prefix from where a word starts) and the tokens of its
+description that neither the name nor its category, seller or origin already give it, in two
+fields that only record *which* documents hold a token (Whoosh's `Existence` format: no
+frequencies, positions or lengths); and value columns (product id, category, seller, origin
+region, county, price, stock, listing time, certified, the whole name's initials). Category,
 seller and region names are NOT repeated on every product: each is one small document of its
 own (its name's tokens with pinyin; a region also names its parent), and a query token that
 matches a seller or a place stands for all products of that seller or from that subtree. That
@@ -19,10 +20,13 @@ category, seller or origin; terms are ANDed. Every set of documents is a Python 
 a bitset (`bits`): posting lists are decoded once into one (and kept in a bounded cache: a
 segment never changes once written), entity sets are built from the value columns, and the
 rest is AND/OR/popcount in C. Nothing is scored with term statistics: the relevance of a match
-is how many terms match in the *name*, then in stock above sold out, then newer above older.
+is how many terms match in the *name*, then a name whose whole initials were typed above the
+others, then in stock above sold out, then newer above older.
 Facets count categories and counties with one AND and popcount each. Ordering reads only as
 many documents as the page needs: small result sets are decoded and sorted, large ones are
-checked against a per-segment precomputed order until the page is full.
+checked against a per-segment precomputed order until the page is full. A snapshot computes
+its per-segment data (products by column, sort orders, facet sets) when it is opened, not on
+the first query that needs them.
 
 The code: documents.py (what goes in and out), writing.py (schema, tokens, building, changes),
 generations.py (the live index and its replacement), reading.py (answering: the live index,

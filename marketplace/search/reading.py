@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from marketplace.search.analysis import QueryTerm, parse_query
+from marketplace.search.analysis import MAX_INITIALS, QueryTerm, initials_query, parse_query
 from marketplace.search.documents import (
     CATEGORY,
     REGION,
@@ -19,6 +19,7 @@ from marketplace.search.documents import (
 from marketplace.search.generations import CURRENT, live_directory
 from marketplace.search.segments import TOKEN_CACHE_BYTES, SegmentData, TokenCache
 from marketplace.search.snapshot import Snapshot
+from marketplace.search.writing import initials_code
 
 
 def _term_set(term: QueryTerm, lookup: Callable[[str], int]) -> int:
@@ -92,7 +93,7 @@ class SearchIndex:
             if snap is not None and snap.directory == directory and snap.up_to_date():
                 return snap
             try:
-                fresh = Snapshot(directory, self._segment_data, self._tokens)
+                fresh = Snapshot(directory, self._segment_data, self._tokens).warm()
             except Exception as exc:  # missing, empty or corrupt: the caller falls back
                 raise SearchUnavailable(f"search index at {directory} unreadable: {exc}") from exc
             live = {s.key for s in fresh.segments}
@@ -102,6 +103,13 @@ class SearchIndex:
             self._snapshot = fresh
             # the old searcher may still be in use by another thread: it is left to the GC
             return fresh
+
+    def open(self) -> SearchIndex:
+        """Open the live index now and compute what its first query would wait for (a new
+        snapshot is warmed whenever the index changed, see `snapshot`). Raises
+        SearchUnavailable like a search would."""
+        self.snapshot()
+        return self
 
     def doc_count(self) -> int:
         return self.snapshot().live.bit_count()
@@ -164,9 +172,19 @@ class SearchIndex:
         if req.sort == "newest":
             return snap.top(hits, total, want, "newest", True)[offset:want]
         in_name = [hits & _term_set(term, lambda t: snap.token("name", t)) for term in terms]
+        # a name whose whole initials were typed comes first among equally many name matches
+        whole = 0
+        for term, named in zip(terms, in_name, strict=True):
+            letters = initials_query(term)
+            if letters is not None and named and len(letters) <= MAX_INITIALS:
+                whole |= snap.whole_name(named, len(letters), initials_code(letters))
         out: list[int] = []
         for tier in tiers(hits, in_name):
-            for part in (tier & snap.in_stock, tier & ~snap.in_stock):
+            parts = (tier & snap.in_stock, tier & ~snap.in_stock)
+            if whole and tier & whole:
+                parts = (parts[0] & whole, parts[1] & whole, parts[0] & ~whole,
+                         parts[1] & ~whole)
+            for part in parts:
                 if len(out) >= want:
                     return out[offset:want]
                 count = part.bit_count() if part else 0

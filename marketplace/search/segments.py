@@ -4,6 +4,7 @@ orders; and the bounded caches of sets (posting lists decoded into sets, entity 
 from __future__ import annotations
 
 import bisect
+import itertools
 import sys
 import threading
 from array import array
@@ -15,7 +16,7 @@ from whoosh.matching import WrappingMatcher
 from whoosh.reading import TermNotFound
 
 from marketplace.search import bits
-from marketplace.search.documents import PRODUCT
+from marketplace.search.documents import PRODUCT, REGION
 from marketplace.search.writing import COLUMNS, READ_COLUMNS
 
 TOKEN_CACHE_BYTES = 40 * 1024 * 1024  # decoded posting lists kept, as sets
@@ -23,9 +24,10 @@ TOKEN_CACHE_BYTES = 40 * 1024 * 1024  # decoded posting lists kept, as sets
 
 def _read_column(reader, name: str, size: int) -> array:
     """A value column of a segment as an array. Whoosh's numeric columns are big-endian
-    fixed-size values with the trailing defaults (0) left out: read as one block of bytes."""
+    fixed-size values with the trailing defaults (0) left out: read as one block of bytes. A
+    column the index's schema lacks (built before it was added) reads as all 0."""
     out = array(COLUMNS[name])
-    if reader.has_column(name):
+    if name in reader.schema and reader.has_column(name):
         column = reader.column_reader(name, translate=False)
         if isinstance(column, NumericColumn.Reader) and column._fixedlen == out.itemsize:
             out.frombytes(column._dbfile.get(column._basepos, column._count * column._fixedlen))
@@ -38,6 +40,12 @@ def _read_column(reader, name: str, size: int) -> array:
     return out
 
 
+def _where(kind: bytes, value: int) -> array:
+    """The document numbers whose kind byte is `value`, picked in C."""
+    flags = kind.translate(bytes(int(i == value) for i in range(256)))
+    return array("i", itertools.compress(range(len(kind)), flags))
+
+
 class SegmentData:
     """What one segment contributes, computed from its columns once: segments never change
     after they are written (only their deletions do, and those are applied per snapshot).
@@ -46,8 +54,9 @@ class SegmentData:
     def __init__(self, reader):
         self.size = size = reader.doc_count_all()
         self.cols = {name: _read_column(reader, name, size) for name in READ_COLUMNS}
-        kind = self.cols["c_kind"]
-        self.products = array("i", (d for d in range(size) if kind[d] == PRODUCT))
+        kind = self.cols["c_kind"].tobytes()  # one byte per document
+        self.products = _where(kind, PRODUCT)
+        self.regions = _where(kind, REGION)
         self.product_bits = bits.from_positions(self.products, size, len(self.products))
         stock = self.cols["c_stock"]
         in_stock = [d for d in self.products if stock[d] > 0]
@@ -88,14 +97,23 @@ class SegmentData:
         found = self._orders.get(sort)
         if found is None:
             ids, first = self.cols["c_id"], self.cols["c_listed" if sort == "newest" else "c_price"]
-            # one integer key per product (value, then id) sorts much faster than tuples
-            key = [0] * self.size
-            for d in self.products:
-                key[d] = first[d] << 64 | ids[d]
-            found = array("i", sorted(self.products, key=key.__getitem__,
-                                      reverse=sort == "newest"))
+            # one integer per product (value, then id, then the document number in the low 32
+            # bits) sorts without a key function, several times faster than tuples or a key
+            keys = [first[d] << 96 | ids[d] << 32 | d for d in self.products]
+            keys.sort(reverse=sort == "newest")
+            found = array("i", [k & 0xFFFFFFFF for k in keys])
             self._orders[sort] = found
         return found
+
+    def warm(self, facets) -> None:
+        """Compute now what queries would otherwise compute on first use: products by each
+        column a query filters or counts on, the facets' sets, both sort orders."""
+        for column in ("c_category", "c_county", "c_seller", "c_origin"):
+            self.members(column)
+        for column in facets:
+            self.groups(column)
+        self.order("newest")
+        self.price_range(None, None)  # the price order and its keys
 
     def price_range(self, lo: int | None, hi: int | None) -> int:
         order = self.order("price")

@@ -60,6 +60,22 @@ class Snapshot:
         self._entities = BoundedSets(ENTITY_CACHE_BYTES)  # (kind, id) and ("token", token)
         self._children: dict[int, list[int]] | None = None
 
+    FACETS = ("c_category", "c_county")
+    GROUPED = (*FACETS, "c_whole")  # columns whose values are counted or looked up as sets
+
+    def warm(self) -> Snapshot:
+        """Compute now what the first queries would otherwise wait for (on a new index of
+        300,000 products that was most of half a second): per segment its products by column
+        and its sort orders, over the whole index the facets' sets and the region tree."""
+        for seg in self.segments:
+            seg.data.warm([c for c in self.GROUPED
+                           if len(seg.data.members(c)) <= FACET_SETS])
+        for column in self.GROUPED:
+            if max(len(seg.data.members(column)) for seg in self.segments) <= FACET_SETS:
+                self.groups(column)
+        self._region_children()
+        return self
+
     def up_to_date(self) -> bool:
         return self.searcher.up_to_date()
 
@@ -108,14 +124,28 @@ class Snapshot:
             self._groups[column] = found
         return found
 
+    def whole_name(self, members: int, length: int, code: int) -> int:
+        """Those of `members` whose whole name's initials are the letters of `code` (`length`
+        of them): narrowed down by the length as a set, then read one by one."""
+        members &= self.groups("c_whole").get(length, 0)
+        out = 0
+        for seg in self.segments:
+            local = members >> seg.offset & ((1 << seg.data.size) - 1)
+            if local:
+                codes = seg.data.cols["c_whole_code"]
+                found = [d for d in bits.positions(local) if codes[d] == code]
+                if found:
+                    out |= bits.from_positions(found, seg.data.size, len(found)) << seg.offset
+        return out
+
     def _region_children(self) -> dict[int, list[int]]:
         if self._children is None:
             children: dict[int, list[int]] = {}
             for seg in self.segments:
                 cols = seg.data.cols
-                kind, ids, parent = cols["c_kind"], cols["c_id"], cols["c_parent"]
-                for d in range(seg.data.size):
-                    if kind[d] == REGION and d not in seg.deleted:
+                ids, parent = cols["c_id"], cols["c_parent"]
+                for d in seg.data.regions:
+                    if d not in seg.deleted:
                         children.setdefault(parent[d], []).append(ids[d])
             self._children = children
         return self._children

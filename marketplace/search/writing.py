@@ -16,7 +16,7 @@ from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, FieldType, Schema
 from whoosh.formats import Existence
 
-from marketplace.search.analysis import token_texts
+from marketplace.search.analysis import token_texts, whole_name_initials
 from marketplace.search.documents import CATEGORY, PRODUCT, REGION, SELLER, SearchDoc
 
 BLOCK_WRITES = True  # build_index writes whole blocks through Whoosh 2.7's W3 postings writer
@@ -38,9 +38,12 @@ class TokenSet(FieldType):
         return [(t.encode("utf-8"), 1, 1.0, b"") for t in dict.fromkeys(value)]
 
 
+# c_whole: how many letters the initials of the product's whole name have (0: none), and
+# c_whole_code those letters (`initials_code`): a query of initials typed the whole name of the
+# products among its name matches that have both (the length narrows them down as a set)
 COLUMNS = {"c_kind": "b", "c_id": "q", "c_category": "i", "c_seller": "q", "c_origin": "q",
             "c_county": "i", "c_price": "q", "c_stock": "i", "c_listed": "q",
-            "c_certified": "b", "c_parent": "q"}
+            "c_certified": "b", "c_parent": "q", "c_whole": "b", "c_whole_code": "q"}
 
 
 READ_COLUMNS = [name for name in COLUMNS if name != "c_certified"]  # certified: not queried yet
@@ -80,7 +83,23 @@ def product_tokens(doc: SearchDoc) -> tuple[tuple[str, ...], list[str]]:
                   if t not in own and t not in given]
 
 
+def initials_code(letters: str) -> int:
+    """Up to 12 lower-case latin letters as one number, five bits a letter (a = 1): a 64-bit
+    column holds them without collisions."""
+    code = 0
+    for ch in letters:
+        code = code << 5 | (ord(ch) - 96)
+    return code
+
+
+@lru_cache(maxsize=100_000)
+def _whole_initials(name: str) -> tuple[int, int]:
+    letters = whole_name_initials(name)
+    return len(letters), initials_code(letters)
+
+
 def _product_columns(doc: SearchDoc) -> dict:
+    whole_length, whole_code = _whole_initials(doc.name)
     return {
         "key": f"p{doc.id}", "c_kind": PRODUCT, "c_id": doc.id,
         "c_category": doc.category_id or 0, "c_seller": doc.seller_id,
@@ -88,6 +107,7 @@ def _product_columns(doc: SearchDoc) -> dict:
         "c_county": int(doc.county_code) if doc.county_code and doc.county_code.isdigit() else 0,
         "c_price": doc.price_fen, "c_stock": max(0, min(doc.stock, 2**31 - 1)),
         "c_listed": max(0, doc.listed_at), "c_certified": 1 if doc.certified else 0,
+        "c_whole": whole_length, "c_whole_code": whole_code,
     }
 
 
@@ -228,8 +248,9 @@ def apply(writer, docs: Iterable[SearchDoc], removed: Iterable[int] = (), *,
         writer.delete_by_term("key", f"p{product_id}")
     entities: dict[str, tuple[dict, tuple[str, ...]]] = {}
     count = 0
+    known = set(writer.schema.names())  # an index built before a column was added lacks it
     for doc in docs:
-        writer.update_document(**fields(doc))
+        writer.update_document(**{k: v for k, v in fields(doc).items() if k in known})
         for key, columns, tokens in _entities(doc):
             entities[key] = (columns, tokens)
         count += 1

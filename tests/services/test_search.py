@@ -74,6 +74,138 @@ def test_initials_find_tea(catalogue):
     assert {catalogue["yunwu"], catalogue["black"]} <= set(ask("cy").ids)
 
 
+@pytest.fixture
+def initials_catalogue(catalogue, session):
+    """Names whose segmentation cuts what a shopper types the initials of: 麻阳 冰糖 橙,
+    溆浦 红 糯米 (the catalogue's rice), 雪峰 土 鸡蛋; and 雪峰云雾茶 itself, listed before four
+    longer names that start with it (so that without its whole-name initials it would rank
+    after them)."""
+    farm = make_seller(session, name="麻阳果蔬合作社")
+    p = {
+        "orange": make_product(session, farm, name="麻阳冰糖橙 10斤", category_slug="fruit",
+                               description="甜"),
+        "eggs": make_product(session, farm, name="雪峰土鸡蛋礼盒", category_slug="poultry-eggs",
+                             description="散养"),
+        "exact": make_product(session, farm, name="雪峰云雾茶", description="高山"),
+    }
+    session.flush()
+    for name in ("雪峰云雾茶礼盒", "雪峰云雾茶叶 高山", "雪峰云雾茶园·特级", "雪峰云雾茶新茶"):
+        make_product(session, farm, name=name, description="高山")
+    session.commit()
+    service.reindex(session, search_root())
+    return {**catalogue, **{k: v.id for k, v in p.items()}}
+
+
+@pytest.mark.parametrize("q, key", [
+    ("btc", "orange"), ("bt", "orange"), ("mybtc", "orange"), ("BTC", "orange"),
+    ("hnm", "rice"), ("xphnm", "rice"),
+    ("tjd", "eggs"), ("xftjd", "eggs"),
+    ("xf", "exact"), ("xfy", "exact"), ("xfyw", "exact"), ("xfywc", "exact"),
+])
+def test_initials_of_any_start_find_the_product(initials_catalogue, q, key):
+    assert initials_catalogue[key] in ask(q, limit=100).ids
+
+
+@pytest.mark.parametrize("q, key", [
+    ("bingtangcheng", "orange"), ("mayang", "orange"), ("hongnuomi", "rice"),
+    ("tujidan", "eggs"), ("xuefengyunwucha", "exact"), ("yunwucha", "exact"),
+])
+def test_full_pinyin_still_finds_the_product(initials_catalogue, q, key):
+    assert initials_catalogue[key] in ask(q, limit=100).ids
+
+
+def test_initials_do_not_match_across_unrelated_names(initials_catalogue):
+    assert initials_catalogue["orange"] not in ask("hnm", limit=100).ids
+    assert initials_catalogue["rice"] not in ask("btc", limit=100).ids
+    assert ask("zzzq").total == 0
+
+
+@pytest.mark.parametrize("q, key", [("xfywc", "exact"), ("mybtc", "orange"),
+                                    ("xftjdlh", "eggs"), ("xphnm", "rice")])
+def test_whole_name_initials_rank_in_the_first_three(initials_catalogue, q, key):
+    ids = ask(q).ids
+    assert initials_catalogue[key] in ids[:3], ids
+    # "雪峰云雾茶" was listed before the four longer names that start with it: its whole-name
+    # initials, not its age, put it first (雪峰云雾茶·明前特级绿茶 reads xfywc as well, and is
+    # older)
+    assert ids[0] == initials_catalogue[key]
+
+
+def test_whole_name_initials_are_the_first_run_of_the_name(initials_catalogue, session):
+    farm = make_seller(session, name="安化茶农合作社")
+    own = make_product(session, farm, name="雨前黑茶 1kg/块")
+    # newer, and yqhc has as many letters as its whole-name initials (ahhc): still not its name
+    make_product(session, farm, name="【安化黑茶】雨前黑茶")
+    session.commit()
+    service.sync(session, search_root())
+    assert ask("yqhc").ids[0] == own.id
+
+
+def test_whole_name_initials_follow_changes(initials_catalogue, session):
+    product = session.get(Product, initials_catalogue["exact"])
+    product.name = "雪峰云雾茶礼"
+    session.commit()
+    service.sync(session, search_root())
+    ids = ask("xfywcl").ids
+    assert ids[0] == initials_catalogue["exact"]  # 雪峰云雾茶礼盒 also starts with xfywcl
+    assert initials_catalogue["exact"] in ask("xfywc").ids
+
+
+def test_an_index_built_before_the_whole_initials_column_takes_changes(catalogue, session,
+                                                                      monkeypatch):
+    from marketplace.search import writing
+    schema, columns = writing.schema, writing._product_columns
+
+    def older_schema():
+        out = schema()
+        out.remove("c_whole")
+        return out
+
+    monkeypatch.setattr(writing, "schema", older_schema)
+    monkeypatch.setattr(writing, "_product_columns", lambda doc: {
+        k: v for k, v in columns(doc).items() if k != "c_whole"})
+    service.reindex(session, search_root())
+    monkeypatch.undo()
+    product = session.get(Product, catalogue["rice"])
+    product.name = "溆浦高山红糯米"
+    session.commit()
+    assert service.sync(session, search_root()).upserted >= 1
+    assert ask("xpgshnm").ids == [catalogue["rice"]]  # found; no whole-name ranking there
+
+
+def test_opening_reads_ahead_and_a_missing_index_is_no_error(catalogue, tmp_path):
+    root = search_root()
+    service.forget(root)
+    index = service.index_for(root).open()
+    assert index._snapshot is not None  # opened (and warmed) before any query
+    assert ask("hnm").ids == [catalogue["rice"]]
+    with pytest.raises(engine.SearchUnavailable):
+        engine.SearchIndex(tmp_path / "nothing").open()
+
+
+def test_a_process_opens_the_index_at_its_first_request(catalogue, app, database_url, tmp_path):
+    import threading
+
+    from marketplace import create_app
+    from marketplace.config import test_config
+    root = search_root()
+    service.forget(root)
+    warm = create_app({**test_config(tmp_path / "other", database_url),
+                       "SEARCH_ROOT": str(root), "SEARCH_WARM": True})
+    assert app.config["SEARCH_WARM"] is False  # off in test mode unless asked for
+    try:
+        warm.test_client().get("/")
+        for thread in threading.enumerate():
+            if thread.name == "search-open":
+                thread.join(30)
+        assert service.index_for(root)._snapshot is not None
+    finally:
+        from marketplace.extensions import db
+        with warm.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def test_name_matches_rank_above_description_matches(catalogue):
     # name first; then seller name / description, where the sold-out one comes last
     assert ask("云雾茶").ids == [catalogue["yunwu"], catalogue["desc_only"], catalogue["black"]]

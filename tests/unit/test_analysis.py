@@ -9,15 +9,18 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 
 from marketplace.search.analysis import (
+    MAX_INITIALS,
     MAX_QUERY_TERMS,
     ChineseAnalyzer,
     QueryTerm,
     Token,
     analyze,
     highlight,
+    initials_query,
     parse_query,
     pinyin_syllables,
     token_texts,
+    whole_name_initials,
 )
 
 
@@ -116,6 +119,71 @@ def test_only_long_pinyin_is_split():
     assert parse_query("tea") == [QueryTerm("tea", (("tea",),))]  # te + a: two syllables, kept
     assert parse_query("hongnuomi")[0].alternatives == (("hongnuomi",), ("hong", "nuo", "mi"))
     assert not matches("溆浦鹤珠红枣", "hongnuomi")
+
+
+@pytest.mark.parametrize("name, queries", [
+    ("雪峰云雾茶", ["xf", "xfy", "xfyw", "xfywc", "yw", "ywc"]),
+    ("麻阳冰糖橙 10斤", ["my", "myb", "mybtc", "bt", "btc"]),  # 麻阳 + 冰糖 + 橙
+    ("溆浦红糯米 5斤", ["xph", "xphnm", "hn", "hnm", "nm"]),  # 溆浦 + 红 + 糯米
+    ("雪峰土鸡蛋礼盒", ["xft", "tj", "tjd", "tjdlh", "jd", "lh"]),  # 雪峰 + 土 + 鸡蛋 + 礼盒
+    ("冰糖橙", ["bt", "btc"]), ("红糯米", ["hn", "hnm"]), ("土鸡蛋", ["tj", "tjd"]),
+])
+def test_initials_of_any_start(name, queries):
+    """The initials of every prefix of two or more characters starting where a word starts,
+    however segmentation cut what follows."""
+    for q in queries:
+        assert matches(name, q), q
+
+
+@pytest.mark.parametrize("name, q", [
+    ("雪峰云雾茶", "fy"),  # 峰 starts no word
+    ("雪峰云雾茶", "wc"),  # nor does 雾
+    ("雪峰云雾茶·明前特级绿茶", "xfywcm"),  # initials stay inside a run of Chinese characters
+    ("麻阳冰糖橙 10斤", "btcj"),
+    ("麻阳冰糖橙", "tc"),
+    ("溆浦红糯米", "btc"),
+])
+def test_initials_only_from_word_starts(name, q):
+    assert not matches(name, q)
+
+
+def test_initials_tokens_are_bounded_and_have_spans():
+    name = "湖南古楼雪峰云雾茶有限公司湖南古楼雪峰云雾茶"  # 22 characters, one run
+    letters = [t for t in analyze(name, pinyin=True) if t.text.isascii() and len(t.text) > 1
+               and t.end - t.start == len(t.text) and not pinyin_syllables(t.text)]
+    assert max(len(t.text) for t in letters) == MAX_INITIALS
+    assert "hnglxfywcyxg" in {t.text for t in letters}
+    spans = {(t.text, t.start, t.end) for t in analyze("麻阳冰糖橙 10斤", pinyin=True)}
+    assert {("btc", 2, 5), ("mybtc", 0, 5), ("bt", 2, 4)} <= spans
+    assert str(highlight("麻阳冰糖橙 10斤", parse_query("btc"))) == "麻阳<mark>冰糖橙</mark> 10斤"
+    assert str(highlight("溆浦红糯米", parse_query("hnm"))) == "溆浦<mark>红糯米</mark>"
+    assert "btc" not in token_texts("麻阳冰糖橙", pinyin=False)
+
+
+@pytest.mark.parametrize("name, initials", [
+    ("雪峰云雾茶", "xfywc"),
+    ("麻阳冰糖橙 10斤", "mybtc"),  # the name proper: its first run of Chinese characters
+    ("溆浦红糯米 5斤/袋", "xphnm"),
+    ("【溆浦红枣】特级红枣", "xphz"),
+    ("雪峰云雾茶·明前特级绿茶", "xfywc"),
+    ("茶·雪峰云雾茶", "xfywc"),  # a lone character is no name
+    ("ｉＰｈｏｎｅ 充电线", "cdx"),
+    ("茶", ""), ("", ""), ("iPhone 15", ""), ("茶 枣", ""),
+    ("茶" * 13, ""),  # longer than any initials token
+])
+def test_whole_name_initials(name, initials):
+    assert whole_name_initials(name) == initials
+    if initials:  # they are a token of the name: typing them finds it
+        assert matches(name, initials)
+
+
+@pytest.mark.parametrize("q, letters", [
+    ("xfywc", "xfywc"), ("BTC", "btc"), ("ｈｎｍ", "hnm"), ("x", None), ("茶", None),
+    ("5斤", None), ("250g", None), ("hongnuomi", "hongnuomi"),
+])
+def test_initials_query(q, letters):
+    (term,) = parse_query(q)
+    assert initials_query(term) == letters
 
 
 def test_no_single_letter_initials_for_single_characters():
