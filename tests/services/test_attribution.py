@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.ledger import chain as ledger
-from marketplace.ledger.models import LedgerEntry
 from marketplace.ledger.chain import NewEntry
+from marketplace.ledger.models import LedgerEntry
 from marketplace.orders import services as orders
-from marketplace.payments import refunds
-from marketplace.payments.capture import record_payment
 from marketplace.orders.models import OrderLine
 from marketplace.orders.services import AddressInput, LineInput
+from marketplace.payments import refunds
+from marketplace.payments.capture import record_payment
 from marketplace.sellers.models import SellerKind
 from tests.fixtures.factories import (
     DELIVERY,

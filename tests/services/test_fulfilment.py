@@ -10,10 +10,10 @@ from marketplace.core.errors import IllegalTransition, NotFound, RuleBroken, Val
 from marketplace.core.time import now_utc
 from marketplace.orders import fulfilment, services
 from marketplace.orders.models import OrderStatus
+from marketplace.orders.services import AddressInput, LineInput
 from marketplace.payments import refunds
 from marketplace.payments.capture import record_payment
 from marketplace.payments.models import Refund, RefundStatus
-from marketplace.orders.services import AddressInput, LineInput
 from tests.fixtures.factories import DELIVERY, make_product, make_seller, make_user
 
 ADDRESS = AddressInput(**DELIVERY)

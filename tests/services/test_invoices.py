@@ -8,10 +8,10 @@ from sqlalchemy import select
 from marketplace.core.errors import IllegalTransition, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.orders import fulfilment, invoices, services
-from marketplace.payments import refunds
-from marketplace.payments.capture import record_payment
 from marketplace.orders.models import Invoice, Order
 from marketplace.orders.services import AddressInput, LineInput
+from marketplace.payments import refunds
+from marketplace.payments.capture import record_payment
 from tests.fixtures.concurrency import run_at_once
 from tests.fixtures.factories import (
     DELIVERY,

@@ -9,9 +9,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from marketplace.extensions import db
-from marketplace.ledger import chain as services, rules
-from marketplace.ledger.models import LedgerEntry, LedgerHead
+from marketplace.ledger import chain as services
+from marketplace.ledger import rules
 from marketplace.ledger.chain import NewEntry
+from marketplace.ledger.models import LedgerEntry, LedgerHead
 from marketplace.orders import services as orders
 from marketplace.orders.models import OrderLine
 from marketplace.orders.services import AddressInput, LineInput

@@ -32,8 +32,14 @@ from marketplace.payments import sql as payments_sql
 from marketplace.payments.capture import record_payment
 from marketplace.payments.models import Payment
 from marketplace.sellers.models import SellerKind
-from tests.fixtures.factories import DELIVERY, make_cooperative, make_household
-from tests.fixtures.factories import make_product, make_seller, make_user
+from tests.fixtures.factories import (
+    DELIVERY,
+    make_cooperative,
+    make_household,
+    make_product,
+    make_seller,
+    make_user,
+)
 
 EXAMPLES = settings(max_examples=12, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,

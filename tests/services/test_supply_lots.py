@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.core.errors import Conflict, NotFound, RuleBroken, ValidationFailed
-from marketplace.ledger import lots
 from marketplace.ledger import chain as ledger
+from marketplace.ledger import lots
 from marketplace.ledger.lots import LotInput
 from marketplace.ledger.models import LedgerEntry, LotDraw, SupplyLot
 from marketplace.notifications.models import Notification
@@ -146,9 +146,9 @@ def test_a_lot_can_be_removed_until_a_sale_draws_on_it(session, firm):
 def test_concurrent_sales_never_draw_a_unit_twice(app, session, firm):
     from marketplace.extensions import db
     from marketplace.orders import services as orders
-    from marketplace.payments.capture import record_payment
     from marketplace.orders.models import Order
     from marketplace.orders.services import AddressInput, LineInput
+    from marketplace.payments.capture import record_payment
     from tests.fixtures.concurrency import run_at_once
     from tests.fixtures.factories import DELIVERY
     a, b = firm["households"][:2]

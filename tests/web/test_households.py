@@ -297,8 +297,8 @@ def test_office_list_paginates(client, make):
 
 def test_a_households_statement_for_its_liaison_and_offices_only(client, make, make_client):
     from marketplace.orders import services as order_services
-    from marketplace.payments.capture import record_payment
     from marketplace.orders.services import AddressInput, LineInput
+    from marketplace.payments.capture import record_payment
     from tests.fixtures.factories import DELIVERY, make_household, make_product, make_seller
 
     make.regions()
@@ -346,8 +346,8 @@ def test_a_households_statement_for_its_liaison_and_offices_only(client, make, m
 def test_a_public_page_with_recorded_revocable_consent(client, make, make_client, app):
     from marketplace.households.models import HouseholdConsent
     from marketplace.orders import services as order_services
-    from marketplace.payments.capture import record_payment
     from marketplace.orders.services import AddressInput, LineInput
+    from marketplace.payments.capture import record_payment
     from tests.fixtures.factories import DELIVERY, make_household, make_product, make_seller
 
     make.regions()
