@@ -14,8 +14,8 @@ from marketplace.core.errors import IllegalTransition, NotFound, ValidationFaile
 from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc
 from marketplace.orders import notices
+from marketplace.orders.holds import transition
 from marketplace.orders.models import Order, OrderEventKind, OrderStatus
-from marketplace.orders.services import transition
 
 # ---- fulfilment ---------------------------------------------------------------------------------
 

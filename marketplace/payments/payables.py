@@ -61,7 +61,7 @@ class OrderPayable:
     def make_ready(self, session: Session, capture: Capture) -> TurnedAway | None:
         order, now = self.order, capture.at
         if order.status == OrderStatus.pending_payment and self._late(now):
-            # only its own: a payment holds no other order's row (orders.services._release)
+            # only its own: a payment holds no other order's row (orders.holds._release)
             orders.expire(session, now=now, order_ids=[order.id])
             session.refresh(order)
         if order.status == OrderStatus.cancelled and order.paid_fen == 0 \

@@ -19,8 +19,8 @@ from marketplace.core.time import now_utc
 from marketplace.ledger import posting
 from marketplace.orders import notices
 from marketplace.orders.fulfilment import check_seller
+from marketplace.orders.holds import transition
 from marketplace.orders.models import Order, OrderEvent, OrderEventKind, OrderStatus
-from marketplace.orders.services import transition
 from marketplace.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from marketplace.payments.providers import ProviderUnavailable
 
