@@ -185,7 +185,8 @@ def extend_chain(session, target: int, *, orders_per_batch: int = 2000,
 
     from marketplace.accounts.models import User
     from marketplace.core.time import now_utc
-    from marketplace.ledger import chain as services, rules
+    from marketplace.ledger import chain as services
+    from marketplace.ledger import rules
     from marketplace.ledger.chain import NewEntry
     from marketplace.orders.models import Channel, Checkout, Order, OrderLine, OrderStatus
     from marketplace.orders.services import order_number
@@ -271,7 +272,8 @@ def run_engine(engine: str, url: str, workdir: Path, args) -> Result:
     run_flask(env, "seed", "demo")
     with in_app(env) as (_app, db):
         from marketplace.core.time import now_utc
-        from marketplace.ledger import chain as services, posting
+        from marketplace.ledger import chain as services
+        from marketplace.ledger import posting
         from marketplace.orders.models import Order
 
         session = db.session

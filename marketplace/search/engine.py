@@ -14,7 +14,7 @@ own (its name's tokens with pinyin; a region also names its parent), and a query
 matches a seller or a place stands for all products of that seller or from that subtree. That
 keeps a product at about 70 postings instead of 200, which is most of the build time.
 
-How a query is answered: `analysis.parse_query` turns the text into terms; a term matches a
+How a query is answered: `queries.parse_query` turns the text into terms; a term matches a
 product when one of its alternatives has all its tokens in the product's name, description,
 category, seller or origin; terms are ANDed. Every set of documents is a Python integer used as
 a bitset (`bits`): posting lists are decoded once into one (and kept in a bounded cache: a

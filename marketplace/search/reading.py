@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from marketplace.search.analysis import MAX_INITIALS, QueryTerm, initials_query, parse_query
+from marketplace.search.analysis import MAX_INITIALS, QueryTerm, initials_query
 from marketplace.search.documents import (
     CATEGORY,
     REGION,
@@ -17,6 +17,7 @@ from marketplace.search.documents import (
     SearchUnavailable,
 )
 from marketplace.search.generations import CURRENT, live_directory
+from marketplace.search.queries import parse_query
 from marketplace.search.segments import TOKEN_CACHE_BYTES, SegmentData, TokenCache
 from marketplace.search.snapshot import Snapshot
 from marketplace.search.writing import initials_code

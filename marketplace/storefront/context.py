@@ -134,7 +134,7 @@ def catalog_context(session: Session, args: Mapping, *, per_page: int = 24) -> d
     page = queries.browse_cards(session, f, total=total, searcher=catalog_searcher())
     chips, county_facets = categories, []
     if page.search is not None:  # the index answered: facets of this query, marked names
-        from marketplace.search.analysis import highlight
+        from marketplace.search.queries import highlight
         hits = page.search
         chips = [(c, hits.category_counts.get(c.id, 0)) for c, _n in categories]
         chips = [(c, n) for c, n in chips if n or c.slug == f.category]

@@ -15,13 +15,11 @@ from marketplace.search.analysis import (
     QueryTerm,
     Token,
     analyze,
-    highlight,
     initials_query,
-    parse_query,
-    pinyin_syllables,
     token_texts,
     whole_name_initials,
 )
+from marketplace.search.queries import highlight, parse_query, pinyin_syllables
 
 
 def matches(doc_text: str, q: str) -> bool:

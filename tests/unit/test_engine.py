@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from marketplace.search import engine, reading, snapshot, writing
-from marketplace.search.analysis import parse_query, token_texts
+from marketplace.search.analysis import token_texts
+from marketplace.search.queries import parse_query
 from marketplace.search.segments import SegmentData
 
 CATEGORIES = {1: "茶叶 Tea", 2: "红枣 Jujube", 3: "米面粮油 Grain"}
