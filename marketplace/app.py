@@ -119,6 +119,7 @@ def _import_models() -> None:
     from marketplace.regions import models as _r  # noqa: F401
     from marketplace.search import models as _q  # noqa: F401
     from marketplace.sellers import models as _s  # noqa: F401
+    from marketplace.units import models as _u  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -134,9 +135,11 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.payments.views import bp as payments_bp
     from marketplace.sellers.views import bp as seller_bp
     from marketplace.storefront.views import bp as storefront_bp
+    from marketplace.units.campaign_views import bp as campaigns_bp
+    from marketplace.units.views import bp as units_bp
 
     for bp in (storefront_bp, accounts_bp, seller_bp, admin_bp, households_bp, media_bp,
-               orders_bp, seller_orders_bp, notifications_bp, audit_bp):
+               orders_bp, seller_orders_bp, notifications_bp, audit_bp, units_bp, campaigns_bp):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies

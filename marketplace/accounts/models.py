@@ -24,6 +24,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     # every session, remember cookie and API token carries the generation it was issued in;
     # raising it (log-out, a new password, a role revoked, signing out everywhere) ends them
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # the name shown on the buyers' leaderboard (爱心榜); "" = not on it (opt-in)
+    board_nickname: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin",

@@ -121,6 +121,9 @@ class Order(TimestampMixin, db.Model):
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"))
     channel: Mapped[Channel] = mapped_column(str_enum(Channel), default=Channel.individual)
+    # the unit it counts toward (channels unit_member, unit_purchase, group_purchase of a unit)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
     status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus),
                                                 default=OrderStatus.pending_payment)
     goods_fen: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,22 @@
+"""units_members (reserved: filled if that work needs a schema change)
+
+Revision ID: 0023_units_members
+Revises: 0022_units_campaigns
+Create Date: 2026-12-03 11:30:00
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+# revision identifiers, used by Alembic.
+revision = '0023_units_members'
+down_revision = '0022_units_campaigns'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

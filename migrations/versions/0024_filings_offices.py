@@ -1,0 +1,22 @@
+"""filings_offices (reserved: filled if that work needs a schema change)
+
+Revision ID: 0024_filings_offices
+Revises: 0023_units_members
+Create Date: 2026-12-03 11:30:00
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+# revision identifiers, used by Alembic.
+revision = '0024_filings_offices'
+down_revision = '0023_units_members'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
