@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.factories",
     "tests.fixtures.fake_stripe",
+    "tests.fixtures.units",
 ]
