@@ -136,10 +136,12 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.sellers.views import bp as seller_bp
     from marketplace.storefront.views import bp as storefront_bp
     from marketplace.units.campaign_views import bp as campaigns_bp
+    from marketplace.units.filing_views import bp as filings_bp
     from marketplace.units.views import bp as units_bp
 
     for bp in (storefront_bp, accounts_bp, seller_bp, admin_bp, households_bp, media_bp,
-               orders_bp, seller_orders_bp, notifications_bp, audit_bp, units_bp, campaigns_bp):
+               orders_bp, seller_orders_bp, notifications_bp, audit_bp, units_bp, campaigns_bp,
+               filings_bp):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
