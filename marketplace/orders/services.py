@@ -72,6 +72,7 @@ from marketplace.orders.sql import (
     PRODUCTS_FOR_CHECKOUT,
     PUT_BACK_STOCK,
     REGION_BY_CODE,
+    SELL_HELD,
     SELLERS,
     TAKE_STOCK,
 )
@@ -355,6 +356,57 @@ def _write_orders(conn, order_rows: list[dict], line_rows: list[list[dict]]):
          "created_at": row["created_at"]} for order_id, row in zip(order_ids, order_rows,
                                                                    strict=True)])
     return order_ids, line_ids.scalars().all()
+
+
+# ---- units held and orders written for other roads (group purchases) -------------------------
+
+def clean_address(session: Session, address: AddressInput) -> tuple[dict, Row]:
+    """An address's checked fields (recipient, mobile, address_detail) and its region row (id,
+    code, name_path); ValidationFailed naming every bad field."""
+    return _clean_address(session, address)
+
+
+def reserve_units(session: Session, quantities: dict[int, int], names: dict[int, str],
+                  now: datetime | None = None) -> None:
+    """Hold units (free to held) for something other than an order (a group purchase's
+    participation), products in id order, as checkout does: units other orders hold past their
+    window are given back first when a product is short; InsufficientStock names every short
+    line and nothing is kept."""
+    products = {pid: _Named(names.get(pid, str(pid))) for pid in quantities}
+    short = _reserve(session, quantities, products)
+    if short and expire(session, now=now or now_utc(),
+                        product_ids=[line["product_id"] for line in short]):
+        short = _reserve(session, quantities, products)
+    if short:
+        raise InsufficientStock(
+            Msg("库存不足：%(lines)s", lines="；".join(
+                Msg("%(name)s 仅剩 %(n)s 件", name=s["name"], n=s["available"]) for s in short)),
+            details={"lines": short})
+
+
+@dataclass(frozen=True)
+class _Named:
+    name: str
+
+
+def release_units(session: Session, quantities: dict[int, int]) -> None:
+    """Units held for something other than an order go back to free (products in id order)."""
+    rows = [{"pid": pid, "q": q} for pid, q in sorted(quantities.items()) if q]
+    if rows:
+        session.connection().execute(PUT_BACK_STOCK, rows)
+        outbox.record(session, OutboxKind.product, [row["pid"] for row in rows])
+        _expire_stock(session, [row["pid"] for row in rows])
+
+
+def sell_units(session: Session, quantities: dict[int, int]) -> None:
+    """Held units are sold: they leave the held count (products in id order)."""
+    rows = [{"pid": pid, "q": q} for pid, q in sorted(quantities.items()) if q]
+    if rows:
+        session.connection().execute(SELL_HELD, rows)
+        _expire_stock(session, [row["pid"] for row in rows])
+
+
+write_orders = _write_orders  # orders, lines and 'created' events written in bulk (Core rows)
 
 
 # ---- a late payment ---------------------------------------------------------------------------
