@@ -41,32 +41,43 @@ def post_sale(session: Session, order: Order, now: datetime) -> list[rules.Chain
     """Attribute the paid order's lines; records each line's share and attributable amount.
     Lot-backed lines draw on their product's supply lots; the others go to the seller's
     households by weight. A line with no beneficiaries at all stays unattributed."""
-    seller = order.seller
+    return post_sales(session, [order], now)
+
+
+def post_sales(session: Session, orders: list[Order], now: datetime) -> list[rules.ChainEntry]:
+    """`post_sale` for many paid orders at once (a group purchase's settlement): the products'
+    terms and each seller's weights read once, one append to the chain."""
     conn = session.connection()
+    lines = [line for order in orders for line in order.lines]
     terms = {pid: (bp, backed) for pid, bp, backed in conn.execute(  # (share, lot-backed)
-        sql.PRODUCT_TERMS, {"ids": [line.product_id for line in order.lines]})}
-    by_lots = [line for line in order.lines
-               if lots.is_lot_backed(seller, terms.get(line.product_id, (None, False))[1])]
-    draws = lots.draw(session, [(line.id, line.product_id, line.quantity) for line in by_lots])
-    weights = beneficiary_weights(session, seller) if len(by_lots) < len(order.lines) else {}
+        sql.PRODUCT_TERMS, {"ids": sorted({line.product_id for line in lines})})}
+    by_lots = [(line.id, line.product_id, line.quantity) for order in orders
+               for line in order.lines
+               if lots.is_lot_backed(order.seller, terms.get(line.product_id, (None, False))[1])]
+    draws = lots.draw(session, by_lots)
+    weights: dict[int, dict[int, int]] = {}
     entries, attributions = [], []
-    for line in order.lines:
-        share = rules.share_bp_of(terms.get(line.product_id, (None, False))[0],
-                                  seller.household_share_bp)
-        if line.id in draws:
-            among = rules.lot_weights(draws[line.id])
-            covered = sum(among.values())  # the units its lots covered
-        elif weights:
-            among, covered = weights, line.quantity
-        else:
-            continue  # nobody to attribute to: the line stays unattributed
-        amount = rules.line_share_fen(line.amount_fen, line.quantity, share, covered)
-        attributions.append({"line": line.id, "bp": share, "fen": amount})
-        set_committed_value(line, "share_bp", share)
-        set_committed_value(line, "attributable_fen", amount)
-        if amount:
-            entries += [NewEntry(household, line.id, part)
-                        for household, part in rules.split_among(amount, among).items()]
+    for order in orders:
+        seller = order.seller
+        for line in order.lines:
+            share = rules.share_bp_of(terms.get(line.product_id, (None, False))[0],
+                                      seller.household_share_bp)
+            if line.id in draws:
+                among = rules.lot_weights(draws[line.id])
+                covered = sum(among.values())  # the units its lots covered
+            else:
+                if seller.id not in weights:
+                    weights[seller.id] = beneficiary_weights(session, seller)
+                among, covered = weights[seller.id], line.quantity
+                if not among:
+                    continue  # nobody to attribute to: the line stays unattributed
+            amount = rules.line_share_fen(line.amount_fen, line.quantity, share, covered)
+            attributions.append({"line": line.id, "bp": share, "fen": amount})
+            set_committed_value(line, "share_bp", share)
+            set_committed_value(line, "attributable_fen", amount)
+            if amount:
+                entries += [NewEntry(household, line.id, part)
+                            for household, part in rules.split_among(amount, among).items()]
     if entries:  # the lines' attributions go with the entries
         return chain.append(session, entries, now=now, attributions=attributions)
     if attributions:
