@@ -152,10 +152,13 @@ def _clean_address(session: Session, address: AddressInput,
     return {"recipient": recipient, "mobile": mobile, "address_detail": detail}, region
 
 
-def fingerprint(quantities: dict[int, int], address: AddressInput, channel: str) -> str:
+def fingerprint(quantities: dict[int, int], address: AddressInput, channel: str,
+                unit_id: int | None = None, unit_purpose: str = "") -> str:
     """What a submission asked for, so that a reused idempotency key can be told apart."""
     data = {"lines": sorted(quantities.items()), "channel": str(channel),
             "address": [address.recipient, address.mobile, address.region_code, address.detail]}
+    if unit_id is not None or unit_purpose:  # (absent for a plain order: fingerprints kept)
+        data["unit"] = [unit_id, unit_purpose]
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -177,9 +180,12 @@ def order_number(created: datetime, checkout_id: int, index: int) -> str:
 
 def checkout(session: Session, buyer: User, lines: Sequence[LineInput], address: AddressInput, *,
              idempotency_key: str, channel: Channel = Channel.individual,
-             now: datetime | None = None, window: timedelta = PAYMENT_WINDOW) -> list[Order]:
+             now: datetime | None = None, window: timedelta = PAYMENT_WINDOW,
+             unit_id: int | None = None, unit_purpose: str = "") -> list[Order]:
     """One order per seller for the lines, stock reserved for the payment window. The same
-    idempotency key with the same request answers the orders made the first time."""
+    idempotency key with the same request answers the orders made the first time. `unit_id`
+    (and a union's `unit_purpose`) is stored on the orders as given: who may count toward a
+    unit is checked by units.services.checkout_for_unit, the way to call this for one."""
     key = (idempotency_key or "").strip()
     if not 8 <= len(key) <= 64:
         raise ValidationFailed("缺少提交编号（idempotency_key，8–64 个字符）",
@@ -189,7 +195,7 @@ def checkout(session: Session, buyer: User, lines: Sequence[LineInput], address:
         channel = Channel(channel)
     except ValueError:
         raise ValidationFailed("未知的购买渠道", field="channel") from None
-    print_ = fingerprint(quantities, address, channel)
+    print_ = fingerprint(quantities, address, channel, unit_id, unit_purpose)
     now = now or now_utc()
     try:
         products, region = _products(session, quantities, (address.region_code or "").strip())
@@ -220,7 +226,8 @@ def checkout(session: Session, buyer: User, lines: Sequence[LineInput], address:
                 Msg("%(name)s 仅剩 %(n)s 件", name=s["name"], n=s["available"]) for s in short)),
             details={"lines": short})
     return _make_orders(session, buyer, checkout_id, quantities, products, address_fields,
-                        region, channel, now, now + window)
+                        region, channel, now, now + window,
+                        unit={"unit_id": unit_id, "unit_purpose": unit_purpose})
 
 
 def _existing(session: Session, buyer: User, key: str, print_: str) -> list[Order] | None:
@@ -304,7 +311,7 @@ def _reserve(session: Session, quantities: dict[int, int], products: dict) -> li
 
 
 def _make_orders(session, buyer, checkout_id, quantities, products, address_fields, region,
-                 channel, now, reserved_until) -> list[Order]:
+                 channel, now, reserved_until, unit: dict | None = None) -> list[Order]:
     """The orders (one per seller), their lines and 'created' events, written as Core
     statements (a checkout is the hot path) and returned as loaded Order objects."""
     by_seller: dict[int, list[int]] = {}
@@ -330,7 +337,8 @@ def _make_orders(session, buyer, checkout_id, quantities, products, address_fiel
             "voucher_uploaded_at": None, "carrier": "", "tracking_no": "", "shipped_at": None,
             "received_at": None, "region_id": region.id,
             "region_names": address_name(region.name_path), "created_at": now,
-            "updated_at": now, **address_fields})
+            "updated_at": now, **address_fields,
+            **(unit or {"unit_id": None, "unit_purpose": ""})})
     order_ids, line_ids = _write_orders(session.connection(), order_rows, line_rows)
     ids = iter(line_ids)
     orders = []
