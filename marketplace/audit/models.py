@@ -33,6 +33,11 @@ class AuditAction(StrEnum):
     consent_withdrawn = "consent_withdrawn"
     lot_deleted = "lot_deleted"
     login_lock_lifted = "login_lock_lifted"
+    # units (单位): a platform admin's decisions on applications, a unit admin's on members
+    unit_verified = "unit_verified"
+    unit_rejected = "unit_rejected"  # an application turned down, with its reason
+    unit_member_removed = "unit_member_removed"
+    unit_admin_changed = "unit_admin_changed"  # a member made admin, or no longer admin
 
 
 class AuditObject(StrEnum):
@@ -44,6 +49,7 @@ class AuditObject(StrEnum):
     household = "household"
     supply_lot = "supply_lot"
     login = "login"  # a login or an address with no account behind it (a lock lifted): no id
+    unit = "unit"
 
 
 ACTION_LABELS = {
@@ -60,6 +66,10 @@ ACTION_LABELS = {
     AuditAction.consent_withdrawn: "关闭公开页面（撤回同意）",
     AuditAction.lot_deleted: "删除收购批次",
     AuditAction.login_lock_lifted: "解除登录锁定",
+    AuditAction.unit_verified: "单位通过认证",
+    AuditAction.unit_rejected: "驳回单位申请",
+    AuditAction.unit_member_removed: "移出单位成员",
+    AuditAction.unit_admin_changed: "变更单位管理员",
 }
 OBJECT_LABELS = {
     AuditObject.seller: "经营主体",
@@ -68,6 +78,7 @@ OBJECT_LABELS = {
     AuditObject.household: "帮扶对象",
     AuditObject.supply_lot: "收购批次",
     AuditObject.login: "登录名或地址",
+    AuditObject.unit: "单位",
 }
 
 # the fields `before` and `after` hold, as the pages name them
