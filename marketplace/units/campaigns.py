@@ -1,0 +1,601 @@
+"""Group purchases (团购): opening a campaign, joining it (quantities that hold stock), paying,
+changing and withdrawing until the deadline. Closing is `units.settlement`.
+
+Units are held like an order's (`orders.services.reserve_units`: free to held, products in id
+order, every short line named), so a campaign never oversells across campaigns and ordinary
+orders. Individual participants pay at the starting price when they join (a window to pay,
+after which the units go back); a consolidated campaign's participants only commit quantities
+and the unit pays one order after the close. What counts toward the tiers and the minimum is
+the committed quantity: joined participations (paid ones, for individual delivery).
+
+A joined individual participation always holds exactly one captured payment equal to what it
+is due: a change that costs more refunds the old payment and captures the new amount, one that
+costs less gives the difference back at once. Money goes back through the provider that took
+it; a refund the provider could not make stays on the participation (`refund_due_fen`) and
+`flask campaigns close-due` tries it again.
+
+Joins, changes and withdrawals take the campaign's row first (a conditional UPDATE, only while
+it is open and before its deadline): closing takes it the same way, so a join either commits
+before the close reads the participations or finds the campaign closed.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.catalog.models import Product, ProductStatus
+from marketplace.core import policy
+from marketplace.core.errors import (
+    Conflict,
+    IllegalTransition,
+    NotFound,
+    RuleBroken,
+    ValidationFailed,
+)
+from marketplace.core.i18n import Msg
+from marketplace.core.money import format_fen
+from marketplace.core.time import now_utc
+from marketplace.orders import services as orders
+from marketplace.orders.services import AddressInput, LineInput
+from marketplace.payments.providers import ProviderUnavailable
+from marketplace.regions.models import address_name
+from marketplace.sellers.models import SellerStatus
+from marketplace.units import rules
+from marketplace.units.models import (
+    HOLDING,
+    Audience,
+    Campaign,
+    CampaignProduct,
+    CampaignStatus,
+    CampaignTier,
+    Delivery,
+    Participation,
+    ParticipationLine,
+    ParticipationPayment,
+    ParticipationPaymentStatus,
+    ParticipationStatus,
+    Unit,
+    UnitMember,
+    UnitStatus,
+)
+
+PAYMENT_WINDOW = timedelta(minutes=30)
+MAX_PRODUCTS = 20
+MAX_DAYS = 90  # a campaign runs at most this long
+MAX_PARTICIPANT_QUANTITY = 999
+
+
+# ---- input --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProductTerms:
+    product_id: int
+    tiers: Sequence[rules.Tier]
+
+
+@dataclass(frozen=True)
+class CampaignInput:
+    unit_id: int | None
+    title: str
+    products: Sequence[ProductTerms]
+    minimum_quantity: int
+    per_person_limit: int
+    deadline: datetime
+    delivery: str = Delivery.individual
+    audience: str = Audience.members
+    starts_at: datetime | None = None
+    description: str = ""
+    address: AddressInput | None = None  # consolidated: the unit's (default: its own address)
+
+
+# ---- who may do what ------------------------------------------------------------------------------
+
+def admin_unit_ids(session: Session, user) -> set[int]:
+    """The verified units `user` administers."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    return set(session.scalars(
+        select(UnitMember.unit_id).join(Unit, Unit.id == UnitMember.unit_id)
+        .where(UnitMember.user_id == user.id, UnitMember.is_admin.is_(True),
+               Unit.status == UnitStatus.verified)))
+
+
+def member_unit_ids(session: Session, user) -> set[int]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    return set(session.scalars(select(UnitMember.unit_id).where(UnitMember.user_id == user.id)))
+
+
+def can_manage(session: Session, user, campaign: Campaign) -> bool:
+    """Its unit's admins (a public campaign: its seller's staff) and platform admins."""
+    if policy.is_admin(user):
+        return True
+    if campaign.unit_id is not None:
+        return campaign.unit_id in admin_unit_ids(session, user)
+    return policy.staff_of(user, campaign.seller_id)
+
+
+def can_join(session: Session, user, campaign: Campaign) -> bool:
+    """Anyone with the link; for a members' campaign, the unit's members."""
+    if campaign.audience == Audience.link:
+        return True
+    return can_manage(session, user, campaign) or (
+        campaign.unit_id is not None and campaign.unit_id in member_unit_ids(session, user))
+
+
+def campaign_for(session: Session, user, campaign_id: int) -> Campaign:
+    """A campaign `user` may see (who may join it, and who manages it); 404 otherwise."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or not can_join(session, user, campaign):
+        raise NotFound("未找到该团购")
+    return campaign
+
+
+def participation_for(session: Session, user, participation_id: int) -> Participation:
+    """Its participant's, or the campaign's managers'; 404 otherwise."""
+    part = session.get(Participation, participation_id)
+    if part is None or not (part.user_id == getattr(user, "id", None)
+                            or can_manage(session, user, part.campaign)):
+        raise NotFound("未找到该参团记录")
+    return part
+
+
+# ---- opening ------------------------------------------------------------------------------------
+
+def open_campaign(session: Session, actor: User, data: CampaignInput, *,
+                  now: datetime | None = None) -> Campaign:
+    """A unit admin opens a campaign for the unit (a verified seller's staff a public one, by
+    link, for their own products). Every problem is named at once; nothing is written then."""
+    policy.require_user(actor)
+    now = now or now_utc()
+    errors: dict[str, list[str]] = {}
+
+    def bad(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    title = (data.title or "").strip()
+    if not 2 <= len(title) <= 100:
+        bad("title", "请填写团购名称（2–100 个字）")
+    unit = session.get(Unit, data.unit_id) if data.unit_id is not None else None
+    if data.unit_id is not None and (unit is None or (
+            unit.id not in admin_unit_ids(session, actor) and not policy.is_admin(actor))):
+        raise NotFound("未找到该单位")
+    if unit is not None and unit.status != UnitStatus.verified:
+        raise RuleBroken("单位通过认证后才能发起团购", field="unit_id")
+    try:
+        delivery, audience = Delivery(data.delivery), Audience(data.audience)
+    except ValueError:
+        raise ValidationFailed("配送方式应为 individual 或 consolidated，参与范围应为 members 或 link",
+                               field="delivery") from None
+    if unit is None and (delivery == Delivery.consolidated or audience == Audience.members):
+        bad("unit_id", "统一配送和仅限单位成员的团购须由单位发起")
+    for name, value, top in (("minimum_quantity", data.minimum_quantity, 100_000),
+                             ("per_person_limit", data.per_person_limit,
+                              MAX_PARTICIPANT_QUANTITY)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= top:
+            bad(name, Msg("应为 1–%(top)s 的整数", top=top))
+    starts = data.starts_at or now
+    if data.deadline <= now:
+        bad("deadline", "截止时间必须晚于现在")
+    elif data.deadline <= starts:
+        bad("deadline", "截止时间必须晚于开始时间")
+    elif data.deadline - starts > timedelta(days=MAX_DAYS):
+        bad("deadline", Msg("团购最长进行 %(n)s 天", n=MAX_DAYS))
+    terms = _product_terms(session, actor, unit, data.products, bad)
+    if terms and "minimum_quantity" not in errors:
+        stock = sum(product.stock for product, _ in terms)
+        if data.minimum_quantity > stock:
+            bad("minimum_quantity", Msg("成团数量不能超过现有库存（%(n)s 件）", n=stock))
+    address = None
+    if delivery == Delivery.consolidated and unit is not None:
+        given = data.address or AddressInput(unit.contact_name, unit.contact_mobile,
+                                             unit.region.code, unit.address_detail)
+        try:
+            address = orders.clean_address(session, given)
+        except ValidationFailed as exc:
+            for field, messages in (exc.errors or {"address": [exc.message]}).items():
+                for message in messages:
+                    bad(f"address.{field}", message)
+    if errors:
+        raise ValidationFailed("团购信息有误，请检查", errors=errors)
+    campaign = Campaign(
+        unit_id=unit.id if unit else None, seller_id=terms[0][0].seller_id,
+        created_by=actor.id, title=title, description=(data.description or "").strip()[:2000],
+        minimum_quantity=data.minimum_quantity, per_person_limit=data.per_person_limit,
+        starts_at=starts, deadline=data.deadline, delivery=delivery, audience=audience,
+        link_code=secrets.token_urlsafe(9)[:12], status=CampaignStatus.open,
+        created_at=now, updated_at=now)
+    if address is not None:
+        fields, region = address
+        campaign.recipient, campaign.mobile = fields["recipient"], fields["mobile"]
+        campaign.address_detail, campaign.region_id = fields["address_detail"], region.id
+    session.add(campaign)
+    session.flush()
+    for product, tiers in terms:
+        cp = CampaignProduct(campaign_id=campaign.id, product_id=product.id,
+                             list_price_fen=product.price_fen)
+        session.add(cp)
+        session.flush()
+        session.add_all([CampaignTier(campaign_product_id=cp.id, min_quantity=t.min_quantity,
+                                      price_fen=t.price_fen) for t in tiers])
+    session.flush()
+    session.refresh(campaign)
+    return campaign
+
+
+def _product_terms(session, actor, unit, products: Sequence[ProductTerms], bad):
+    if not products:
+        bad("products", "请至少选择一件商品")
+        return []
+    if len(products) > MAX_PRODUCTS:
+        bad("products", Msg("一次团购最多 %(n)s 种商品", n=MAX_PRODUCTS))
+        return []
+    out, sellers = [], set()
+    for i, item in enumerate(products):
+        product = session.get(Product, item.product_id) if isinstance(item.product_id, int) \
+            else None
+        field = f"products[{i}]"
+        if product is None or product.status != ProductStatus.listed \
+                or product.seller.status != SellerStatus.verified:
+            bad(field, "商品不存在或未上架")
+            continue
+        if any(p.id == product.id for p, _ in out):
+            bad(field, "同一商品只能出现一次")
+            continue
+        tiers = sorted(item.tiers, key=lambda t: t.min_quantity)
+        for problem in rules.tier_problems(product.price_fen, list(item.tiers)):
+            bad(field, Msg("%(name)s：%(p)s", name=product.name, p=problem))
+        sellers.add(product.seller_id)
+        out.append((product, tiers))
+    if len(sellers) > 1:
+        bad("products", "一次团购的商品须来自同一个经营主体")
+    if unit is None and out and not (policy.is_admin(actor)
+                                     or policy.staff_of(actor, out[0][0].seller_id)):
+        bad("products", "公开团购只能由商品所属经营主体发起")
+    return out
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProductFill:
+    product_id: int
+    name: str
+    list_price_fen: int
+    tiers: list[rules.Tier]
+    committed: int
+    price_fen: int  # what a unit costs at the committed quantity
+    current_tier: int | None  # index into tiers
+    next_tier: tuple[rules.Tier, int] | None  # (tier, units missing)
+
+
+@dataclass(frozen=True)
+class Fill:
+    committed: int
+    minimum: int
+    missing: int  # to the minimum
+    products: list[ProductFill]
+    seconds_left: int
+
+
+def committed(session: Session, campaign_id: int) -> dict[int, int]:
+    """Product id -> units committed (joined participations)."""
+    rows = session.execute(
+        select(ParticipationLine.product_id, func.sum(ParticipationLine.quantity))
+        .join(Participation, Participation.id == ParticipationLine.participation_id)
+        .where(Participation.campaign_id == campaign_id,
+               Participation.status.in_([ParticipationStatus.joined, ParticipationStatus.settled]))
+        .group_by(ParticipationLine.product_id))
+    return {pid: int(q) for pid, q in rows}
+
+
+def tiers_of(cp: CampaignProduct) -> list[rules.Tier]:
+    return [rules.Tier(t.min_quantity, t.price_fen) for t in cp.tiers]
+
+
+def fill(session: Session, campaign: Campaign, now: datetime | None = None) -> Fill:
+    totals = committed(session, campaign.id)
+    products = []
+    for cp in campaign.products:
+        tiers, q = tiers_of(cp), totals.get(cp.product_id, 0)
+        products.append(ProductFill(cp.product_id, cp.product.name, cp.list_price_fen, tiers, q,
+                                    rules.unit_price(cp.list_price_fen, tiers, q),
+                                    rules.tier_index(tiers, q), rules.next_tier(tiers, q)))
+    total = sum(totals.values())
+    left = int((campaign.deadline - (now or now_utc())).total_seconds())
+    return Fill(total, campaign.minimum_quantity, max(0, campaign.minimum_quantity - total),
+                products, max(0, left))
+
+
+def starting_prices(campaign: Campaign) -> dict[int, int]:
+    return {cp.product_id: rules.starting_price(cp.list_price_fen, tiers_of(cp))
+            for cp in campaign.products}
+
+
+# ---- joining ------------------------------------------------------------------------------------
+
+def _take_open(session: Session, campaign: Campaign, now: datetime) -> None:
+    """The campaign's row, only while it takes participants (see the module)."""
+    if now < campaign.starts_at:
+        raise RuleBroken("团购尚未开始", code="campaign_not_started")
+    taken = session.execute(
+        update(Campaign).where(Campaign.id == campaign.id,
+                               Campaign.status == CampaignStatus.open,
+                               Campaign.closed_at.is_(None), Campaign.deadline > now)
+        .values(updated_at=now).execution_options(synchronize_session=False)).rowcount
+    if taken != 1:
+        raise RuleBroken("团购已截止，不能再参团或修改", code="campaign_closed")
+
+
+def _quantities(campaign: Campaign, lines: Sequence[LineInput]) -> dict[int, int]:
+    offered = {cp.product_id for cp in campaign.products}
+    out: dict[int, int] = {}
+    if not lines:
+        raise ValidationFailed("请填写参团数量", field="lines")
+    for line in lines:
+        if line.product_id not in offered:
+            raise ValidationFailed("该商品不在本次团购中", field="lines",
+                                   details={"product_id": line.product_id})
+        if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) \
+                or line.quantity < 0:
+            raise ValidationFailed("参团数量必须是正整数", field="lines")
+        out[line.product_id] = out.get(line.product_id, 0) + line.quantity
+    out = {pid: q for pid, q in out.items() if q}
+    if not out:
+        raise ValidationFailed("参团数量必须是正整数", field="lines")
+    if sum(out.values()) > campaign.per_person_limit:
+        raise RuleBroken(Msg("每人最多参团 %(n)s 件", n=campaign.per_person_limit),
+                         field="lines", code="over_limit",
+                         details={"per_person_limit": campaign.per_person_limit})
+    return out
+
+
+def active_participation(session: Session, campaign_id: int, user_id: int) -> Participation | None:
+    return session.scalar(select(Participation).where(
+        Participation.campaign_id == campaign_id, Participation.user_id == user_id,
+        Participation.status.in_(HOLDING)))
+
+
+def join(session: Session, user: User, campaign: Campaign, lines: Sequence[LineInput],
+         address: AddressInput | None, *, idempotency_key: str, now: datetime | None = None,
+         window: timedelta = PAYMENT_WINDOW) -> Participation:
+    """Commit quantities to a campaign: its units held; individual delivery waits for payment
+    at the starting price until the window ends (never past the deadline). The same key again
+    answers the participation made the first time."""
+    policy.require_user(user)
+    now = now or now_utc()
+    key = (idempotency_key or "").strip()
+    if not 8 <= len(key) <= 64:
+        raise ValidationFailed("缺少提交编号（idempotency_key，8–64 个字符）",
+                               field="idempotency_key")
+    same = session.scalar(select(Participation).where(
+        Participation.campaign_id == campaign.id, Participation.user_id == user.id,
+        Participation.idempotency_key == key))
+    if same is not None:
+        return same
+    if not can_join(session, user, campaign):
+        raise NotFound("未找到该团购")
+    quantities = _quantities(campaign, lines)
+    fields, region = {}, None
+    if campaign.delivery == Delivery.individual:
+        if address is None:
+            raise ValidationFailed("请填写收货地址", field="address")
+        fields, region = orders.clean_address(session, address)
+    _take_open(session, campaign, now)
+    expire_unpaid(session, campaign.id, now=now)
+    if active_participation(session, campaign.id, user.id) is not None:
+        raise Conflict("您已参加这个团购，可以修改数量或退出", code="already_joined")
+    names = {cp.product_id: cp.product.name for cp in campaign.products}
+    orders.reserve_units(session, quantities, names, now)
+    individual = campaign.delivery == Delivery.individual
+    part = Participation(
+        campaign_id=campaign.id, user_id=user.id, idempotency_key=key,
+        status=ParticipationStatus.pending_payment if individual else ParticipationStatus.joined,
+        amount_due_fen=rules.amount_fen(starting_prices(campaign), quantities) if individual
+        else 0,
+        pay_by=min(now + window, campaign.deadline) if individual else None,
+        created_at=now, updated_at=now,
+        lines=[ParticipationLine(product_id=pid, quantity=q)
+               for pid, q in sorted(quantities.items())])
+    if region is not None:
+        part.recipient, part.mobile = fields["recipient"], fields["mobile"]
+        part.address_detail, part.region_id = fields["address_detail"], region.id
+        part.region_names = address_name(region.name_path)
+    try:
+        with session.begin_nested():
+            session.add(part)
+            session.flush()
+    except IntegrityError:  # the same key from a concurrent request
+        raise Conflict("该提交正在处理，请稍后刷新", field="idempotency_key") from None
+    return part
+
+
+# ---- paying, changing, withdrawing --------------------------------------------------------------
+
+def pay(session: Session, user: User, part: Participation, providers: Mapping, *,
+        provider: str = "simulated", now: datetime | None = None) -> ParticipationPayment:
+    """Pay what a participation is due (the simulated provider captures at once)."""
+    now = now or now_utc()
+    if part.user_id != user.id:
+        raise NotFound("未找到该参团记录")
+    if provider != "simulated" or provider not in providers:
+        raise ValidationFailed("团购目前支持测试支付（simulated）", field="provider")
+    if part.status != ParticipationStatus.pending_payment:
+        raise IllegalTransition(Msg("参团记录%(s)s，无需付款", s=Msg(part.status_label)))
+    if part.pay_by is not None and part.pay_by < now:
+        expire_unpaid(session, part.campaign_id, now=now)
+        raise IllegalTransition("付款时限已过，名额已释放，请重新参团")
+    _take_open(session, part.campaign, now)
+    return _capture(session, part, provider, now)
+
+
+def _capture(session: Session, part: Participation, provider: str,
+             now: datetime) -> ParticipationPayment:
+    marked = session.execute(
+        update(Participation).where(Participation.id == part.id,
+                                    Participation.status == ParticipationStatus.pending_payment)
+        .values(status=ParticipationStatus.joined,
+                paid_fen=Participation.paid_fen + part.amount_due_fen, pay_by=None,
+                updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if marked != 1:
+        raise IllegalTransition("参团记录刚刚发生变化，请刷新后重试")
+    count = len(part.payments)
+    payment = ParticipationPayment(
+        participation_id=part.id, provider=provider,
+        reference=f"sim-campaign-{part.id}-{count + 1}", amount_fen=part.amount_due_fen,
+        currency="CNY", status=ParticipationPaymentStatus.succeeded, created_at=now)
+    session.add(payment)
+    session.flush()
+    session.refresh(part)
+    return payment
+
+
+def change(session: Session, user: User, part: Participation, lines: Sequence[LineInput],
+           providers: Mapping, *, now: datetime | None = None) -> Participation:
+    """New quantities until the deadline: units held or released by the difference; a paid
+    participation is charged the new amount (its old payment refunded) or given the
+    difference back at once."""
+    now = now or now_utc()
+    if part.user_id != user.id:
+        raise NotFound("未找到该参团记录")
+    if part.status not in HOLDING:
+        raise IllegalTransition(Msg("参团记录%(s)s，不能修改", s=Msg(part.status_label)))
+    campaign = part.campaign
+    quantities = _quantities(campaign, lines)
+    _take_open(session, campaign, now)
+    old = {line.product_id: line.quantity for line in part.lines}
+    more = {pid: q - old.get(pid, 0) for pid, q in quantities.items() if q > old.get(pid, 0)}
+    less = {pid: q - quantities.get(pid, 0) for pid, q in old.items()
+            if q > quantities.get(pid, 0)}
+    if more:
+        orders.reserve_units(session, more, {cp.product_id: cp.product.name
+                                             for cp in campaign.products}, now)
+    orders.release_units(session, less)
+    by_product = {line.product_id: line for line in part.lines}
+    for pid, q in quantities.items():
+        if pid in by_product:
+            by_product[pid].quantity = q
+        else:
+            part.lines.append(ParticipationLine(product_id=pid, quantity=q))
+    for pid in set(by_product) - set(quantities):
+        part.lines.remove(by_product[pid])
+    part.updated_at = now
+    if campaign.delivery == Delivery.individual:
+        due = rules.amount_fen(starting_prices(campaign), quantities)
+        if part.status == ParticipationStatus.joined and due != part.paid_fen:
+            paid = _succeeded(part)
+            if due < part.paid_fen:
+                refund(session, part, paid, part.paid_fen - due, providers, now,
+                       key=f"campaign-change-{part.id}-{paid.refunded_fen}-{due}")
+            else:  # the old payment goes back, the new amount is captured
+                refund(session, part, paid, paid.amount_fen - paid.refunded_fen, providers, now,
+                       key=f"campaign-change-{paid.id}",
+                       final=ParticipationPaymentStatus.refunded)
+                part.status, part.amount_due_fen = ParticipationStatus.pending_payment, due
+                session.flush()
+                _capture(session, part, "simulated", now)
+        part.amount_due_fen = due
+    session.flush()
+    return part
+
+
+def withdraw(session: Session, user: User, part: Participation, providers: Mapping, *,
+             now: datetime | None = None) -> Participation:
+    """Leave before the deadline: units released, what was paid refunded in full."""
+    now = now or now_utc()
+    if part.user_id != user.id:
+        raise NotFound("未找到该参团记录")
+    if part.status not in HOLDING:
+        raise IllegalTransition(Msg("参团记录%(s)s，不能退出", s=Msg(part.status_label)))
+    _take_open(session, part.campaign, now)
+    ended = session.execute(
+        update(Participation).where(Participation.id == part.id,
+                                    Participation.status.in_(HOLDING))
+        .values(status=ParticipationStatus.withdrawn, updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if ended != 1:
+        raise IllegalTransition("参团记录刚刚发生变化，请刷新后重试")
+    orders.release_units(session, {line.product_id: line.quantity for line in part.lines})
+    session.refresh(part)
+    paid = _succeeded(part, required=False)
+    if paid is not None:
+        refund(session, part, paid, paid.amount_fen - paid.refunded_fen, providers, now,
+               key=f"campaign-withdraw-{paid.id}", final=ParticipationPaymentStatus.refunded)
+    session.flush()
+    return part
+
+
+def expire_unpaid(session: Session, campaign_id: int | None = None, *,
+                  now: datetime | None = None) -> int:
+    """Participations not paid within their window release their units (all campaigns, or
+    one): how many. Each is ended by a conditional UPDATE, so two expiring at once release
+    once."""
+    now = now or now_utc()
+    where = [Participation.status == ParticipationStatus.pending_payment,
+             Participation.pay_by < now]
+    if campaign_id is not None:
+        where.append(Participation.campaign_id == campaign_id)
+    count = 0
+    for part_id in session.scalars(select(Participation.id).where(*where)
+                                   .order_by(Participation.id)).all():
+        if session.execute(
+                update(Participation).where(
+                    Participation.id == part_id,
+                    Participation.status == ParticipationStatus.pending_payment)
+                .values(status=ParticipationStatus.expired, updated_at=now)
+                .execution_options(synchronize_session=False)).rowcount != 1:
+            continue
+        lines = session.execute(select(ParticipationLine.product_id, ParticipationLine.quantity)
+                                .where(ParticipationLine.participation_id == part_id)).all()
+        orders.release_units(session, dict(lines))
+        count += 1
+    return count
+
+
+# ---- money back ---------------------------------------------------------------------------------
+
+def _succeeded(part: Participation, required: bool = True) -> ParticipationPayment | None:
+    for payment in part.payments:
+        if payment.status == ParticipationPaymentStatus.succeeded:
+            return payment
+    if required:
+        raise IllegalTransition("找不到这笔参团付款")
+    return None
+
+
+def refund(session: Session, part: Participation, payment: ParticipationPayment, amount: int,
+           providers: Mapping, now: datetime, *, key: str,
+           final: ParticipationPaymentStatus | None = None) -> None:
+    """`amount` of `payment` goes back through its provider (idempotency `key`); recorded on
+    the payment and the participation. A provider that cannot refund now leaves the amount due
+    on the participation (retried by `flask campaigns close-due`)."""
+    if amount <= 0:
+        if final is not None:
+            payment.status = final
+        return
+    provider = providers.get(payment.provider)
+    try:
+        if provider is None:
+            raise ProviderUnavailable("支付服务未配置")
+        reference = provider.refund(payment.reference, amount, idempotency_key=key)
+    except Exception:  # noqa: BLE001 - an outage: the refund stays due, on record
+        part.refund_due_fen += amount
+    else:
+        payment.refund_reference = str(reference)[:64]
+        part.refunded_fen += amount
+    payment.refunded_fen += amount
+    if final is not None:
+        payment.status = final
+    part.updated_at = now
+
+
+def describe_amount(fen: int) -> str:
+    return format_fen(fen)

@@ -1,0 +1,349 @@
+"""Closing a group purchase at its deadline: `flask campaigns close-due` (cron) and the first
+read after the deadline (`close_if_due`). Idempotent, and exactly one closer wins when several
+try at once: the closer takes the campaign's row with a conditional UPDATE (only while open and
+not yet closing); a second closer waits for that row (PostgreSQL) or the single writer (SQLite)
+and then finds it closed.
+
+- Minimum not reached: every hold released, every payment refunded in full, one notice per
+  participant, nothing posted to the households' ledger.
+- Minimum reached, individual delivery: one order per participant (channel group_purchase, the
+  unit's id, the campaign's id) at the tier price reached, paid by the participant's payment
+  (the same provider reference, the final amount: the order's one payment), what was paid above
+  it refunded, exact to the fen; the held units sold; the households' income posted once, at
+  the final price, in the same transaction (`ledger.posting.post_sales`).
+- Minimum reached, consolidated delivery: one order for the unit at the tier prices, holding the
+  participants' units, waiting for the unit's payment (bank transfer or card, as any order);
+  its income is posted when that payment is captured.
+
+Every write of a settlement is a bulk statement (bench/campaigns.py closes 5,000 participants).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from marketplace.core.db import attach, loaded
+from marketplace.core.i18n import Msg
+from marketplace.core.time import now_utc
+from marketplace.ledger import posting
+from marketplace.notifications import services as notifications
+from marketplace.orders import services as orders
+from marketplace.orders.models import (
+    Channel,
+    Checkout,
+    Order,
+    OrderEvent,
+    OrderEventKind,
+    OrderLine,
+    OrderStatus,
+)
+from marketplace.payments.models import Payment, PaymentStatus
+from marketplace.payments.transfers import TRANSFER_WINDOW
+from marketplace.regions.models import Region, address_name
+from marketplace.units import rules
+from marketplace.units.campaigns import tiers_of
+from marketplace.units.models import (
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    Participation,
+    ParticipationLine,
+    ParticipationPayment,
+    ParticipationPaymentStatus,
+    ParticipationStatus,
+    UnitMember,
+)
+
+CAMPAIGN_PAGE = "campaigns.campaign_page"
+UNIT_ORDER_WINDOW = TRANSFER_WINDOW + timedelta(days=4)  # a unit pays its order within a week
+
+
+@dataclass(frozen=True)
+class Closed:
+    campaign_id: int
+    status: CampaignStatus
+    closed_here: bool  # this call closed it (False: it was closed before, or is not due)
+    orders: int = 0
+
+
+def close_if_due(session: Session, campaign: Campaign, providers: Mapping, *,
+                 now: datetime | None = None) -> Closed:
+    """Close `campaign` if its deadline has passed and it is still open (the caller commits)."""
+    now = now or now_utc()
+    if campaign.status != CampaignStatus.open or campaign.deadline > now:
+        return Closed(campaign.id, campaign.status, False)
+    return close(session, campaign, providers, now=now)
+
+
+def close(session: Session, campaign: Campaign, providers: Mapping, *, actor=None,
+          now: datetime | None = None) -> Closed:
+    """Settle a campaign past its deadline (see the module); the caller commits."""
+    now = now or now_utc()
+    won = session.execute(
+        update(Campaign).where(Campaign.id == campaign.id, Campaign.status == CampaignStatus.open,
+                               Campaign.closed_at.is_(None), Campaign.deadline <= now)
+        .values(closed_at=now, closed_by=getattr(actor, "id", None), updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    session.refresh(campaign)
+    if not won:
+        return Closed(campaign.id, campaign.status, False)
+    parts = _participations(session, campaign.id, now)
+    total = sum(q for _, lines in parts for q in lines.values())
+    if not rules.reached_minimum(total, campaign.minimum_quantity):
+        _fail(session, campaign, parts, providers, now)
+        made = 0
+    elif campaign.delivery == Delivery.consolidated:
+        made = _consolidated(session, campaign, parts, now)
+    else:
+        made = _individual(session, campaign, parts, providers, now)
+    session.flush()
+    session.refresh(campaign)
+    return Closed(campaign.id, campaign.status, True, made)
+
+
+def close_due(session: Session, providers: Mapping, *, commit: Callable[[], None],
+              now: datetime | None = None, progress: Callable[[int, int], None] | None = None,
+              ) -> list[Closed]:
+    """Close every open campaign past its deadline, each in its own transaction (`commit`
+    after each); also retries refunds a provider could not make before."""
+    now = now or now_utc()
+    ids = list(session.scalars(select(Campaign.id).where(
+        Campaign.status == CampaignStatus.open, Campaign.deadline <= now).order_by(Campaign.id)))
+    done = []
+    for i, campaign_id in enumerate(ids, start=1):
+        done.append(close(session, session.get(Campaign, campaign_id), providers, now=now))
+        commit()
+        if progress:
+            progress(i, len(ids))
+    retry_refunds(session, providers, now=now)
+    commit()
+    return done
+
+
+def _participations(session: Session, campaign_id: int,
+                    now: datetime) -> list[tuple[Participation, dict[int, int]]]:
+    """Unpaid participations end (their units go back); the joined ones with their lines."""
+    unpaid = session.execute(
+        select(ParticipationLine.product_id, ParticipationLine.quantity)
+        .join(Participation, Participation.id == ParticipationLine.participation_id)
+        .where(Participation.campaign_id == campaign_id,
+               Participation.status == ParticipationStatus.pending_payment)).all()
+    if unpaid:
+        back: dict[int, int] = defaultdict(int)
+        for pid, q in unpaid:
+            back[pid] += q
+        session.execute(update(Participation).where(
+            Participation.campaign_id == campaign_id,
+            Participation.status == ParticipationStatus.pending_payment)
+            .values(status=ParticipationStatus.expired, updated_at=now)
+            .execution_options(synchronize_session=False))
+        orders.release_units(session, dict(back))
+    parts = list(session.scalars(
+        select(Participation).where(Participation.campaign_id == campaign_id,
+                                    Participation.status == ParticipationStatus.joined)
+        .order_by(Participation.id)))
+    return [(p, {line.product_id: line.quantity for line in p.lines}) for p in parts]
+
+
+def _units(parts) -> dict[int, int]:
+    out: dict[int, int] = defaultdict(int)
+    for _, lines in parts:
+        for pid, q in lines.items():
+            out[pid] += q
+    return dict(out)
+
+
+# ---- failed -------------------------------------------------------------------------------------
+
+def _fail(session, campaign, parts, providers, now) -> None:
+    from marketplace.units.campaigns import refund
+    campaign.status = CampaignStatus.failed
+    orders.release_units(session, _units(parts))
+    for part, _ in parts:
+        part.status, part.updated_at = ParticipationStatus.failed, now
+        for payment in part.payments:
+            if payment.status == ParticipationPaymentStatus.succeeded:
+                refund(session, part, payment, payment.amount_fen - payment.refunded_fen,
+                       providers, now, key=f"campaign-failed-{payment.id}",
+                       final=ParticipationPaymentStatus.refunded)
+    notifications.notify(
+        session, [part.user_id for part, _ in parts],
+        Msg("团购「%(t)s」未达到成团数量，已释放库存，付款将全额原路退回", t=campaign.title),
+        CAMPAIGN_PAGE, campaign_id=campaign.id)
+
+
+# ---- succeeded ----------------------------------------------------------------------------------
+
+def _prices(session, campaign, parts) -> dict[int, int]:
+    units = _units(parts)
+    return {cp.product_id: rules.unit_price(cp.list_price_fen, tiers_of(cp),
+                                            units.get(cp.product_id, 0))
+            for cp in campaign.products}
+
+
+def _checkouts(conn, buyer_ids: list[int], keys: list[str], now: datetime) -> list[int]:
+    table = Checkout.__table__
+    return conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), [
+        {"buyer_id": b, "idempotency_key": k, "fingerprint": "campaign", "created_at": now}
+        for b, k in zip(buyer_ids, keys, strict=True)]).scalars().all()
+
+
+def _order_row(campaign, checkout_id, buyer_id, goods, now, *, status, address: dict) -> dict:
+    paid = status == OrderStatus.paid
+    return {
+        "number": orders.order_number(now, checkout_id, 0), "checkout_id": checkout_id,
+        "buyer_id": buyer_id, "seller_id": campaign.seller_id,
+        "channel": Channel.group_purchase, "unit_id": campaign.unit_id,
+        "campaign_id": campaign.id, "status": status, "goods_fen": goods, "shipping_fen": 0,
+        "total_fen": goods, "paid_fen": goods if paid else 0, "refunded_fen": 0,
+        "currency": "CNY", "reserved_until": None if paid else now + UNIT_ORDER_WINDOW,
+        "stock_held": not paid, "cancel_reason": "", "paid_at": now if paid else None,
+        "payment_method": "", "voucher_filename": "", "voucher_uploaded_at": None,
+        "carrier": "", "tracking_no": "", "shipped_at": None, "received_at": None,
+        "created_at": now, "updated_at": now, **address}
+
+
+def _lines(campaign, quantities: dict[int, int], prices: dict[int, int]) -> list[dict]:
+    products = {cp.product_id: cp.product for cp in campaign.products}
+    return [{"product_id": pid, "name": products[pid].name, "spec": products[pid].spec,
+             "unit_price_fen": prices[pid], "quantity": q, "amount_fen": prices[pid] * q}
+            for pid, q in sorted(quantities.items())]
+
+
+def _individual(session, campaign, parts, providers, now) -> int:
+    """One paid order per participant at the tier prices reached (see the module)."""
+    from marketplace.units.campaigns import refund
+    campaign.status = CampaignStatus.succeeded
+    if not parts:
+        return 0
+    conn = session.connection()
+    prices = _prices(session, campaign, parts)
+    checkout_ids = _checkouts(conn, [p.user_id for p, _ in parts],
+                              [f"campaign-{campaign.id}-{p.id}" for p, _ in parts], now)
+    order_rows, line_rows = [], []
+    for (part, quantities), checkout_id in zip(parts, checkout_ids, strict=True):
+        lines = _lines(campaign, quantities, prices)
+        line_rows.append(lines)
+        order_rows.append(_order_row(
+            campaign, checkout_id, part.user_id, sum(ln["amount_fen"] for ln in lines), now,
+            status=OrderStatus.paid, address={
+                "recipient": part.recipient, "mobile": part.mobile, "region_id": part.region_id,
+                "region_names": part.region_names, "address_detail": part.address_detail}))
+    order_ids, line_ids = orders.write_orders(conn, order_rows, line_rows)
+    payments = [_succeeded(part) for part, _ in parts]
+    conn.execute(OrderEvent.__table__.insert(), [
+        {"order_id": oid, "kind": OrderEventKind.paid, "from_status": OrderStatus.pending_payment,
+         "to_status": OrderStatus.paid, "actor_id": None, "created_at": now,
+         "note": f"{pay.provider} {pay.reference}"}
+        for oid, pay in zip(order_ids, payments, strict=True)])
+    conn.execute(Payment.__table__.insert(), [
+        {"order_id": oid, "provider": pay.provider, "reference": pay.reference,
+         "amount_fen": row["total_fen"], "currency": "CNY", "status": PaymentStatus.succeeded,
+         "refund_reference": "", "reason": "", "refund_attempts": 0, "refund_error": "",
+         "created_at": now}
+        for oid, pay, row in zip(order_ids, payments, order_rows, strict=True)])
+    orders.sell_units(session, _units(parts))
+    # what was paid above the final price goes back; the payment becomes the order's
+    for (part, _), pay, row, oid in zip(parts, payments, order_rows, order_ids, strict=True):
+        back = rules.difference_fen(pay.amount_fen - pay.refunded_fen, row["total_fen"])
+        refund(session, part, pay, back, providers, now, key=f"campaign-settle-{pay.id}",
+               final=ParticipationPaymentStatus.settled)
+        part.status, part.order_id, part.updated_at = ParticipationStatus.settled, oid, now
+    made = _loaded_orders(session, campaign, order_ids, order_rows, line_rows, line_ids)
+    posting.post_sales(session, made, now)
+    notifications.notify(
+        session, [part.user_id for part, _ in parts],
+        Msg("团购「%(t)s」已成团，订单已生成，多付的差价已原路退回", t=campaign.title),
+        CAMPAIGN_PAGE, campaign_id=campaign.id)
+    notifications.to_staff(session, campaign.seller_id, Msg(
+        "团购「%(t)s」已成团：%(n)s 个订单待发货", t=campaign.title, n=len(order_ids)),
+        CAMPAIGN_PAGE, campaign_id=campaign.id)
+    return len(order_ids)
+
+
+def _succeeded(part: Participation) -> ParticipationPayment:
+    for payment in part.payments:
+        if payment.status == ParticipationPaymentStatus.succeeded:
+            return payment
+    raise RuntimeError(f"joined participation {part.id} has no payment")
+
+
+def _loaded_orders(session, campaign, order_ids, order_rows, line_rows, line_ids) -> list[Order]:
+    ids = iter(line_ids)
+    made = []
+    for order_id, row, lines in zip(order_ids, order_rows, line_rows, strict=True):
+        lines = [loaded(OrderLine, {**line, "order_id": order_id, "id": next(ids),
+                                    "share_bp": None, "attributable_fen": None})
+                 for line in lines]
+        made.append(attach(session, loaded(Order, {**row, "id": order_id}, lines=lines,
+                                           seller=campaign.seller)))
+    return made
+
+
+def _consolidated(session, campaign, parts, now) -> int:
+    """One order for the unit, holding the participants' units, waiting for its payment."""
+    campaign.status = CampaignStatus.succeeded
+    if not parts:
+        return 0
+    conn = session.connection()
+    prices = _prices(session, campaign, parts)
+    lines = _lines(campaign, _units(parts), prices)
+    region = session.get(Region, campaign.region_id)
+    checkout_id, = _checkouts(conn, [campaign.created_by], [f"campaign-{campaign.id}"], now)
+    row = _order_row(campaign, checkout_id, campaign.created_by,
+                     sum(ln["amount_fen"] for ln in lines), now,
+                     status=OrderStatus.pending_payment, address={
+                         "recipient": campaign.recipient, "mobile": campaign.mobile,
+                         "region_id": campaign.region_id,
+                         "region_names": address_name(region.name_path),
+                         "address_detail": campaign.address_detail})
+    (order_id,), _ = orders.write_orders(conn, [row], [lines])
+    campaign.order_id = order_id
+    table = Participation.__table__
+    conn.execute(table.update().where(table.c.id == bindparam("p_id")).values(
+        status=ParticipationStatus.settled.value, order_id=order_id, updated_at=now),
+        [{"p_id": part.id} for part, _ in parts])
+    for part, _ in parts:
+        session.expire(part)
+    admins = session.scalars(select(UnitMember.user_id).where(
+        UnitMember.unit_id == campaign.unit_id, UnitMember.is_admin.is_(True))).all()
+    notifications.notify(session, admins, Msg(
+        "团购「%(t)s」已成团，请在 7 天内支付单位订单", t=campaign.title),
+        "orders.order_page", order_id=order_id)
+    notifications.notify(session, [part.user_id for part, _ in parts], Msg(
+        "团购「%(t)s」已成团，由单位统一下单配送", t=campaign.title),
+        CAMPAIGN_PAGE, campaign_id=campaign.id)
+    notifications.to_staff(session, campaign.seller_id, Msg(
+        "团购「%(t)s」已成团，单位订单待付款", t=campaign.title),
+        CAMPAIGN_PAGE, campaign_id=campaign.id)
+    return 1
+
+
+# ---- refunds a provider could not make ----------------------------------------------------------
+
+def retry_refunds(session: Session, providers: Mapping, *, now: datetime | None = None) -> int:
+    """Participations with money still to go back: tried again (how many got it back)."""
+    now = now or now_utc()
+    done = 0
+    for part in session.scalars(select(Participation).where(Participation.refund_due_fen > 0)
+                                .order_by(Participation.id)):
+        payment = next((p for p in reversed(part.payments)), None)
+        provider = providers.get(payment.provider) if payment else None
+        if provider is None:
+            continue
+        try:
+            provider.refund(payment.reference, part.refund_due_fen,
+                            idempotency_key=f"campaign-retry-{part.id}-{part.refund_due_fen}")
+        except Exception:  # noqa: BLE001 - still down: stays due
+            continue
+        part.refunded_fen += part.refund_due_fen
+        part.refund_due_fen = 0
+        part.updated_at = now
+        done += 1
+    session.flush()
+    return done
