@@ -1,6 +1,6 @@
 """Flask commands: `flask regions import`, `flask seed demo`, `flask users create-admin|grant`,
 `flask search reindex|sync|status`, `flask orders expire|advance`, `flask ledger verify|head`,
-`flask payments retry-refunds`.
+`flask payments retry-refunds`, `flask campaigns close-due`.
 
 Run them as `flask --app marketplace:create_app <group> <command>`. `flask db upgrade` and the
 other migration commands come from Flask-Migrate. Progress goes to standard error, results to
@@ -28,11 +28,12 @@ search_cli = AppGroup("search", help="商品搜索 (search index): reindex, sync
 orders_cli = AppGroup("orders", help="订单 (orders): expire unpaid orders, advance shipped ones.")
 ledger_cli = AppGroup("ledger", help="帮扶收入台账 (attribution ledger): verify the chain, print its head.")
 payments_cli = AppGroup("payments", help="付款 (payments): pay back captures orders could not take.")
+campaigns_cli = AppGroup("campaigns", help="团购 (group purchases): close those past their deadline.")
 
 
 def register(app: Flask) -> None:
     for group in (regions_cli, seed_cli, users_cli, search_cli, orders_cli, ledger_cli,
-                  payments_cli):
+                  payments_cli, campaigns_cli):
         app.cli.add_command(group)
 
 
@@ -272,6 +273,27 @@ def payments_retry_refunds() -> None:
         click.echo(f"需人工退回的付款编号：{', '.join(map(str, by_hand))}", err=True)
     if tally[s.failed]:
         sys.exit(1)
+
+
+# ---- group purchases ----------------------------------------------------------------------------
+
+@campaigns_cli.command("close-due")
+def campaigns_close_due() -> None:
+    """Close every group purchase past its deadline (a cron runs it; pages also close a
+    campaign on the first read after its deadline): each settles once, in its own transaction,
+    whoever else closes it at the same time. Also retries refunds a provider could not make."""
+    from marketplace.payments.providers import providers
+    from marketplace.units import settlement
+    enabled = providers(current_app.config)
+    due = settlement.due_ids(db.session)
+    with _bar("结算到期团购", len(due)) as step:
+        closed = settlement.close_due(db.session, enabled, commit=db.session.commit,
+                                      progress=lambda i, n: step())
+    here = [c for c in closed if c.closed_here]
+    won = sum(1 for c in here if c.status == "succeeded")
+    click.echo(f"到期团购 {len(closed)} 个：本次结算 {len(here)} 个（成团 {won} 个，"
+               f"生成订单 {sum(c.orders for c in here)} 笔；未成团 {len(here) - won} 个，"
+               f"已全额退款），其他进程已结算 {len(closed) - len(here)} 个")
 
 
 # ---- ledger -----------------------------------------------------------------------------------

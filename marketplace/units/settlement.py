@@ -106,14 +106,20 @@ def close(session: Session, campaign: Campaign, providers: Mapping, *, actor=Non
     return Closed(campaign.id, campaign.status, True, made)
 
 
+def due_ids(session: Session, now: datetime | None = None) -> list[int]:
+    """Open campaigns past their deadline, oldest first."""
+    return list(session.scalars(select(Campaign.id).where(
+        Campaign.status == CampaignStatus.open, Campaign.deadline <= (now or now_utc()))
+        .order_by(Campaign.id)))
+
+
 def close_due(session: Session, providers: Mapping, *, commit: Callable[[], None],
               now: datetime | None = None, progress: Callable[[int, int], None] | None = None,
               ) -> list[Closed]:
     """Close every open campaign past its deadline, each in its own transaction (`commit`
     after each); also retries refunds a provider could not make before."""
     now = now or now_utc()
-    ids = list(session.scalars(select(Campaign.id).where(
-        Campaign.status == CampaignStatus.open, Campaign.deadline <= now).order_by(Campaign.id)))
+    ids = due_ids(session, now)
     done = []
     for i, campaign_id in enumerate(ids, start=1):
         done.append(close(session, session.get(Campaign, campaign_id), providers, now=now))

@@ -298,3 +298,32 @@ def test_two_closers_at_once_settle_once(app, make):
         parts = session.scalars(select(Participation)).all()
         assert all(p.paid_fen - p.refunded_fen == 2 * 4400 for p in parts)
         assert chain.verify(session).ok
+
+
+def test_flask_campaigns_close_due_settles_past_deadline_once(app, make):
+    def build(session):
+        admin = make_user(session)
+        members = [make_user(session) for _ in range(2)]
+        unit = make_unit(session, admin=admin, members=members)
+        seller, _ = make_cooperative(session, first=740, weights=(1,))
+        tea = make_product(session, seller, price_fen=5000, stock=50)
+        past = now_utc() - timedelta(days=2)
+        campaign = campaigns.open_campaign(session, admin, CampaignInput(
+            unit_id=unit.id, title="命令行结算", products=[ProductTerms(tea.id, [Tier(1, 4800)])],
+            minimum_quantity=2, per_person_limit=5, deadline=past + timedelta(days=1)),
+            now=past)
+        for m in members:
+            part = campaigns.join(session, m, campaign, [LineInput(tea.id, 1)], ADDRESS,
+                                  idempotency_key=f"cli-{m.id}-key", now=past)
+            campaigns.pay(session, m, part, PROVIDERS, now=past)
+        return campaign.id
+    campaign_id = make(build)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["campaigns", "close-due"])
+    assert first.exit_code == 0, first.output
+    assert "本次结算 1 个（成团 1 个，生成订单 2 笔" in first.output
+    second = runner.invoke(args=["campaigns", "close-due"])
+    assert "到期团购 0 个" in second.output
+    with app.app_context():
+        assert db.session.get(Campaign, campaign_id).status == CampaignStatus.succeeded
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 2
