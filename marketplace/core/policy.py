@@ -153,3 +153,29 @@ def check_view_object(user, object_type: str, obj) -> None:
 
 def wants_json() -> bool:
     return request.path.startswith("/api/")
+
+# ---- units: who sees and manages a unit (units.services) --------------------------------------
+# `member` is the user's units.models.UnitMember row of the unit, or None (the service reads it
+# with one query: a unit may have thousands of members).
+
+def can_view_unit(user, unit, member) -> bool:
+    """Its members, its applicant (a pending or turned-down application), the offices over its
+    region, platform admins."""
+    if unit is None or user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(member is not None or is_admin(user) or unit.applied_by == user.id
+                or office_covers(user, unit.region))
+
+
+def check_view_unit(user, unit, member) -> None:
+    require_user(user)
+    if not can_view_unit(user, unit, member):
+        raise NotFound("未找到该单位")
+
+
+def check_manage_unit(user, unit, member) -> None:
+    """Its admins (members, invites, leaderboard) and platform admins; those who may see it
+    but not manage it get 403, everyone else 404."""
+    check_view_unit(user, unit, member)
+    if not (is_admin(user) or (member is not None and member.is_admin)):
+        raise Forbidden("只有单位管理员可以执行此操作")
