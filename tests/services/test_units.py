@@ -25,7 +25,8 @@ from tests.fixtures.units import add_member, make_unit
 
 
 def application(n: int = 1, **kw) -> units.UnitApplication:
-    values = {"kind": "budget", "name": f"洞口县财政局{n}", "credit_code": valid_credit_code(9000 + n),
+    values = {"kind": "budget", "name": f"洞口县财政局{n}",
+              "credit_code": valid_credit_code(9000 + n),
               "region_code": "430525101", "contact_name": "刘会计",
               "contact_mobile": "13900001111", "address_detail": "城关镇人民路 8 号",
               "invoice_title": ""}
