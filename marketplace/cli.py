@@ -28,6 +28,7 @@ search_cli = AppGroup("search", help="商品搜索 (search index): reindex, sync
 orders_cli = AppGroup("orders", help="订单 (orders): expire unpaid orders, advance shipped ones.")
 ledger_cli = AppGroup("ledger", help="帮扶收入台账 (attribution ledger): verify the chain, print its head.")
 payments_cli = AppGroup("payments", help="付款 (payments): pay back captures orders could not take.")
+units_cli = AppGroup("units", help="单位 (units): remind budget units of their annual filing.")
 campaigns_cli = AppGroup("campaigns", help="团购 (group purchases): close those past their deadline.")
 
 
@@ -35,6 +36,7 @@ def register(app: Flask) -> None:
     for group in (regions_cli, seed_cli, users_cli, search_cli, orders_cli, ledger_cli,
                   payments_cli, campaigns_cli):
         app.cli.add_command(group)
+    app.cli.add_command(units_cli)
 
 
 def _fail(message: str, lines: list[str] | None = None, code: int = 1):
@@ -338,3 +340,25 @@ def ledger_head() -> None:
     click.echo(head.anchor)
     click.echo(f"第 {head.seq} 条，记于 {head.at.astimezone(CHINA):%Y-%m-%d %H:%M:%S}（北京时间）",
                err=True)
+
+
+# ---- units: annual filings ----------------------------------------------------------------------
+
+@units_cli.command("remind")
+def units_remind() -> None:
+    """Remind the admins of budget units that have not filed (or were sent back) 30 and 7 days
+    before the year's deadline: each reminder once, however often it runs (a daily cron), also
+    when two run at once (the reminder's unique row decides; each is committed on its own)."""
+    from marketplace.core.time import now_utc
+    from marketplace.units import filings
+    now, month_day = now_utc(), current_app.config["FILING_DEADLINE"]
+    due = filings.due_reminders(db.session, now, month_day)
+    db.session.commit()
+    sent = 0
+    with _bar("填报提醒", len(due)) as step:
+        for unit_id, year, days in due:
+            sent += filings.send_reminder(db.session, unit_id, year, days, now=now,
+                                          month_day=month_day)
+            db.session.commit()
+            step()
+    click.echo(f"已发送填报提醒 {sent} 条（待发 {len(due)} 条，其余已由其他进程发送）")

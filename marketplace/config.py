@@ -73,6 +73,10 @@ def default_config() -> dict:
         # keyed hash of household ID numbers: derived from the secret key unless set
         "HOUSEHOLD_ID_HASH_KEY": "",
         "PASSWORD_HASH_METHOD": "scrypt",
+        # budget units' annual filings (units.filings): the minimum reserved share where no
+        # region sets one (basis points, 1000 = 10%) and each year's deadline ("MM-DD")
+        "UNIT_RESERVE_MIN_BP": 1000,
+        "FILING_DEADLINE": "03-31",
     }
 
 
@@ -103,6 +107,10 @@ def environment_overrides(environ=os.environ) -> dict:
         out["SECURE_COOKIES"] = _env_bool(environ.get("MARKETPLACE_SECURE_COOKIES"))
     if environ.get("MARKETPLACE_TRUSTED_PROXIES"):
         out["TRUSTED_PROXIES"] = int(environ["MARKETPLACE_TRUSTED_PROXIES"])
+    if environ.get("MARKETPLACE_UNIT_RESERVE_MIN_BP"):
+        out["UNIT_RESERVE_MIN_BP"] = int(environ["MARKETPLACE_UNIT_RESERVE_MIN_BP"])
+    if environ.get("MARKETPLACE_FILING_DEADLINE"):
+        out["FILING_DEADLINE"] = environ["MARKETPLACE_FILING_DEADLINE"].strip()
     return out
 
 

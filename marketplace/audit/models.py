@@ -38,6 +38,10 @@ class AuditAction(StrEnum):
     unit_rejected = "unit_rejected"  # an application turned down, with its reason
     unit_member_removed = "unit_member_removed"
     unit_admin_changed = "unit_admin_changed"  # a member made admin, or no longer admin
+    filing_approved = "filing_approved"  # a unit's annual filing, by its office
+    filing_sent_back = "filing_sent_back"  # with the reason
+    reserve_minimum_set = "reserve_minimum_set"  # a region subtree's minimum reserved share
+    reserve_minimum_removed = "reserve_minimum_removed"
 
 
 class AuditObject(StrEnum):
@@ -50,6 +54,8 @@ class AuditObject(StrEnum):
     supply_lot = "supply_lot"
     login = "login"  # a login or an address with no account behind it (a lock lifted): no id
     unit = "unit"
+    unit_filing = "unit_filing"  # a budget unit's annual filing
+    region = "region"  # a region (its subtree's minimum reserved share)
 
 
 ACTION_LABELS = {
@@ -70,6 +76,10 @@ ACTION_LABELS = {
     AuditAction.unit_rejected: "驳回单位申请",
     AuditAction.unit_member_removed: "移出单位成员",
     AuditAction.unit_admin_changed: "变更单位管理员",
+    AuditAction.filing_approved: "预留份额填报审核通过",
+    AuditAction.filing_sent_back: "退回预留份额填报",
+    AuditAction.reserve_minimum_set: "设置地区最低预留比例",
+    AuditAction.reserve_minimum_removed: "取消地区最低预留比例",
 }
 OBJECT_LABELS = {
     AuditObject.seller: "经营主体",
@@ -79,6 +89,8 @@ OBJECT_LABELS = {
     AuditObject.supply_lot: "收购批次",
     AuditObject.login: "登录名或地址",
     AuditObject.unit: "单位",
+    AuditObject.unit_filing: "单位预留份额填报",
+    AuditObject.region: "行政区划",
 }
 
 # the fields `before` and `after` hold, as the pages name them
@@ -108,6 +120,11 @@ FIELD_LABELS = {
     "login": "登录名",
     "address": "客户端地址",
     "failures": "登录失败次数",
+    "year": "年度",
+    "unit_id": "单位编号",
+    "reserved_fen": "预留金额（分）",
+    "reserved_share_bp": "预留比例（基点）",
+    "share_bp": "最低预留比例（基点）",
 }
 
 

@@ -154,6 +154,45 @@ def check_view_object(user, object_type: str, obj) -> None:
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
+
+# ---- units' annual filings (units.filings) ------------------------------------------------------
+# `unit` is a units.models.Unit (duck-typed: its `members` and `office_region`); core imports no
+# domain.
+
+def files_for_unit(user, unit) -> bool:
+    """The user is one of the unit's admins (who file its reserved share)."""
+    return bool(unit is not None and user is not None
+                and getattr(user, "is_authenticated", False)
+                and any(m.user_id == user.id and m.is_admin for m in unit.members))
+
+
+def reviews_filings_of(user, unit) -> bool:
+    """Platform admins and the offices whose subtree holds the unit's supervising region."""
+    return bool(unit is not None and user is not None
+                and getattr(user, "is_authenticated", False)
+                and (is_admin(user) or office_covers(user, unit.office_region)))
+
+
+def check_file_for_unit(user, unit) -> None:
+    require_user(user)
+    if not files_for_unit(user, unit):
+        raise NotFound("未找到该单位")
+
+
+def check_review_filing(user, filing) -> None:
+    require_user(user)
+    if filing is None or not reviews_filings_of(user, filing.unit):
+        raise NotFound("未找到该填报")
+
+
+def check_view_unit_filings(user, unit) -> None:
+    """A unit's filings and progress: its members (admins file), its office, platform admins."""
+    require_user(user)
+    if unit is None or not (reviews_filings_of(user, unit)
+                            or any(m.user_id == user.id for m in unit.members)):
+        raise NotFound("未找到该单位")
+
+
 # ---- units: who sees and manages a unit (units.services) --------------------------------------
 # `member` is the user's units.models.UnitMember row of the unit, or None (the service reads it
 # with one query: a unit may have thousands of members).
