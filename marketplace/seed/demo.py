@@ -40,6 +40,7 @@ from marketplace.regions.models import Region
 from marketplace.regions.services import get_by_code, import_rows, read_region_csv
 from marketplace.seed import artwork
 from marketplace.seed import orders as demo_orders
+from marketplace.seed import units as demo_units
 from marketplace.seed.people import household_code, plan_households
 from marketplace.sellers import services as sellers
 from marketplace.sellers.models import Seller, SellerKind, SellerStatus
@@ -98,6 +99,7 @@ class DemoData:
     sellers: list[dict]
     products: list[dict]
     orders: dict = field(default_factory=dict)  # seed/orders.toml (none: no demo orders)
+    units: dict = field(default_factory=dict)  # seed/units.toml (none: no demo units)
     # seed/regions-national.csv: every province, city and county (none: the demo's alone)
     national_csv: str = ""
 
@@ -114,6 +116,7 @@ def load_data(data_dir: Path | None = None) -> DemoData:
                     sellers=toml("sellers.toml")["sellers"],
                     products=toml("products.toml")["products"],
                     orders=toml("orders.toml") if (folder / "orders.toml").is_file() else {},
+                    units=toml("units.toml") if (folder / "units.toml").is_file() else {},
                     national_csv=_text(folder / NATIONAL_FILE))
 
 
@@ -155,6 +158,7 @@ class _Loader:
         self.products()
         self.supply_lots()
         self.orders()
+        self.units()
         self.session.flush()
 
     @property
@@ -367,6 +371,19 @@ class _Loader:
                                                   seeder.now), self.data.orders, seeder.now)
         with self.progress("演示订单", len(todo)) as step:
             tally.created += seeder.run(step, todo)
+
+    # ---- demo units, filings and group purchases, through the real services -------------------
+    def units(self) -> None:
+        if not self.data.units:
+            return
+        tally = self.report.tally("演示单位")
+        seeder = demo_units.UnitSeeder(self.session, self.data.units, self.users, self.admin,
+                                       self.data.accounts["password"], now_utc())
+        if seeder.loaded():
+            tally.skipped += len(self.data.units["units"])
+            return
+        with self.progress("演示单位与团购", seeder.steps()) as step:
+            tally.created += seeder.run(step)
 
     # ---- seller staff: demo accounts, and the liaisons of household shops ---------------------
     def staff(self) -> None:
