@@ -117,8 +117,12 @@ def close_due(session: Session, providers: Mapping, *, commit: Callable[[], None
               now: datetime | None = None, progress: Callable[[int, int], None] | None = None,
               ) -> list[Closed]:
     """Close every open campaign past its deadline, each in its own transaction (`commit`
-    after each); also retries refunds a provider could not make before."""
+    after each); also releases the units of participations not paid within their window and
+    retries refunds a provider could not make before."""
+    from marketplace.units.campaigns import expire_unpaid
     now = now or now_utc()
+    expire_unpaid(session, now=now)
+    commit()
     ids = due_ids(session, now)
     done = []
     for i, campaign_id in enumerate(ids, start=1):
