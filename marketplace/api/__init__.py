@@ -41,11 +41,11 @@ def _api_headers(response):
 from marketplace.api import (  # noqa: F401
     auth,
     categories,
-    filings,
     households,
     openapi,
     orders,
     products,
     regions,
     seller_products,
+    units,
 )

@@ -30,9 +30,10 @@ from marketplace.payments.capture import record_payment
 from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.payments.payables import ensure_payable
 from marketplace.payments.providers import ProviderUnavailable, providers
+from marketplace.units import services as units
 
 ORDER_TYPES = {"lines": "array", "address": "object", "channel": "string",
-               "idempotency_key": "string"}
+               "idempotency_key": "string", "purpose": "string"}
 ADDRESS_FIELDS = ("recipient", "mobile", "region_code", "detail")
 
 
@@ -54,6 +55,7 @@ def order_json(order: Order) -> dict:
         "address": {"recipient": order.recipient, "mobile": order.mobile,
                     "region": order.region_names, "detail": order.address_detail},
         "created_at": _iso(order.created_at), "paid_at": _iso(order.paid_at),
+        "unit_id": order.unit_id, "purpose": order.unit_purpose or None,
     }
 
 
@@ -87,14 +89,24 @@ def create_orders():
     reject_unknown(data, set(ORDER_TYPES) | {"unit_id"})
     check_types(data, ORDER_TYPES)
     channel = data.get("channel", Channel.individual)
-    if channel != Channel.individual or data.get("unit_id") is not None:
-        raise RuleBroken("目前只支持个人购买（individual）；单位与团购渠道将随单位功能提供",
-                         field="channel")
+    unit_id = data.get("unit_id")
     key = data.get("idempotency_key") or request.headers.get("Idempotency-Key", "")
     window = timedelta(minutes=current_app.config["ORDER_PAYMENT_WINDOW_MINUTES"])
-    orders = services.checkout(db.session, user, _lines(data.get("lines") or []),
-                               _address(data.get("address") or {}), idempotency_key=key,
-                               channel=Channel.individual, window=window)
+    lines = _lines(data.get("lines") or [])
+    if channel in units.UNIT_CHANNELS:  # counted toward a unit: units.services checks who may
+        address = _address(data["address"]) if data.get("address") is not None else None
+        if address is None and channel != Channel.unit_purchase:
+            raise ValidationFailed("请填写收货地址", field="address")
+        orders = units.checkout_for_unit(db.session, user, lines, address, channel=channel,
+                                         unit_id=unit_id, idempotency_key=key,
+                                         purpose=data.get("purpose", ""), window=window)
+    else:
+        if channel != Channel.individual or unit_id is not None or data.get("purpose"):
+            raise RuleBroken("购买渠道应为 individual、unit_member 或 unit_purchase；"
+                             "unit_id 和 purpose 只用于计入单位的订单", field="channel")
+        orders = services.checkout(db.session, user, lines, _address(data.get("address") or {}),
+                                   idempotency_key=key, channel=Channel.individual,
+                                   window=window)
     body = {"orders": [order_json(o) for o in orders]}
     db.session.commit()
     return jsonify(body), 201

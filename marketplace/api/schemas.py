@@ -108,10 +108,14 @@ def schemas() -> dict:
                                "description": "Stock is held until then while unpaid."},
             "address": {"type": "object"},
             "created_at": {"type": "string", "format": "date-time"},
-            "paid_at": {"type": ["string", "null"], "format": "date-time"}}}
+            "paid_at": {"type": ["string", "null"], "format": "date-time"},
+            "unit_id": {"type": ["integer", "null"],
+                        "description": "The unit it counts toward, if any."},
+            "purpose": {"type": ["string", "null"], "enum": ["welfare", "condolence", None]}}}
     order_create = {
-        "type": "object", "required": ["lines", "address", "idempotency_key"],
+        "type": "object", "required": ["lines", "idempotency_key"],
         "additionalProperties": False,
+        "description": "address is required except for a unit_purchase (the unit's address).",
         "properties": {
             "lines": {"type": "array", "minItems": 1, "maxItems": 50, "items": {
                 "type": "object", "required": ["product_id", "quantity"],
@@ -128,9 +132,21 @@ def schemas() -> dict:
                                                            "(anywhere in the country: see "
                                                            "/api/v1/regions)."},
                             "detail": {"type": "string"}}},
-            "channel": {"type": "string", "enum": ["individual"],
-                        "description": "Unit and group channels come with units."},
-            "unit_id": {"type": ["integer", "null"]},
+            "channel": {"type": "string",
+                        "enum": ["individual", "unit_member", "unit_purchase"],
+                        "default": "individual",
+                        "description": "unit_member: a member counts the order toward one of "
+                                       "their verified units; unit_purchase: a unit's admin "
+                                       "buys for it (without an address, to the unit's). "
+                                       "Both need unit_id: 404 for a unit one cannot see, "
+                                       "422 rule_broken for one not verified or when the "
+                                       "caller is not its member (admin for unit_purchase); "
+                                       "nothing is written then."},
+            "unit_id": {"type": ["integer", "null"],
+                        "description": "The unit the order counts toward (unit channels)."},
+            "purpose": {"type": "string", "enum": ["", "welfare", "condolence"],
+                        "description": "A union's unit_purchase: welfare (福利) or "
+                                       "condolence (慰问)."},
             "idempotency_key": {"type": "string", "minLength": 8, "maxLength": 64,
                                 "description": "The same key and request again answers the "
                                                "same orders; with another request, 409."}}}
@@ -251,54 +267,4 @@ def schemas() -> dict:
                            "description": "pending submits for review, delisted takes it off "
                                           "sale; listed is for platform admins."},
             }},
-        **filing_schemas(),
-    }
-
-
-def filing_schemas() -> dict:
-    """A budget unit's annual filing (api.filings)."""
-    return {
-        "FilingInput": {
-            "type": "object", "additionalProperties": False, "required": ["year"],
-            "description": "One of: canteen_spend with reserved_share_bp; no_canteen: true; "
-                           "shared_with_unit_id.",
-            "properties": {
-                "year": {"type": "integer", "minimum": 2021, "maximum": 2100},
-                "canteen_spend": {"allOf": [ref("Money")], "description":
-                                  "The year's canteen food spend, more than 0."},
-                "reserved_share_bp": {"type": "integer", "minimum": 0, "maximum": 10000,
-                                      "description": "Reserved share in basis points (1500 "
-                                                     "is 15%), at least the region's minimum."},
-                "no_canteen": {"type": "boolean", "description": "true: no canteen, no quota."},
-                "shared_with_unit_id": {"type": "integer", "minimum": 1, "description":
-                                        "The verified budget unit whose canteen this one "
-                                        "shares (it files; no quota here)."}}},
-        "FilingReview": {
-            "type": "object", "additionalProperties": False, "required": ["decision"],
-            "properties": {
-                "decision": {"type": "string", "enum": ["approve", "send_back"]},
-                "reason": {"type": "string", "maxLength": 200,
-                           "description": "Required (2-200 characters) to send back."}}},
-        "Filing": {
-            "type": "object",
-            "required": ["id", "unit_id", "year", "status", "no_canteen", "canteen_spend",
-                         "reserved_share_bp", "reserved", "counted"],
-            "properties": {
-                "id": {"type": "integer"}, "unit_id": {"type": "integer"},
-                "year": {"type": "integer"},
-                "status": {"type": "string", "enum": ["pending", "sent_back", "approved"]},
-                "no_canteen": {"type": "boolean"},
-                "shared_with_unit_id": {"type": ["integer", "null"]},
-                "canteen_spend": ref("Money"),
-                "reserved_share_bp": {"type": "integer", "minimum": 0, "maximum": 10000},
-                "reserved": {"allOf": [ref("Money")], "description":
-                             "canteen_spend x share, rounded up to the fen; fixed once "
-                             "approved."},
-                "counted": {"allOf": [ref("Money")], "description":
-                            "What the unit's orders paid in the year, net of refunds."},
-                "progress_bp": {"type": ["integer", "null"], "description":
-                                "counted / reserved in basis points; null without a reserved "
-                                "amount."},
-                "reason": {"type": "string", "description": "Why it was sent back."},
-                "deadline": {"type": "string", "format": "date"}}},
     }

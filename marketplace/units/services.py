@@ -500,8 +500,10 @@ def check_countable(session: Session, buyer: User, unit_id, channel, purpose: st
     if channel not in UNIT_CHANNELS:
         raise ValidationFailed("计入单位的购买渠道应为 unit_member 或 unit_purchase",
                                field="channel")
+    if unit_id is None:  # a rule of the channel (422), like counting toward a unit one left
+        raise RuleBroken("计入单位的订单须选择要计入的单位（unit_id）", field="unit_id")
     if not isinstance(unit_id, int) or isinstance(unit_id, bool):
-        raise ValidationFailed("请选择要计入的单位（unit_id）", field="unit_id")
+        raise ValidationFailed("unit_id 应为整数", field="unit_id")
     unit = session.get(Unit, unit_id)
     member = membership(session, buyer, unit_id) if unit is not None else None
     if unit is None or (unit.status != UnitStatus.verified
