@@ -12,10 +12,13 @@ back through the provider (`payback.settle`), or a later delivery or the cron do
 
 Today's payable is a cart order (`payables.OrderPayable`; `record_payment` is the shortcut);
 a unit's consolidated group-purchase order is an order too, and a donation to a pool will be a
-payable of its own, recorded by the same code. Services never commit: the caller does.
+payable of its own, recorded by the same code. A group purchase's settlement makes its orders
+already paid, in bulk, with captures taken before: `record_settled` records those payments and
+posts them. Services never commit: the caller does.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -26,7 +29,8 @@ from sqlalchemy.orm import Session
 from marketplace.core.db import attach, loaded
 from marketplace.core.errors import IllegalTransition
 from marketplace.core.time import now_utc
-from marketplace.orders.models import Order
+from marketplace.ledger import posting
+from marketplace.orders.models import Order, OrderEvent, OrderEventKind, OrderStatus
 from marketplace.payments.models import Payment, PaymentStatus, TurnedAway
 from marketplace.payments.sql import INSERT_PAYMENT, due_params
 
@@ -120,6 +124,30 @@ def record_payment(session: Session, order: Order, *, provider: str, reference: 
     from marketplace.payments.payables import OrderPayable
     return record(session, OrderPayable(order), Capture(
         provider, reference, amount_fen, (currency or "").upper(), now or now_utc()))
+
+
+def record_settled(session: Session, orders: Sequence[Order], captures: Sequence[Capture]
+                   ) -> None:
+    """Captures that become the one payment of orders made already paid (a group purchase's
+    settlement: each participant's capture, for the order's final amount, the rest of it
+    refunded by the caller): one payments row (succeeded) and one 'paid' event per order, in
+    bulk, then the orders' lines posted to the ledger in this transaction, as `record` posts
+    one order's. The caller made the orders (paid, their units sold) and commits."""
+    if not orders:
+        return
+    conn = session.connection()
+    conn.execute(Payment.__table__.insert(), [
+        {"order_id": order.id, "provider": c.provider, "reference": c.reference,
+         "amount_fen": order.paid_fen, "currency": c.currency,
+         "status": PaymentStatus.succeeded.value, "refund_reference": "", "reason": "",
+         "refund_attempts": 0, "refund_error": "", "created_at": c.at}
+        for order, c in zip(orders, captures, strict=True)])
+    conn.execute(OrderEvent.__table__.insert(), [
+        {"order_id": order.id, "kind": OrderEventKind.paid.value,
+         "from_status": OrderStatus.pending_payment.value, "to_status": OrderStatus.paid.value,
+         "actor_id": None, "note": f"{c.provider} {c.reference}", "created_at": c.at}
+        for order, c in zip(orders, captures, strict=True)])
+    posting.post_sales(session, list(orders), captures[0].at)
 
 
 def find(session: Session, provider: str, reference: str) -> Payment | None:

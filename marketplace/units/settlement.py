@@ -9,8 +9,9 @@ and then finds it closed.
 - Minimum reached, individual delivery: one order per participant (channel group_purchase, the
   unit's id, the campaign's id) at the tier price reached, paid by the participant's payment
   (the same provider reference, the final amount: the order's one payment), what was paid above
-  it refunded, exact to the fen; the held units sold; the households' income posted once, at
-  the final price, in the same transaction (`ledger.posting.post_sales`).
+  it refunded, exact to the fen; the held units sold; the payments recorded and the
+  households' income posted once, at the final price, in the same transaction
+  (`payments.capture.record_settled`).
 - Minimum reached, consolidated delivery: one order for the unit at the tier prices, holding the
   participants' units, waiting for the unit's payment (bank transfer or card, as any order);
   its income is posted when that payment is captured.
@@ -30,19 +31,16 @@ from sqlalchemy.orm import Session
 from marketplace.core.db import attach, loaded
 from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc
-from marketplace.ledger import posting
 from marketplace.notifications import services as notifications
 from marketplace.orders import services as orders
 from marketplace.orders.models import (
     Channel,
     Checkout,
     Order,
-    OrderEvent,
-    OrderEventKind,
     OrderLine,
     OrderStatus,
 )
-from marketplace.payments.models import Payment, PaymentStatus
+from marketplace.payments import capture
 from marketplace.payments.transfers import TRANSFER_WINDOW
 from marketplace.regions.models import Region, address_name
 from marketplace.units import rules
@@ -246,17 +244,6 @@ def _individual(session, campaign, parts, providers, now) -> int:
                 "region_names": part.region_names, "address_detail": part.address_detail}))
     order_ids, line_ids = orders.write_orders(conn, order_rows, line_rows)
     payments = [_succeeded(part) for part, _ in parts]
-    conn.execute(OrderEvent.__table__.insert(), [
-        {"order_id": oid, "kind": OrderEventKind.paid, "from_status": OrderStatus.pending_payment,
-         "to_status": OrderStatus.paid, "actor_id": None, "created_at": now,
-         "note": f"{pay.provider} {pay.reference}"}
-        for oid, pay in zip(order_ids, payments, strict=True)])
-    conn.execute(Payment.__table__.insert(), [
-        {"order_id": oid, "provider": pay.provider, "reference": pay.reference,
-         "amount_fen": row["total_fen"], "currency": "CNY", "status": PaymentStatus.succeeded,
-         "refund_reference": "", "reason": "", "refund_attempts": 0, "refund_error": "",
-         "created_at": now}
-        for oid, pay, row in zip(order_ids, payments, order_rows, strict=True)])
     orders.sell_units(session, _units(parts))
     # what was paid above the final price goes back; the payment becomes the order's
     for (part, _), pay, row, oid in zip(parts, payments, order_rows, order_ids, strict=True):
@@ -265,7 +252,9 @@ def _individual(session, campaign, parts, providers, now) -> int:
                final=ParticipationPaymentStatus.settled)
         part.status, part.order_id, part.updated_at = ParticipationStatus.settled, oid, now
     made = _loaded_orders(session, campaign, order_ids, order_rows, line_rows, line_ids)
-    posting.post_sales(session, made, now)
+    capture.record_settled(session, made, [
+        capture.Capture(pay.provider, pay.reference, pay.amount_fen, pay.currency, now)
+        for pay in payments])
     notifications.notify(
         session, [part.user_id for part, _ in parts],
         Msg("团购「%(t)s」已成团，订单已生成，多付的差价已原路退回", t=campaign.title),
