@@ -41,6 +41,7 @@ def _api_headers(response):
 from marketplace.api import (  # noqa: F401
     auth,
     categories,
+    filings,
     households,
     openapi,
     orders,

@@ -50,6 +50,8 @@ PRODUCT_ID = {"name": "product_id", "in": "path", "required": True,
 ORDER_ID = {"name": "order_id", "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1}}
 SECURED = [{"bearerAuth": []}]
+FILING_ID = {"name": "filing_id", "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 1}}
 
 
 def document() -> dict:
@@ -223,6 +225,43 @@ def document() -> dict:
                     "sales": _ref("Money"), "reversals": _ref("Money"), "net": _ref("Money"),
                     "count": {"type": "integer"}}},
                 "closing": _ref("Money")}}, "The statement."), **_errors(400, 401, 404)}}},
+        "/api/v1/units/{unit_id}/filings": {"post": {
+            "tags": ["filings"], "operationId": "fileUnitFiling", "security": SECURED,
+            "summary": "A budget unit's annual filing (its unit admins): canteen spend and "
+                       "reserved share, or no canteen, or a canteen shared with another unit",
+            "description": "Exactly one of: canteen_spend with reserved_share_bp (at least the "
+                           "minimum of the unit's region: 422 below_minimum with "
+                           "details.minimum_bp), no_canteen: true, or shared_with_unit_id (a "
+                           "verified budget unit: 422 shared_unit_invalid otherwise). Filings "
+                           "for a year open on 1 October of the year before (422 "
+                           "filing_not_open). Filing again while pending or sent back replaces "
+                           "it (200); an approved filing is fixed (422 filing_fixed). 404 for a "
+                           "unit the caller does not administer.",
+            "parameters": [{"name": "unit_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1}}],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("FilingInput")}}},
+            "responses": {"201": _json(_ref("Filing"), "The new filing (pending review)."),
+                          "200": _json(_ref("Filing"), "The filing, filed again (pending)."),
+                          **_errors(400, 401, 403, 404, 409, 422)}}},
+        "/api/v1/filings/{filing_id}": {"get": {
+            "tags": ["filings"], "operationId": "getFiling", "security": SECURED,
+            "summary": "A filing with the unit's counted amount and progress (the unit's "
+                       "members, the office over it, platform admins; 404 for others)",
+            "parameters": [FILING_ID],
+            "responses": {"200": _json(_ref("Filing"), "The filing."),
+                          **_errors(401, 404)}}},
+        "/api/v1/filings/{filing_id}/review": {"post": {
+            "tags": ["filings"], "operationId": "reviewFiling", "security": SECURED,
+            "summary": "Approve a pending filing (its reserved amount is fixed) or send it back "
+                       "with a reason (the office over the unit, platform admins)",
+            "description": "send_back needs a reason of 2-200 characters. 409 not_pending when "
+                           "the filing is not pending; 404 for anyone else.",
+            "parameters": [FILING_ID],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("FilingReview")}}},
+            "responses": {"200": _json(_ref("Filing"), "The filing after the decision."),
+                          **_errors(400, 401, 404, 409, 422)}}},
         "/api/v1/openapi.json": {"get": {
             "tags": ["meta"], "operationId": "openapi", "summary": "This document",
             "responses": {"200": {"description": "The OpenAPI document.",
@@ -241,7 +280,8 @@ def document() -> dict:
                            "\"Authorization: Bearer <token>\".",
         },
         "tags": [{"name": "auth"}, {"name": "catalogue"}, {"name": "regions"}, {"name": "units"},
-                 {"name": "seller"}, {"name": "orders"}, {"name": "households"}, {"name": "meta"}],
+                 {"name": "seller"}, {"name": "orders"}, {"name": "households"}, {"name": "filings"},
+                 {"name": "meta"}],
         "paths": {**paths, **_unit_paths(_json, _errors, _query, _ref, SECURED)},
         "components": {
             "schemas": {**_schemas(), **_unit_schemas(_ref)},

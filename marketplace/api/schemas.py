@@ -267,4 +267,54 @@ def schemas() -> dict:
                            "description": "pending submits for review, delisted takes it off "
                                           "sale; listed is for platform admins."},
             }},
+        **filing_schemas(),
+    }
+
+
+def filing_schemas() -> dict:
+    """A budget unit's annual filing (api.filings)."""
+    return {
+        "FilingInput": {
+            "type": "object", "additionalProperties": False, "required": ["year"],
+            "description": "One of: canteen_spend with reserved_share_bp; no_canteen: true; "
+                           "shared_with_unit_id.",
+            "properties": {
+                "year": {"type": "integer", "minimum": 2021, "maximum": 2100},
+                "canteen_spend": {"allOf": [ref("Money")], "description":
+                                  "The year's canteen food spend, more than 0."},
+                "reserved_share_bp": {"type": "integer", "minimum": 0, "maximum": 10000,
+                                      "description": "Reserved share in basis points (1500 "
+                                                     "is 15%), at least the region's minimum."},
+                "no_canteen": {"type": "boolean", "description": "true: no canteen, no quota."},
+                "shared_with_unit_id": {"type": "integer", "minimum": 1, "description":
+                                        "The verified budget unit whose canteen this one "
+                                        "shares (it files; no quota here)."}}},
+        "FilingReview": {
+            "type": "object", "additionalProperties": False, "required": ["decision"],
+            "properties": {
+                "decision": {"type": "string", "enum": ["approve", "send_back"]},
+                "reason": {"type": "string", "maxLength": 200,
+                           "description": "Required (2-200 characters) to send back."}}},
+        "Filing": {
+            "type": "object",
+            "required": ["id", "unit_id", "year", "status", "no_canteen", "canteen_spend",
+                         "reserved_share_bp", "reserved", "counted"],
+            "properties": {
+                "id": {"type": "integer"}, "unit_id": {"type": "integer"},
+                "year": {"type": "integer"},
+                "status": {"type": "string", "enum": ["pending", "sent_back", "approved"]},
+                "no_canteen": {"type": "boolean"},
+                "shared_with_unit_id": {"type": ["integer", "null"]},
+                "canteen_spend": ref("Money"),
+                "reserved_share_bp": {"type": "integer", "minimum": 0, "maximum": 10000},
+                "reserved": {"allOf": [ref("Money")], "description":
+                             "canteen_spend x share, rounded up to the fen; fixed once "
+                             "approved."},
+                "counted": {"allOf": [ref("Money")], "description":
+                            "What the unit's orders paid in the year, net of refunds."},
+                "progress_bp": {"type": ["integer", "null"], "description":
+                                "counted / reserved in basis points; null without a reserved "
+                                "amount."},
+                "reason": {"type": "string", "description": "Why it was sent back."},
+                "deadline": {"type": "string", "format": "date"}}},
     }
