@@ -125,7 +125,9 @@ def unit_filings(unit_id: int):
             default_bp=default_bp), success=_("已提交 %(year)s 年度填报，等待主管部门审核", year=year))
         if done.ok:
             return redirect(url_for("filings.unit_filings", unit_id=unit.id, year=year))
+        status = done.error.status if done.error else form_status(form)
     else:
+        status = 200
         _prefill(form, filings.prefill(db.session, unit.id, year))
     counted = counted_in_year(db.session, [unit.id], year)[unit.id]
     history = list(db.session.scalars(select(UnitFiling).where(UnitFiling.unit_id == unit.id)
@@ -137,7 +139,7 @@ def unit_filings(unit_id: int):
         deadline=filings.deadline(year, month_day), opens=filings.opens_on(year),
         years=range(filings.latest_open_year(now), filings.FIRST_YEAR - 1, -1),
         counted=counted, progress=rules.progress_bp(counted, filing.reserved_fen if filing else 0),
-        history=history), form_status(form)
+        history=history), status
 
 
 def _event_text(event) -> str:
