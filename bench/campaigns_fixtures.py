@@ -88,7 +88,8 @@ def make_shop(session, *, members: int, products: dict[str, int]) -> Shop:
     session.flush()
     from stdnum.cn import uscc
     body = "93431224MA4B00001"
-    unit = Unit(kind=UnitKind.budget, name="团购压测单位", credit_code=body + uscc.calc_check_digit(body),
+    unit = Unit(kind=UnitKind.budget, name="团购压测单位",
+                credit_code=body + uscc.calc_check_digit(body),
                 region_id=region.id, office_region_id=region.id, contact_name="王五",
                 contact_mobile="13900139000", address_detail="卢峰镇建设路1号",
                 status=UnitStatus.verified, verified_at=now)

@@ -40,6 +40,7 @@ def _api_headers(response):
 
 from marketplace.api import (  # noqa: F401
     auth,
+    campaigns,
     categories,
     filings,
     households,
