@@ -218,3 +218,11 @@ def check_manage_unit(user, unit, member) -> None:
     check_view_unit(user, unit, member)
     if not (is_admin(user) or (member is not None and member.is_admin)):
         raise Forbidden("只有单位管理员可以执行此操作")
+
+# ---- group purchases: who sees a campaign's orders (units.campaign_views) -----------------------
+
+def sees_campaign_orders(user, seller_id: int, manages: bool) -> bool:
+    """A campaign's orders together, and its distribution list: the campaign's managers (its
+    unit's admins, platform admins; `manages` from units.campaigns.can_manage) and the staff of
+    the seller whose products it sells."""
+    return bool(manages or staff_of(user, seller_id))

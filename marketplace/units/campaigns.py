@@ -319,6 +319,43 @@ def starting_prices(campaign: Campaign) -> dict[int, int]:
             for cp in campaign.products}
 
 
+def visible(session: Session, user, *, page: int = 1, per_page: int = 20,
+            open_only: bool = False) -> tuple[list[Campaign], int]:
+    """The campaigns a list shows `user`: open ones anyone may join by link, and those of the
+    units the user belongs to (every status unless `open_only`); open first, by deadline."""
+    units = member_unit_ids(session, user)
+    mine = Campaign.unit_id.in_(units) if units else None
+    public = (Campaign.audience == Audience.link) & (Campaign.status == CampaignStatus.open)
+    where = public if mine is None else (public | mine)
+    if open_only:
+        where = where & (Campaign.status == CampaignStatus.open)
+    total = session.scalar(select(func.count()).select_from(Campaign).where(where)) or 0
+    rows = session.scalars(
+        select(Campaign).where(where)
+        .order_by((Campaign.status == CampaignStatus.open).desc(), Campaign.deadline, Campaign.id)
+        .offset((page - 1) * per_page).limit(per_page)).unique().all()
+    return list(rows), total
+
+
+def participations_of(session: Session, user_id: int, statuses=None, *, page: int = 1,
+                      per_page: int = 20) -> tuple[list[Participation], int]:
+    """A person's participations (optionally of some statuses), newest first."""
+    where = [Participation.user_id == user_id]
+    if statuses:
+        where.append(Participation.status.in_(list(statuses)))
+    total = session.scalar(select(func.count()).select_from(Participation).where(*where)) or 0
+    rows = session.scalars(select(Participation).where(*where)
+                           .order_by(Participation.created_at.desc(), Participation.id.desc())
+                           .offset((page - 1) * per_page).limit(per_page)).unique().all()
+    return list(rows), total
+
+
+def participants(session: Session, campaign_id: int) -> list[Participation]:
+    """Every participation of a campaign (its managers' list), in the order they came."""
+    return list(session.scalars(select(Participation).where(
+        Participation.campaign_id == campaign_id).order_by(Participation.id)).unique())
+
+
 # ---- joining ------------------------------------------------------------------------------------
 
 def _take_open(session: Session, campaign: Campaign, now: datetime) -> None:
