@@ -294,3 +294,32 @@ def test_two_reminder_jobs_at_once_send_each_reminder_once(app, make):
         assert db.session.scalar(select(func.count()).select_from(Notification).where(
             Notification.user_id == admin_id)) == 3
         assert db.session.scalar(select(func.count()).select_from(FilingEvent)) == 0
+
+
+def test_the_remind_command_sends_each_reminder_once(app, make):
+    """`flask units remind` with a deadline 30 days from today (FILING_DEADLINE): the unit's
+    admins are told once; a second run sends nothing."""
+    from datetime import timedelta
+
+    from marketplace.core.time import now_utc
+
+    due = filings.china_day(now_utc()) + timedelta(days=30)
+    app.config["FILING_DEADLINE"] = due.strftime("%m-%d")
+
+    def build(session):
+        admin = make_user(session, Role.buyer)
+        make_unit(session, admin=admin)
+        make_unit(session, kind=UnitKind.enterprise, admin=admin)  # files nothing
+        return admin.id
+
+    admin_id = make(build)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["units", "remind"])
+    assert first.exit_code == 0, first.output
+    assert "已发送填报提醒 1 条" in first.output
+    second = runner.invoke(args=["units", "remind"])
+    assert "已发送填报提醒 0 条" in second.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.user_id == admin_id)) == 1
+        assert db.session.scalar(select(FilingReminder.days_before)) == 30

@@ -127,6 +127,7 @@ def test_office_scope_and_roles(app, client, make_client, world):
     row = filing(app, unit_id)
     xupu = make_client()
     xupu.login("xupu@example.test")
+    assert "/office/units" in text(xupu.get("/office"))  # the office page links to its units
     assert "洞口县财政局" not in text(xupu.get("/office/units"))
     assert xupu.get(f"/filings/{row.id}").status_code == 404
     assert xupu.get(f"/units/{unit_id}/filings").status_code == 404
