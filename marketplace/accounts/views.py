@@ -13,6 +13,8 @@ from marketplace.core.policy import login_required
 from marketplace.core.time import now_utc
 from marketplace.extensions import db
 from marketplace.orders import lists
+from marketplace.units import services as units
+from marketplace.units.forms import NicknameForm
 
 bp = Blueprint("accounts", __name__)
 
@@ -82,7 +84,26 @@ def account():
     done = submit(form, lambda: _change_password(form), success=_("密码已修改"))
     if done.ok:
         return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", form=form, role_labels=ROLE_LABELS,
+    return _account_page(form, NicknameForm(
+        data={"board_nickname": current_user.board_nickname}))
+
+
+@bp.post("/account/board-nickname")
+@login_required
+def board_nickname():
+    """The buyers' leaderboard nickname ("" = not on it): units.services.set_board_nickname."""
+    nickname_form = NicknameForm()
+    done = submit(nickname_form, lambda: units.set_board_nickname(
+        db.session, current_user._get_current_object(), nickname_form.board_nickname.data or ""),
+        success=_("榜单昵称已保存"))
+    if done.ok:
+        return redirect(url_for("accounts.account", _anchor="board-nickname"))
+    return _account_page(PasswordForm(formdata=None), nickname_form), form_status(nickname_form)
+
+
+def _account_page(form, nickname_form):
+    return render_template("accounts/account.html", form=form, nickname_form=nickname_form,
+                           role_labels=ROLE_LABELS,
                            order_tabs=[t for t in lists.BuyerTab if t is not lists.BuyerTab.all],
                            order_labels=lists.BUYER_TAB_LABELS,
                            order_counts=lists.buyer_counts(db.session, current_user.id))

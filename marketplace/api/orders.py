@@ -96,7 +96,7 @@ def create_orders():
     if channel in units.UNIT_CHANNELS:  # counted toward a unit: units.services checks who may
         address = _address(data["address"]) if data.get("address") is not None else None
         if address is None and channel != Channel.unit_purchase:
-            raise ValidationFailed("请填写收货地址", field="address")
+            raise ValidationFailed("请填写收货地址（address）", field="address")
         orders = units.checkout_for_unit(db.session, user, lines, address, channel=channel,
                                          unit_id=unit_id, idempotency_key=key,
                                          purpose=data.get("purpose", ""), window=window)

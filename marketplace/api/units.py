@@ -9,10 +9,11 @@ from sqlalchemy import select
 from marketplace.api import bp
 from marketplace.api.common import api_user, check_types, json_body, reject_unknown, token_required
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.i18n import Msg
 from marketplace.core.inputs import bounded_int
 from marketplace.core.money import money_json
-from marketplace.core.policy import is_admin
 from marketplace.core.pager import MAX_PAGE
+from marketplace.core.policy import is_admin
 from marketplace.core.time import today_china
 from marketplace.extensions import db
 from marketplace.regions.services import find_by_code
@@ -76,7 +77,8 @@ def _arg_int(name: str, low: int, high: int, default: int) -> int:
         return default
     value = bounded_int(raw, low, high)
     if value is None:
-        raise ValidationFailed(f"{name} 应为 {low} 到 {high} 之间的整数", field=name)
+        raise ValidationFailed(Msg("%(name)s 应为 %(low)s 到 %(high)s 之间的整数", name=name,
+                                   low=low, high=high), field=name)
     return value
 
 
@@ -158,7 +160,7 @@ def openapi_paths(json, errors, query, ref, secured) -> dict:
         "/api/v1/units": {
             "get": {
                 "tags": ["units"], "operationId": "listUnits",
-                "summary": "Verified units (单位), by name, paged",
+                "summary": "Verified units, by name, paged",
                 "parameters": [
                     query("region", {"type": "string", "pattern": "^[0-9]+$"},
                           "Region code; matches the units in its subtree."),
@@ -246,8 +248,8 @@ def openapi_schemas(ref) -> dict:
                          "contact_mobile"],
             "properties": {
                 "kind": {"type": "string", "enum": [k.value for k in UnitKind],
-                         "description": "budget 预算单位, enterprise 企业, union 工会, "
-                                        "social_org 社会组织"},
+                         "description": "budget (a budget unit), enterprise, union (a "
+                                        "trade union), social_org (a social organisation)"},
                 "name": {"type": "string", "minLength": 2, "maxLength": 100},
                 "credit_code": {"type": "string", "description":
                                 "Unified social credit code (18 characters, checksum)."},

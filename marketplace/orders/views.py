@@ -37,6 +37,7 @@ from marketplace.payments.capture import record_payment
 from marketplace.payments.models import Refund
 from marketplace.payments.providers import providers
 from marketplace.regions import services as regions
+from marketplace.units import services as units
 
 bp = Blueprint("orders", __name__)
 
@@ -173,7 +174,12 @@ def checkout():
         if wanted:
             chosen = next((a for a in saved if a.id == wanted), None)
         chosen = chosen or (saved[0] if saved else None)
-        if chosen is not None:
+        unit_address = _unit_address(id_value(request.args.get("unit_address")))
+        if unit_address is not None:  # a unit's purchase: the unit's address
+            form.recipient.data, form.mobile.data = unit_address.recipient, unit_address.mobile
+            form.region_code.data, form.detail.data = (unit_address.region_code,
+                                                       unit_address.detail)
+        elif chosen is not None:
             form.recipient.data, form.mobile.data = chosen.recipient, chosen.mobile
             form.region_code.data, form.detail.data = chosen.region.code, chosen.detail
         elif current_user.mobile:
@@ -185,10 +191,17 @@ def checkout():
     def place():
         address = AddressInput(form.recipient.data, form.mobile.data, form.region_code.data,
                                form.detail.data)
-        orders = services.checkout(
-            db.session, current_user,
-            [LineInput(line.product.id, line.quantity) for g in groups for line in g.lines],
-            address, idempotency_key=form.idempotency_key.data or "", window=window)
+        lines = [LineInput(line.product.id, line.quantity) for g in groups for line in g.lines]
+        toward = _count_toward()
+        if toward is not None:  # 计入单位: units.services checks membership (422 otherwise)
+            orders = units.checkout_for_unit(
+                db.session, current_user, lines, address, channel=toward[0], unit_id=toward[1],
+                idempotency_key=form.idempotency_key.data or "", window=window,
+                purpose=(request.form.get("unit_purpose") or "").strip())
+        else:
+            orders = services.checkout(db.session, current_user, lines, address,
+                                       idempotency_key=form.idempotency_key.data or "",
+                                       window=window)
         if not one:
             cart.remove(db.session, current_user, session,
                         [ln.product_id for o in orders for ln in o.lines])
@@ -208,8 +221,41 @@ def checkout():
                             if len(orders) == 1 else url_for("orders.my_orders"))
     return render_template("orders/checkout.html", form=form, groups=groups, blocked=blocked,
                            **_shares(groups),
-                           saved=saved,
+                           saved=saved, member_units=units.countable_units(db.session,
+                                                                           current_user),
+                           admin_units=units.countable_units(db.session, current_user,
+                                                             admin=True),
+                           count_toward=request.form.get("count_toward", "")
+                           if request.method == "POST"
+                           else _toward_from_address(request.args.get("unit_address")),
+                           purposes=units.PURPOSES,
                            total_fen=sum(g.total_fen for g in groups)), form_status(form)
+
+
+# a checkout's "计入单位" choice: "" (not counted), "member:<unit id>" (a member's own order
+# counted toward the unit) or "purchase:<unit id>" (an admin buying for the unit)
+TOWARD_CHANNELS = {"member": "unit_member", "purchase": "unit_purchase"}
+
+
+def _count_toward() -> tuple[str, int | None] | None:
+    kind, _sep, raw = (request.form.get("count_toward") or "").partition(":")
+    if kind not in TOWARD_CHANNELS:
+        return None
+    return TOWARD_CHANNELS[kind], id_value(raw)
+
+
+def _unit_address(unit_id: int | None):
+    """The address of a unit the user buys for (its admin), None for any other id."""
+    if unit_id is None:
+        return None
+    found = [u for u in units.countable_units(db.session, current_user, admin=True)
+             if u.id == unit_id]
+    return units.unit_address(found[0]) if found else None
+
+
+def _toward_from_address(raw) -> str:
+    unit_id = id_value(raw)
+    return f"purchase:{unit_id}" if _unit_address(unit_id) is not None else ""
 
 
 def _one_line() -> tuple[int, int] | None:

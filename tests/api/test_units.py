@@ -13,7 +13,7 @@ from marketplace.extensions import db
 from marketplace.orders.models import Order
 from marketplace.units.models import FilingStatus, Unit, UnitFiling, UnitKind, UnitStatus
 from tests.api.conftest import assert_error
-from tests.fixtures.factories import DELIVERY, make_regions, valid_credit_code
+from tests.fixtures.factories import DELIVERY, valid_credit_code
 from tests.fixtures.units import make_unit
 
 APPLICATION = {"kind": "enterprise", "name": "洞口县雪峰食品有限公司",
