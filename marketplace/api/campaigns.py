@@ -101,7 +101,7 @@ def _paging() -> tuple[int, int]:
     if page is None:
         errors["page"] = ["应为正整数"]
     if not 1 <= per_page <= MAX_PER_PAGE:
-        errors["per_page"] = [f"应为 1–{MAX_PER_PAGE} 的整数"]
+        errors["per_page"] = [Msg("应为 1–%(top)s 的整数", top=MAX_PER_PAGE)]
     if errors:
         raise ValidationFailed("分页参数有误", errors=errors)
     return page, per_page

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from marketplace.core.i18n import Msg  # a message that keeps its template (translatable)
+
 DEFAULT_MINIMUM_SHARE_BP = 1000  # 10%: the national rule for budget units' canteens
 MAX_TIERS = 10
 
@@ -25,14 +27,14 @@ def tier_problems(list_price_fen: int, tiers: Sequence[Tier]) -> list[str]:
     if not tiers:
         return ["每个商品至少设置一档团购价"]
     if len(tiers) > MAX_TIERS:
-        problems.append(f"每个商品最多设置 {MAX_TIERS} 档价格")
+        problems.append(Msg("每个商品最多设置 %(n)s 档价格", n=MAX_TIERS))
     for i, tier in enumerate(tiers):
         if tier.min_quantity < 1:
-            problems.append(f"第 {i + 1} 档的起团数量必须是正整数")
+            problems.append(Msg("第 %(n)s 档的起团数量必须是正整数", n=i + 1))
         if tier.price_fen < 1:
-            problems.append(f"第 {i + 1} 档的价格必须大于 0")
+            problems.append(Msg("第 %(n)s 档的价格必须大于 0", n=i + 1))
         elif tier.price_fen > list_price_fen:
-            problems.append(f"第 {i + 1} 档的价格不能高于商品原价")
+            problems.append(Msg("第 %(n)s 档的价格不能高于商品原价", n=i + 1))
         if i and not tier.min_quantity > tiers[i - 1].min_quantity:
             problems.append("各档起团数量必须从小到大排列")
         if i and not tier.price_fen < tiers[i - 1].price_fen:
