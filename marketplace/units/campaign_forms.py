@@ -148,6 +148,27 @@ def quantities(form_data, product_ids) -> dict[int, int] | None:
     return out
 
 
+def product_choices(session, user, for_unit: bool) -> list[tuple[str, str]]:
+    """The products a campaign may offer: listed ones of verified sellers (a seller's public
+    campaign: its own), by seller and name."""
+    from flask_babel import gettext as _
+    from sqlalchemy import select
+
+    from marketplace.catalog.models import Product, ProductStatus
+    from marketplace.core import policy
+    from marketplace.core.money import format_fen
+    from marketplace.sellers.models import Seller, SellerStatus
+    query = (select(Product).join(Seller, Seller.id == Product.seller_id)
+             .where(Product.status == ProductStatus.listed,
+                    Seller.status == SellerStatus.verified))
+    if not for_unit and not policy.is_admin(user):
+        query = query.where(Product.seller_id.in_(user.seller_ids() or {0}))
+    products = session.scalars(query.order_by(Seller.name, Product.name).limit(500)).all()
+    return [("", _("请选择商品"))] + [
+        (str(p.id), f"{p.name} {p.spec} · {format_fen(p.price_fen)} · {p.seller.name}")
+        for p in products]
+
+
 def local(value: datetime | None) -> str:
     """A stored time as a datetime-local value in China time."""
     return value.astimezone(CHINA).strftime(LOCAL) if value else ""

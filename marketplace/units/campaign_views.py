@@ -8,7 +8,6 @@ Every page and action of a campaign past its deadline closes it first (`settleme
 committed), so the first read after the deadline settles it."""
 from __future__ import annotations
 
-import io
 import uuid
 
 from flask import (
@@ -38,7 +37,7 @@ from marketplace.orders.services import LineInput
 from marketplace.payments.providers import providers
 from marketplace.regions import services as regions
 from marketplace.units import campaign_forms as forms
-from marketplace.units import campaigns, settlement
+from marketplace.units import campaigns, exports, settlement
 from marketplace.units.campaigns import CampaignInput
 from marketplace.units.models import (
     HOLDING,
@@ -150,21 +149,6 @@ def _can_open(user) -> bool:
 
 # ---- opening ------------------------------------------------------------------------------------
 
-def _product_choices(user, units: list[Unit]) -> list[tuple[str, str]]:
-    from marketplace.catalog.models import Product, ProductStatus
-    from marketplace.core.money import format_fen
-    from marketplace.sellers.models import Seller, SellerStatus
-    query = (select(Product).join(Seller, Seller.id == Product.seller_id)
-             .where(Product.status == ProductStatus.listed,
-                    Seller.status == SellerStatus.verified))
-    if not units and not policy.is_admin(user):  # a seller's public campaign: its own products
-        query = query.where(Product.seller_id.in_(user.seller_ids() or {0}))
-    products = db.session.scalars(query.order_by(Seller.name, Product.name).limit(500)).all()
-    return [("", _("请选择商品"))] + [
-        (str(p.id), f"{p.name} {p.spec} · {format_fen(p.price_fen)} · {p.seller.name}")
-        for p in products]
-
-
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -214,7 +198,7 @@ def new():
                     if index < len(filled):
                         filled[index].errors.extend(messages)
     return render_template("units/campaigns/new.html", form=form, rows=rows,
-                           product_choices=_product_choices(current_user, units),
+                           product_choices=forms.product_choices(db.session, current_user, bool(units)),
                            max_rows=forms.MAX_PRODUCT_ROWS), form_status(form)
 
 
@@ -386,37 +370,22 @@ def campaign_orders(campaign_id: int):
 def distribution(campaign_id: int):
     """Who gets what (consolidated delivery): each participant's quantities at the price
     reached, for the unit to hand out."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
     campaign = _campaign(campaign_id)
     _sees_orders(campaign)
     prices = {pf.product_id: pf.price_fen for pf in campaigns.fill(db.session, campaign).products}
     names = {cp.product_id: cp.product.name for cp in campaign.products}
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("分发清单")
-    sheet.append([_("团购「%(t)s」分发清单", t=campaign.title)])
-    sheet["A1"].font = Font(bold=True)
-    sheet.append([_("序号"), _("参与人"), _("手机"), _("商品"), _("数量"), _("单价（元）"),
-                  _("金额（元）"), _("状态")])
     counted = (ParticipationStatus.joined, ParticipationStatus.settled)
-    n = 0
-    for part in campaigns.participants(db.session, campaign.id):
-        if part.status not in counted:
-            continue
-        for line in part.lines:
-            n += 1
-            price = prices.get(line.product_id, 0)
-            sheet.append([n, part.user.display_name, part.user.mobile or "",
-                          names.get(line.product_id, ""), line.quantity, price / 100,
-                          price * line.quantity / 100, _(part.status_label)])
-    for column in ("F", "G"):
-        for cell in sheet[column][2:]:
-            cell.number_format = "0.00"
-    sheet.freeze_panes = "A3"
-    out = io.BytesIO()
-    book.save(out)
-    return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument"
+    rows = [(part, line) for part in campaigns.participants(db.session, campaign.id)
+            if part.status in counted for line in part.lines]
+    body = exports.workbook_bytes(
+        _("团购「%(t)s」分发清单", t=campaign.title),
+        [_("序号"), _("参与人"), _("手机"), _("商品"), _("数量"), _("单价（元）"), _("金额（元）"),
+         _("状态")],
+        [(n, part.user.display_name, part.user.mobile or "", names.get(line.product_id, ""),
+          line.quantity, exports.Money(prices.get(line.product_id, 0)),
+          exports.Money(prices.get(line.product_id, 0) * line.quantity), _(part.status_label))
+         for n, (part, line) in enumerate(rows, start=1)], sheet=_("分发清单"))
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument"
                                               ".spreadsheetml.sheet",
                     headers={"Content-Disposition":
                              f"attachment; filename=campaign-{campaign.id}-distribution.xlsx"})
