@@ -219,6 +219,7 @@ def check_manage_unit(user, unit, member) -> None:
     if not (is_admin(user) or (member is not None and member.is_admin)):
         raise Forbidden("只有单位管理员可以执行此操作")
 
+
 # ---- group purchases: who sees a campaign's orders (units.campaign_views) -----------------------
 
 def sees_campaign_orders(user, seller_id: int, manages: bool) -> bool:
