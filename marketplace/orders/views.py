@@ -292,6 +292,7 @@ def order_page(order_id: int):
     invoice = db.session.scalar(select(Invoice).where(Invoice.order_id == order.id))
     return render_template("orders/order.html", order=order, statuses=OrderStatus,
                            refunds=asked, invoice=invoice,
+                           unit_invoice=units.unit_invoice_header(db.session, order),
                            impact=order_impact(db.session, order),
                            can_invoice=order.status in invoices.INVOICEABLE,
                            refundable=refunds.refundable_fen(db.session, order),

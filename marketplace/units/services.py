@@ -41,7 +41,7 @@ from marketplace.orders.models import Channel, Order
 from marketplace.orders.services import PAYMENT_WINDOW, AddressInput, LineInput
 from marketplace.regions.models import LEVEL_CODE_LENGTH, Region, RegionLevel
 from marketplace.regions.services import subtree_condition
-from marketplace.units.models import Unit, UnitKind, UnitMember, UnitStatus
+from marketplace.units.models import Campaign, Unit, UnitKind, UnitMember, UnitStatus
 
 INVITE_DAYS = 30  # an invite code is valid this long unless renewed or revoked
 INVITE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed
@@ -481,6 +481,19 @@ def set_board_nickname(session: Session, user: User, nickname: str) -> None:
 
 
 # ---- counting an order toward a unit ----------------------------------------------------------
+
+def unit_invoice_header(session: Session, order: Order) -> tuple[str, str] | None:
+    """(title, tax number) a unit's own order is invoiced to: a unit's purchase, or the one
+    order of a consolidated group purchase; None for an order a person paid for."""
+    if order.unit_id is None:
+        return None
+    consolidated = order.channel == Channel.group_purchase and session.scalar(
+        select(Campaign.id).where(Campaign.order_id == order.id)) is not None
+    if order.channel != Channel.unit_purchase and not consolidated:
+        return None
+    unit = session.get(Unit, order.unit_id)
+    return (unit.invoice_title or unit.name), unit.credit_code
+
 
 def unit_address(unit: Unit) -> AddressInput:
     """The unit's address as an order's (prefilled for a unit's purchase)."""

@@ -192,3 +192,29 @@ def test_a_unit_admin_buys_for_the_unit_at_its_address(app, make_client, unit, g
     page = text(admin.get(f"/checkout?unit_address={unit.id}"))
     assert "人民路 1 号" in page and f'value="purchase:{unit.id}" checked' in page
     assert unit.credit_code in page
+
+
+def test_a_units_own_order_offers_the_units_invoice_header(app, make_client, unit, goods):
+    admin = signed_in(make_client, "unitadmin@example.test")
+    admin.post_form("/cart/add", {"product_id": goods["tea"], "quantity": 1})
+    key, _page = checkout_key(admin)
+    assert admin.post_form("/checkout", {**DELIVERY, "idempotency_key": key,
+                                         "count_toward": f"purchase:{unit.id}"}).status_code == 302
+    order_id = scalar(app, select(Order.id))
+    with app.app_context():
+        from marketplace.payments.capture import record_payment
+        order = db.session.get(Order, order_id)
+        record_payment(db.session, order, provider="simulated", reference=f"sim-{order_id}",
+                       amount_fen=order.total_fen, currency="CNY")
+        db.session.commit()
+    page = text(admin.get(f"/orders/{order_id}"))
+    assert f'name="tax_no" maxlength="18" autocapitalize="characters" value="{unit.credit_code}"' \
+        in page and 'value="company" checked' in page
+    member = signed_in(make_client, "member@example.test")
+    member.post_form("/cart/add", {"product_id": goods["tea"], "quantity": 1})
+    key, _page = checkout_key(member)
+    member.post_form("/checkout", {**DELIVERY, "idempotency_key": key,
+                                   "count_toward": f"member:{unit.id}"})
+    own = scalar(app, select(Order.id).where(Order.buyer_id != scalar(
+        app, select(Order.buyer_id).where(Order.id == order_id))))
+    assert unit.credit_code not in text(member.get(f"/orders/{own}"))  # a member pays personally
