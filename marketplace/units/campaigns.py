@@ -14,9 +14,10 @@ costs less gives the difference back at once. Money goes back through the provid
 it; a refund the provider could not make stays on the participation (`refund_due_fen`) and
 `flask campaigns close-due` tries it again.
 
-Joins, changes and withdrawals take the campaign's row first (a conditional UPDATE, only while
-it is open and before its deadline): closing takes it the same way, so a join either commits
-before the close reads the participations or finds the campaign closed.
+Joins, changes and withdrawals take the campaign's row first, shared (SELECT ... FOR SHARE, only
+while it is open and before its deadline), so they run side by side; closing takes it with an
+UPDATE, which waits for them: a join either commits before the close reads the participations
+or finds the campaign closed.
 """
 from __future__ import annotations
 
@@ -359,15 +360,17 @@ def participants(session: Session, campaign_id: int) -> list[Participation]:
 # ---- joining ------------------------------------------------------------------------------------
 
 def _take_open(session: Session, campaign: Campaign, now: datetime) -> None:
-    """The campaign's row, only while it takes participants (see the module)."""
+    """The campaign's row, shared, only while it takes participants (see the module): joins
+    hold it together (FOR SHARE on PostgreSQL; SQLite's writers queue anyway), a closer's
+    UPDATE waits until they have committed, and a join that waited for a closer finds the
+    campaign closed."""
     if now < campaign.starts_at:
         raise RuleBroken("团购尚未开始", code="campaign_not_started")
-    taken = session.execute(
-        update(Campaign).where(Campaign.id == campaign.id,
-                               Campaign.status == CampaignStatus.open,
-                               Campaign.closed_at.is_(None), Campaign.deadline > now)
-        .values(updated_at=now).execution_options(synchronize_session=False)).rowcount
-    if taken != 1:
+    row = session.execute(
+        select(Campaign.status, Campaign.closed_at, Campaign.deadline)
+        .where(Campaign.id == campaign.id).with_for_update(read=True)).first()
+    if row is None or row.status != CampaignStatus.open or row.closed_at is not None \
+            or row.deadline <= now:
         raise RuleBroken("团购已截止，不能再参团或修改", code="campaign_closed")
 
 

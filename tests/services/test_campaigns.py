@@ -327,3 +327,45 @@ def test_flask_campaigns_close_due_settles_past_deadline_once(app, make):
     with app.app_context():
         assert db.session.get(Campaign, campaign_id).status == CampaignStatus.succeeded
         assert db.session.scalar(select(func.count()).select_from(Order)) == 2
+
+
+def test_joins_racing_the_close_are_either_settled_or_refused(app, make):
+    """Joins and a closer at once: a join that got in is in the close's orders; one that came
+    after is refused; no participation is left behind holding units of a closed campaign."""
+    def build(session):
+        admin = make_user(session)
+        users = [make_user(session) for _ in range(6)]
+        unit = make_unit(session, admin=admin, members=users)
+        seller, _ = make_cooperative(session, first=760, weights=(1,))
+        tea = make_product(session, seller, price_fen=5000, stock=50)
+        campaign = campaigns.open_campaign(session, admin, CampaignInput(
+            unit_id=unit.id, title="结算与参团同时", products=[ProductTerms(tea.id, [Tier(1, 4800)])],
+            minimum_quantity=1, per_person_limit=3, deadline=now_utc() + timedelta(minutes=1)))
+        return campaign.id, tea.id, [u.id for u in users]
+    campaign_id, tea_id, user_ids = make(build)
+    from marketplace.accounts.models import User
+    before, after = now_utc(), now_utc() + timedelta(minutes=2)
+
+    def act(i):
+        session = db.session
+        campaign = session.get(Campaign, campaign_id)
+        if i == 0:
+            return "closed" if settlement.close(session, campaign, PROVIDERS,
+                                                now=after).closed_here else "not closed"
+        user = session.get(User, user_ids[i - 1])
+        part = campaigns.join(session, user, campaign, [LineInput(tea_id, 1)], ADDRESS,
+                              idempotency_key=f"race-close-{i}", now=before)
+        campaigns.pay(session, user, part, PROVIDERS, now=before)
+        return "joined"
+    results = run_at_once(app, 7, act, {RuleBroken: "refused"})
+    assert results.count("closed") == 1 and "not closed" not in results
+    with app.app_context():
+        session = db.session
+        parts = session.scalars(select(Participation)).all()
+        assert all(p.status == ParticipationStatus.settled for p in parts)
+        assert len(parts) == results.count("joined")
+        orders_made = session.scalar(select(func.count()).select_from(Order))
+        assert orders_made == len(parts)
+        from marketplace.catalog.models import Product
+        tea = session.get(Product, tea_id)
+        assert (tea.stock, tea.held) == (50 - len(parts), 0)
