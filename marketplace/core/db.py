@@ -11,6 +11,7 @@ import contextvars
 import sqlite3
 import time
 from contextlib import contextmanager
+from enum import StrEnum
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -140,6 +141,49 @@ def driver_execute(conn, sql: str, params=None) -> list[tuple]:
 
 
 _driver_sql: dict[tuple[int, str], tuple[str, list[str] | None]] = {}
+_bulk_sql: dict[tuple[str, tuple[str, ...], str | None], str] = {}
+
+
+def insert_many(conn, table, rows: list[dict], returning: str | None = None) -> list:
+    """INSERT `rows` (dicts with the same keys) into `table`; with `returning`, that column of
+    each new row, in the rows' order. One statement for both engines: SQLAlchemy's
+    executemany (its multi-row VALUES batches), or on PostgreSQL (twin "bulk.insert") the same
+    INSERT run by psycopg's own executemany in pipeline mode, which skips SQLAlchemy's and the
+    driver's work on one huge statement per batch: 5,000 orders in 0.5 s instead of 2.4 s
+    (bench/campaigns.py). Values are plain: enums are stored as their values."""
+    if not rows:
+        return []
+    if len(rows) == 1 or not use_twin(conn, "bulk.insert"):
+        stmt = table.insert()
+        if returning is None:
+            conn.execute(stmt, rows)
+            return []
+        stmt = stmt.returning(table.c[returning], sort_by_parameter_order=True)
+        return conn.execute(stmt, rows).scalars().all()
+    columns = tuple(rows[0])
+    key = (table.name, columns, returning)
+    sql = _bulk_sql.get(key)
+    if sql is None:
+        sql = _bulk_sql[key] = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+            f"({', '.join(f'%({c})s' for c in columns)})"
+            + (f" RETURNING {returning}" if returning else ""))
+    params = [{c: getattr(v, "value", v) if isinstance(v, StrEnum) else v
+               for c, v in row.items()} for row in rows]
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        if returning is None:
+            cursor.executemany(sql, params)
+            return []
+        cursor.executemany(sql, params, returning=True)
+        out = []
+        while True:
+            out += [row[0] for row in cursor.fetchall()]
+            if not cursor.nextset():
+                break
+        return out
+    finally:
+        cursor.close()
 
 
 def driver_many(conn, stmt, rows: list[dict]) -> None:

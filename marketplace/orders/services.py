@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, ProductStatus
-from marketplace.core.db import attach, loaded, row_object, split_row
+from marketplace.core.db import attach, insert_many, loaded, row_object, split_row
 from marketplace.core.errors import (
     Conflict,
     IllegalTransition,
@@ -64,10 +64,13 @@ from marketplace.orders.models import (
 )
 from marketplace.orders.sql import (
     CHECKOUTS,
+    EVENTS,
     INSERT_CHECKOUT,
     INSERT_EVENTS,
     INSERT_LINES,
     INSERT_ORDERS,
+    LINES,
+    ORDERS,
     PRODUCTS,
     PRODUCTS_FOR_CHECKOUT,
     PUT_BACK_STOCK,
@@ -350,20 +353,31 @@ def _make_orders(session, buyer, checkout_id, quantities, products, address_fiel
     return orders
 
 
+BULK = 50  # from this many orders at once (a group purchase's close) rows go in as a bulk
+
+
 def _write_orders(conn, order_rows: list[dict], line_rows: list[list[dict]]):
     """Insert the orders, their lines (line_rows[i] are order i's; each gets its order_id) and
-    'created' events (by the buyer): the order ids, and the line ids in line_rows order."""
-    order_ids = conn.execute(INSERT_ORDERS, order_rows).scalars().all()
+    'created' events (by the buyer): the order ids, and the line ids in line_rows order. Many
+    orders at once (a group purchase's close) go through `core.db.insert_many`."""
+    many = len(order_rows) >= BULK
+    order_ids = (insert_many(conn, ORDERS, order_rows, "id") if many
+                 else conn.execute(INSERT_ORDERS, order_rows).scalars().all())
     for order_id, lines in zip(order_ids, line_rows, strict=True):
         for line in lines:
             line["order_id"] = order_id
-    line_ids = conn.execute(INSERT_LINES, [line for lines in line_rows for line in lines])
-    conn.execute(INSERT_EVENTS, [
-        {"order_id": order_id, "kind": OrderEventKind.created, "from_status": "",
-         "to_status": OrderStatus.pending_payment, "actor_id": row["buyer_id"], "note": "",
-         "created_at": row["created_at"]} for order_id, row in zip(order_ids, order_rows,
-                                                                   strict=True)])
-    return order_ids, line_ids.scalars().all()
+    lines = [line for lines in line_rows for line in lines]
+    line_ids = (insert_many(conn, LINES, lines, "id") if many
+                else conn.execute(INSERT_LINES, lines).scalars().all())
+    events = [{"order_id": order_id, "kind": OrderEventKind.created, "from_status": "",
+               "to_status": OrderStatus.pending_payment, "actor_id": row["buyer_id"], "note": "",
+               "created_at": row["created_at"]}
+              for order_id, row in zip(order_ids, order_rows, strict=True)]
+    if many:
+        insert_many(conn, EVENTS, events)
+    else:
+        conn.execute(INSERT_EVENTS, events)
+    return order_ids, line_ids
 
 
 # ---- units held and orders written for other roads (group purchases) -------------------------

@@ -26,7 +26,7 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from marketplace.core.db import attach, loaded
+from marketplace.core.db import attach, insert_many, loaded
 from marketplace.core.errors import IllegalTransition
 from marketplace.core.time import now_utc
 from marketplace.ledger import posting
@@ -136,13 +136,13 @@ def record_settled(session: Session, orders: Sequence[Order], captures: Sequence
     if not orders:
         return
     conn = session.connection()
-    conn.execute(Payment.__table__.insert(), [
+    insert_many(conn, Payment.__table__, [
         {"order_id": order.id, "provider": c.provider, "reference": c.reference,
          "amount_fen": order.paid_fen, "currency": c.currency,
          "status": PaymentStatus.succeeded.value, "refund_reference": "", "reason": "",
          "refund_attempts": 0, "refund_error": "", "created_at": c.at}
         for order, c in zip(orders, captures, strict=True)])
-    conn.execute(OrderEvent.__table__.insert(), [
+    insert_many(conn, OrderEvent.__table__, [
         {"order_id": order.id, "kind": OrderEventKind.paid.value,
          "from_status": OrderStatus.pending_payment.value, "to_status": OrderStatus.paid.value,
          "actor_id": None, "note": f"{c.provider} {c.reference}", "created_at": c.at}

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, lazyload
 
-from marketplace.core.db import loaded
+from marketplace.core.db import insert_many, loaded
 from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc
 from marketplace.notifications import services as notifications
@@ -197,10 +197,9 @@ def _prices(session, campaign, parts) -> dict[int, int]:
 
 
 def _checkouts(conn, buyer_ids: list[int], keys: list[str], now: datetime) -> list[int]:
-    table = Checkout.__table__
-    return conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), [
+    return insert_many(conn, Checkout.__table__, [
         {"buyer_id": b, "idempotency_key": k, "fingerprint": "campaign", "created_at": now}
-        for b, k in zip(buyer_ids, keys, strict=True)]).scalars().all()
+        for b, k in zip(buyer_ids, keys, strict=True)], "id")
 
 
 def _order_row(campaign, checkout_id, buyer_id, goods, now, *, status, address: dict) -> dict:

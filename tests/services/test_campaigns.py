@@ -369,3 +369,29 @@ def test_joins_racing_the_close_are_either_settled_or_refused(app, make):
         from marketplace.catalog.models import Product
         tea = session.get(Product, tea_id)
         assert (tea.stock, tea.held) == (50 - len(parts), 0)
+
+
+def test_a_close_of_many_participants_writes_them_in_bulk(session, shop):
+    """From orders.services.BULK orders on, the close writes through core.db.insert_many (on
+    PostgreSQL its twin): the same orders, lines, events and payments, enums as their values."""
+    from marketplace.orders.models import OrderEvent
+    from marketplace.orders.services import BULK
+    now = now_utc()
+    people = [make_user(session) for _ in range(BULK + 5)]
+    for person in people:
+        add_member(session, shop["unit"], person)
+    campaign = _open(session, shop, minimum=10, limit=2, now=now)
+    for person in people:
+        _join(session, person, campaign, 1, now=now)
+    closed = settlement.close(session, campaign, PROVIDERS, now=now + timedelta(days=3))
+    session.commit()
+    assert closed.orders == len(people)
+    made = session.scalars(select(Order).where(Order.campaign_id == campaign.id)).all()
+    assert {(o.channel, o.status, o.total_fen) for o in made} == {
+        (Channel.group_purchase, OrderStatus.paid, 4000)}
+    kinds = session.execute(select(OrderEvent.kind, func.count()).where(
+        OrderEvent.order_id.in_([o.id for o in made])).group_by(OrderEvent.kind)).all()
+    assert dict(kinds) == {"created": len(people), "paid": len(people)}
+    assert session.scalar(select(func.count()).select_from(Payment).where(
+        Payment.order_id.in_([o.id for o in made]))) == len(people)
+    assert chain.verify(session).ok
