@@ -13,7 +13,6 @@ from marketplace.core.time import now_utc
 from marketplace.orders.models import Checkout
 from tests.fixtures.factories import make_user
 
-
 AT = now_utc()
 
 
