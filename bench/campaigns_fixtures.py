@@ -6,7 +6,7 @@
 - `add_users`: users with one known password (one scrypt hash), the buyer role, optionally
   members of the unit; Core bulk inserts.
 - `make_close_campaign`: a members' campaign with individual delivery past its deadline, with
-  N paid participants in the state `campaigns.join` + `campaigns.pay` leave: the first two
+  N paid participants in the state `participations.join` + `participations.pay` leave: the first two
   joined and paid through the services, the others written in bulk from the row the services
   made (participation, its line, one succeeded payment; the product's units moved from stock to
   held).
@@ -35,7 +35,7 @@ from marketplace.payments.models import Payment
 from marketplace.payments.providers import SimulatedProvider
 from marketplace.regions.models import Region
 from marketplace.sellers.models import CooperativeMember, Seller, SellerKind, SellerStatus
-from marketplace.units import campaigns
+from marketplace.units import campaigns, participations
 from marketplace.units.campaigns import CampaignInput, ProductTerms
 from marketplace.units.models import (
     Audience,
@@ -180,9 +180,9 @@ def make_close_campaign(session, shop: Shop, participants: int, *, seed: int,
     by_service = min(2, participants)
     for user_id, q in zip(users[:by_service], quantities, strict=False):
         user = session.get(User, user_id)
-        part = campaigns.join(session, user, campaign, [LineInput(product_id, q)], ADDRESS,
+        part = participations.join(session, user, campaign, [LineInput(product_id, q)], ADDRESS,
                               idempotency_key=f"bench-close-{user_id}", now=joined)
-        campaigns.pay(session, user, part, PROVIDERS, now=joined)
+        participations.pay(session, user, part, PROVIDERS, now=joined)
     session.flush()
     conn = session.connection()
     # the rest: copies of the first service-made participation, line and payment

@@ -32,7 +32,7 @@ from marketplace.core.pager import page_number
 from marketplace.core.time import CHINA, as_aware, now_utc
 from marketplace.extensions import db
 from marketplace.payments.providers import providers
-from marketplace.units import campaigns, rules, settlement
+from marketplace.units import campaigns, participations, rules, settlement
 from marketplace.units.campaigns import CampaignInput, ProductTerms
 from marketplace.units.models import Campaign, CampaignStatus, Participation
 
@@ -152,7 +152,7 @@ def campaign_json(campaign: Campaign, user) -> dict:
         "my_participation_id": None,
     }
     if user is not None:
-        own = campaigns.active_participation(db.session, campaign.id, user.id)
+        own = participations.active_participation(db.session, campaign.id, user.id)
         body["my_participation_id"] = own.id if own else None
         if campaigns.can_manage(db.session, user, campaign):
             body["share_url"] = url_for("campaigns.join_link", link_code=campaign.link_code,
@@ -260,7 +260,7 @@ def join_campaign(campaign_id: int):
     check_types(data, JOIN_TYPES)
     _close_if_due(campaign)
     key = data.get("idempotency_key") or request.headers.get("Idempotency-Key", "")
-    part = campaigns.join(db.session, user, campaign, _lines(data.get("lines") or []),
+    part = participations.join(db.session, user, campaign, _lines(data.get("lines") or []),
                           _address(data["address"]) if data.get("address") else None,
                           idempotency_key=key)
     db.session.commit()
@@ -296,7 +296,7 @@ def change_participation(participation_id: int):
     data = json_body()
     reject_unknown(data, {"lines"})
     check_types(data, {"lines": "array"})
-    campaigns.change(db.session, api_user(), part, _lines(data.get("lines") or []),
+    participations.change(db.session, api_user(), part, _lines(data.get("lines") or []),
                      providers(current_app.config))
     db.session.commit()
     return jsonify(participation_json(part))
@@ -304,7 +304,7 @@ def change_participation(participation_id: int):
 
 def withdraw_participation(participation_id: int):
     part = _participation(participation_id)
-    campaigns.withdraw(db.session, api_user(), part, providers(current_app.config))
+    participations.withdraw(db.session, api_user(), part, providers(current_app.config))
     db.session.commit()
     return jsonify(participation_json(part))
 
@@ -316,7 +316,7 @@ def pay_participation(participation_id: int):
     data = json_body()
     reject_unknown(data, {"provider"})
     check_types(data, {"provider": "string"})
-    payment = campaigns.pay(db.session, api_user(), part, providers(current_app.config),
+    payment = participations.pay(db.session, api_user(), part, providers(current_app.config),
                             provider=data.get("provider", "simulated"))
     body = {"participation": participation_json(part), "test_mode": True,
             "payment": {"provider": payment.provider, "reference": payment.reference,

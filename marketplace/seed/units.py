@@ -24,7 +24,7 @@ from marketplace.notifications.models import Notification
 from marketplace.orders.services import AddressInput, LineInput
 from marketplace.payments.capture import record_payment
 from marketplace.payments.providers import SimulatedProvider
-from marketplace.units import campaigns, filings, settlement
+from marketplace.units import campaigns, filings, participations, settlement
 from marketplace.units import services as units
 from marketplace.units.models import Unit
 from marketplace.units.rules import Tier
@@ -161,11 +161,11 @@ class UnitSeeder:
             audience=spec["audience"], starts_at=opened), now=opened)
         for i, (name, sku, quantity) in enumerate(spec["joins"]):
             person, at = self._login(name), opened + timedelta(hours=2 + 5 * i)
-            part = campaigns.join(session, person, campaign, [LineInput(self._sku(sku).id,
+            part = participations.join(session, person, campaign, [LineInput(self._sku(sku).id,
                                                                         quantity)],
                                   self._address(unit), idempotency_key=f"demo-join-{i:03d}",
                                   now=at)
             if campaign.delivery == "individual":
-                campaigns.pay(session, person, part, PROVIDERS, now=at + timedelta(minutes=2))
+                participations.pay(session, person, part, PROVIDERS, now=at + timedelta(minutes=2))
         if spec["deadline"] < 0:
             settlement.close(session, campaign, PROVIDERS, now=now)

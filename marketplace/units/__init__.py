@@ -4,7 +4,8 @@ and group purchases (团购) that settle themselves at the deadline.
 
 Modules: models; rules (pure: tiers, reserved amounts); services (units, members, invites);
 counting (counted amounts, leaderboards); filings (annual filings and reviews, reminders);
-exports (xlsx); campaigns (opening, joining, paying, changing, withdrawing); settlement
+exports (xlsx); campaigns (who may, opening, the fill, lists); participations (joining,
+paying, changing, withdrawing, money back); settlement
 (closing: orders at the tier price reached, or every hold released and every fen refunded);
 views and campaign_views (the pages).
 """

@@ -37,7 +37,7 @@ from marketplace.orders.services import LineInput
 from marketplace.payments.providers import providers
 from marketplace.regions import services as regions
 from marketplace.units import campaign_forms as forms
-from marketplace.units import campaigns, exports, settlement
+from marketplace.units import campaigns, exports, participations, settlement
 from marketplace.units.campaigns import CampaignInput
 from marketplace.units.models import (
     HOLDING,
@@ -211,7 +211,7 @@ def campaign_page(campaign_id: int):
     manages = campaigns.can_manage(db.session, user, campaign)
     own = None
     if user is not None:
-        own = campaigns.active_participation(db.session, campaign.id, user.id) or \
+        own = participations.active_participation(db.session, campaign.id, user.id) or \
             db.session.scalar(select(Participation).where(
                 Participation.campaign_id == campaign.id, Participation.user_id == user.id)
                 .order_by(Participation.id.desc()).limit(1))
@@ -267,7 +267,7 @@ def join(campaign_id: int):
             from marketplace.core.errors import ValidationFailed
             raise ValidationFailed("参团数量必须是整数", field="lines")
         address = form.address() if campaign.delivery == Delivery.individual else None
-        return campaigns.join(db.session, current_user, campaign,
+        return participations.join(db.session, current_user, campaign,
                               [LineInput(pid, q) for pid, q in wanted.items()], address,
                               idempotency_key=form.idempotency_key.data or "")
 
@@ -302,7 +302,7 @@ def pay(participation_id: int):
         return redirect(back)
     if outcome != "success":
         abort(400)
-    commit_or_flash(lambda: campaigns.pay(db.session, current_user, part, _providers()),
+    commit_or_flash(lambda: participations.pay(db.session, current_user, part, _providers()),
                     _("付款成功（测试支付），已参团"))
     return redirect(back)
 
@@ -315,7 +315,7 @@ def change(participation_id: int):
     if wanted is None:
         flash(_("参团数量必须是整数"), "error")
     else:
-        commit_or_flash(lambda: campaigns.change(
+        commit_or_flash(lambda: participations.change(
             db.session, current_user, part, [LineInput(pid, q) for pid, q in wanted.items()],
             _providers()), _("参团数量已修改"))
     return redirect(url_for("campaigns.campaign_page", campaign_id=part.campaign_id))
@@ -325,7 +325,7 @@ def change(participation_id: int):
 @login_required
 def withdraw(participation_id: int):
     part = _participation(participation_id)
-    commit_or_flash(lambda: campaigns.withdraw(db.session, current_user, part, _providers()),
+    commit_or_flash(lambda: participations.withdraw(db.session, current_user, part, _providers()),
                     _("已退出团购，付款将原路退回"))
     return redirect(url_for("campaigns.campaign_page", campaign_id=part.campaign_id))
 

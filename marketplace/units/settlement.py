@@ -118,7 +118,7 @@ def close_due(session: Session, providers: Mapping, *, commit: Callable[[], None
     """Close every open campaign past its deadline, each in its own transaction (`commit`
     after each); also releases the units of participations not paid within their window and
     retries refunds a provider could not make before."""
-    from marketplace.units.campaigns import expire_unpaid
+    from marketplace.units.participations import expire_unpaid
     now = now or now_utc()
     expire_unpaid(session, now=now)
     commit()
@@ -171,7 +171,7 @@ def _units(parts) -> dict[int, int]:
 # ---- failed -------------------------------------------------------------------------------------
 
 def _fail(session, campaign, parts, providers, now) -> None:
-    from marketplace.units.campaigns import refund
+    from marketplace.units.participations import refund
     campaign.status = CampaignStatus.failed
     orders.release_units(session, _units(parts))
     for part, _ in parts:
@@ -264,7 +264,7 @@ def _individual(session, campaign, parts, providers, now) -> int:
 
 
 def _settle_payments(session, parts, payments, order_rows, order_ids, providers, now) -> None:
-    """What was paid above the final price goes back (as `campaigns.refund` gives it back: a
+    """What was paid above the final price goes back (as `participations.refund` gives it back: a
     refund the provider could not make stays due on the participation); each payment becomes
     its order's, each participation settled with its order. Written with two executemany
     UPDATEs (the close holds the campaign's row: nothing else changes these rows meanwhile);

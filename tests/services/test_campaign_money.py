@@ -18,7 +18,7 @@ from marketplace.ledger.models import LedgerEntry
 from marketplace.orders.models import Order
 from marketplace.orders.services import AddressInput, LineInput
 from marketplace.payments.providers import SimulatedProvider
-from marketplace.units import campaigns, rules, settlement
+from marketplace.units import campaigns, participations, rules, settlement
 from marketplace.units.campaigns import CampaignInput, ProductTerms
 from marketplace.units.models import CampaignStatus, ParticipationStatus
 from marketplace.units.rules import Tier
@@ -59,9 +59,9 @@ def test_every_fen_accounted_for_at_the_close(session, terms, quantities, minimu
         per_person_limit=6, deadline=now + timedelta(hours=1)), now=now)
     parts = []
     for person, q in zip(people, quantities, strict=True):
-        part = campaigns.join(session, person, campaign, [LineInput(product.id, q)], ADDRESS,
+        part = participations.join(session, person, campaign, [LineInput(product.id, q)], ADDRESS,
                               idempotency_key=f"prop-{person.id}-{q}", now=now)
-        campaigns.pay(session, person, part, PROVIDERS, now=now)
+        participations.pay(session, person, part, PROVIDERS, now=now)
         parts.append(part)
     start = rules.starting_price(list_price, product_tiers)
     assert all(p.paid_fen == start * q for p, q in zip(parts, quantities, strict=True))

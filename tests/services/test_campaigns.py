@@ -24,7 +24,7 @@ from marketplace.orders.models import Channel, Order, OrderStatus
 from marketplace.orders.services import AddressInput, InsufficientStock, LineInput
 from marketplace.payments.models import Payment
 from marketplace.payments.providers import SimulatedProvider
-from marketplace.units import campaigns, settlement
+from marketplace.units import campaigns, participations, settlement
 from marketplace.units.campaigns import CampaignInput, ProductTerms
 from marketplace.units.models import (
     Campaign,
@@ -70,11 +70,11 @@ def _open(session, shop, *, minimum=5, limit=10, tiers=((1, 4800), (5, 4500), (1
 
 
 def _join(session, user, campaign, quantity, *, key=None, now=None, pay=True):
-    part = campaigns.join(session, user, campaign, [LineInput(campaign.products[0].product_id,
+    part = participations.join(session, user, campaign, [LineInput(campaign.products[0].product_id,
                                                               quantity)],
                           ADDRESS, idempotency_key=key or f"join-{user.id}-{quantity}", now=now)
     if pay and campaign.delivery == "individual":
-        campaigns.pay(session, user, part, PROVIDERS, now=now)
+        participations.pay(session, user, part, PROVIDERS, now=now)
     session.commit()
     return part
 
@@ -115,7 +115,7 @@ def test_joining_holds_stock_and_counts_when_paid(session, shop):
     assert (tea.stock, tea.held) == (97, 3)
     assert part.amount_due_fen == 3 * 4800
     assert campaigns.fill(session, campaign).committed == 0  # not paid yet
-    campaigns.pay(session, shop["members"][0], part, PROVIDERS)
+    participations.pay(session, shop["members"][0], part, PROVIDERS)
     session.commit()
     state = campaigns.fill(session, campaign)
     assert state.committed == 3 and state.missing == 2
@@ -152,16 +152,16 @@ def test_change_and_withdraw_move_units_and_money(session, shop):
     campaign = _open(session, shop)
     member = shop["members"][0]
     part = _join(session, member, campaign, 4)
-    campaigns.change(session, member, part, [LineInput(shop["tea"].id, 2)], PROVIDERS)
+    participations.change(session, member, part, [LineInput(shop["tea"].id, 2)], PROVIDERS)
     session.commit()
     part = _refresh(session, part)
     assert (part.paid_fen, part.refunded_fen, part.amount_due_fen) == (19200, 9600, 9600)
-    campaigns.change(session, member, part, [LineInput(shop["tea"].id, 6)], PROVIDERS)
+    participations.change(session, member, part, [LineInput(shop["tea"].id, 6)], PROVIDERS)
     session.commit()
     part = _refresh(session, part)
     assert part.paid_fen - part.refunded_fen == part.amount_due_fen == 6 * 4800
     assert _refresh(session, shop["tea"]).held == 6
-    campaigns.withdraw(session, member, part, PROVIDERS)
+    participations.withdraw(session, member, part, PROVIDERS)
     session.commit()
     part = _refresh(session, part)
     assert part.status == ParticipationStatus.withdrawn and part.paid_fen == part.refunded_fen
@@ -254,7 +254,7 @@ def test_concurrent_joins_at_the_stock_limit_never_oversell(app, make):
         session = db.session
         user = session.get(type(session.get(Campaign, campaign_id).unit.members[0].user),
                            user_ids[i])
-        campaigns.join(session, user, session.get(Campaign, campaign_id),
+        participations.join(session, user, session.get(Campaign, campaign_id),
                        [LineInput(tea_id, 1)], ADDRESS, idempotency_key=f"race-{i}-key")
         return "joined"
     results = run_at_once(app, 8, act, {InsufficientStock: "short"})
@@ -279,9 +279,9 @@ def test_two_closers_at_once_settle_once(app, make):
             minimum_quantity=3, per_person_limit=5, deadline=now + timedelta(seconds=30)),
             now=now)
         for m in members:
-            part = campaigns.join(session, m, campaign, [LineInput(tea.id, 2)], ADDRESS,
+            part = participations.join(session, m, campaign, [LineInput(tea.id, 2)], ADDRESS,
                                   idempotency_key=f"k-{m.id}-close", now=now)
-            campaigns.pay(session, m, part, PROVIDERS, now=now)
+            participations.pay(session, m, part, PROVIDERS, now=now)
         return campaign.id
     campaign_id = make(build)
     later = now_utc() + timedelta(minutes=5)
@@ -313,9 +313,9 @@ def test_flask_campaigns_close_due_settles_past_deadline_once(app, make):
             minimum_quantity=2, per_person_limit=5, deadline=past + timedelta(days=1)),
             now=past)
         for m in members:
-            part = campaigns.join(session, m, campaign, [LineInput(tea.id, 1)], ADDRESS,
+            part = participations.join(session, m, campaign, [LineInput(tea.id, 1)], ADDRESS,
                                   idempotency_key=f"cli-{m.id}-key", now=past)
-            campaigns.pay(session, m, part, PROVIDERS, now=past)
+            participations.pay(session, m, part, PROVIDERS, now=past)
         return campaign.id
     campaign_id = make(build)
     runner = app.test_cli_runner()
@@ -353,9 +353,9 @@ def test_joins_racing_the_close_are_either_settled_or_refused(app, make):
             return "closed" if settlement.close(session, campaign, PROVIDERS,
                                                 now=after).closed_here else "not closed"
         user = session.get(User, user_ids[i - 1])
-        part = campaigns.join(session, user, campaign, [LineInput(tea_id, 1)], ADDRESS,
+        part = participations.join(session, user, campaign, [LineInput(tea_id, 1)], ADDRESS,
                               idempotency_key=f"race-close-{i}", now=before)
-        campaigns.pay(session, user, part, PROVIDERS, now=before)
+        participations.pay(session, user, part, PROVIDERS, now=before)
         return "joined"
     results = run_at_once(app, 7, act, {RuleBroken: "refused"})
     assert results.count("closed") == 1 and "not closed" not in results
