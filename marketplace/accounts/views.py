@@ -13,7 +13,7 @@ from marketplace.core.policy import login_required
 from marketplace.core.time import now_utc
 from marketplace.extensions import db
 from marketplace.orders import lists
-from marketplace.units import services as units
+from marketplace.units import roster
 from marketplace.units.forms import NicknameForm
 
 bp = Blueprint("accounts", __name__)
@@ -91,9 +91,9 @@ def account():
 @bp.post("/account/board-nickname")
 @login_required
 def board_nickname():
-    """The buyers' leaderboard nickname ("" = not on it): units.services.set_board_nickname."""
+    """The buyers' leaderboard nickname ("" = not on it): units.roster.set_board_nickname."""
     nickname_form = NicknameForm()
-    done = submit(nickname_form, lambda: units.set_board_nickname(
+    done = submit(nickname_form, lambda: roster.set_board_nickname(
         db.session, current_user._get_current_object(), nickname_form.board_nickname.data or ""),
         success=_("榜单昵称已保存"))
     if done.ok:

@@ -17,7 +17,7 @@ from marketplace.core.policy import is_admin
 from marketplace.core.time import today_china
 from marketplace.extensions import db
 from marketplace.regions.services import find_by_code
-from marketplace.units import counting
+from marketplace.units import counting, roster
 from marketplace.units import services as units
 from marketplace.units.models import Unit, UnitFiling, UnitKind
 
@@ -142,7 +142,7 @@ def join_unit(unit_id: int):
     if not (data.get("code") or "").strip():
         raise ValidationFailed("请填写邀请码", field="code")
     unit = db.session.get(Unit, unit_id)
-    member, created = units.join(db.session, user, unit, data["code"])
+    member, created = roster.join(db.session, user, unit, data["code"])
     body = {"unit": unit_item(unit, units.member_counts(db.session, [unit.id])[unit.id]),
             "member": {"user_id": member.user_id, "is_admin": member.is_admin,
                        "joined_at": _iso(member.joined_at)},

@@ -24,7 +24,7 @@ from marketplace.notifications.models import Notification
 from marketplace.orders.services import AddressInput, LineInput
 from marketplace.payments.capture import record_payment
 from marketplace.payments.providers import SimulatedProvider
-from marketplace.units import campaigns, filings, participations, settlement
+from marketplace.units import campaigns, filings, participations, roster, settlement
 from marketplace.units import services as units
 from marketplace.units.models import Unit
 from marketplace.units.rules import Tier
@@ -68,7 +68,7 @@ class UnitSeeder:
             step()
         login, nickname = self.data.get("nickname", ["", ""])
         if login:
-            units.set_board_nickname(self.session, self._login(login), nickname)
+            roster.set_board_nickname(self.session, self._login(login), nickname)
         self.session.execute(update(Notification).where(Notification.id > before)
                              .values(read_at=self.now))
         self.session.flush()
@@ -101,11 +101,11 @@ class UnitSeeder:
             region_code=spec["region"], contact_name=admin.display_name[:32],
             contact_mobile="13807390000", address_detail=spec["address"]))
         units.verify(session, self.admin, unit)
-        code = units.new_invite(session, admin, unit, now=now)
+        code = roster.new_invite(session, admin, unit, now=now)
         for name in spec.get("members", []):
-            units.join(session, self._login(name), unit, code, now=now)
+            roster.join(session, self._login(name), unit, code, now=now)
         if spec.get("on_leaderboard"):
-            units.set_leaderboard(session, admin, unit, True)
+            roster.set_leaderboard(session, admin, unit, True)
         self.units[spec["key"]] = unit
         filing = spec.get("filing")
         if filing:

@@ -23,7 +23,7 @@ from marketplace.core.time import today_china
 from marketplace.extensions import db
 from marketplace.regions import services as regions
 from marketplace.regions.models import RegionLevel
-from marketplace.units import counting, rules
+from marketplace.units import counting, roster, rules
 from marketplace.units import services as units
 from marketplace.units.forms import JoinForm, RejectForm, UnitApplyForm
 from marketplace.units.models import (
@@ -110,7 +110,7 @@ def detail(unit_id: int):
                            year=year, counted=counted, filing=filing, progress=progress,
                            page=page, invite_url=invite_url,
                            invite_expired=bool(unit.invite_code
-                                               and not units.invite_valid(unit,
+                                               and not roster.invite_valid(unit,
                                                                           unit.invite_code)),
                            member_count=units.member_counts(db.session, [unit.id])[unit.id])
 
@@ -127,8 +127,8 @@ def _managed(unit_id: int) -> Unit:
 @login_required
 def invite(unit_id: int):
     unit = _managed(unit_id)
-    commit_or_flash(lambda: units.new_invite(db.session, current_user, unit),
-                    _("已生成新的邀请码，有效期 %(n)s 天；旧邀请码已失效", n=units.INVITE_DAYS))
+    commit_or_flash(lambda: roster.new_invite(db.session, current_user, unit),
+                    _("已生成新的邀请码，有效期 %(n)s 天；旧邀请码已失效", n=roster.INVITE_DAYS))
     return _back(unit_id)
 
 
@@ -136,7 +136,7 @@ def invite(unit_id: int):
 @login_required
 def revoke_invite(unit_id: int):
     unit = _managed(unit_id)
-    commit_or_flash(lambda: units.revoke_invite(db.session, current_user, unit),
+    commit_or_flash(lambda: roster.revoke_invite(db.session, current_user, unit),
                     _("邀请码已作废"))
     return _back(unit_id)
 
@@ -146,7 +146,7 @@ def revoke_invite(unit_id: int):
 def leaderboard(unit_id: int):
     unit = _managed(unit_id)
     on = request.form.get("on") == "1"
-    commit_or_flash(lambda: units.set_leaderboard(db.session, current_user, unit, on),
+    commit_or_flash(lambda: roster.set_leaderboard(db.session, current_user, unit, on),
                     _("已加入爱心单位榜") if on else _("已退出爱心单位榜"))
     return _back(unit_id)
 
@@ -155,7 +155,7 @@ def leaderboard(unit_id: int):
 @login_required
 def leave(unit_id: int):
     unit, _member = units.get_visible(db.session, current_user, unit_id)
-    done, _v = commit_or_flash(lambda: units.leave(db.session, current_user, unit),
+    done, _v = commit_or_flash(lambda: roster.leave(db.session, current_user, unit),
                                _("您已退出单位“%(name)s”", name=unit.name))
     return redirect(url_for("units.mine")) if done else _back(unit_id)
 
@@ -164,7 +164,7 @@ def leave(unit_id: int):
 @login_required
 def remove_member(unit_id: int, member_id: int):
     unit = _managed(unit_id)
-    commit_or_flash(lambda: units.remove_member(db.session, current_user, unit, member_id),
+    commit_or_flash(lambda: roster.remove_member(db.session, current_user, unit, member_id),
                     _("已移出该成员"), reraise_access=True)
     return _back(unit_id)
 
@@ -174,7 +174,7 @@ def remove_member(unit_id: int, member_id: int):
 def set_admin(unit_id: int, member_id: int):
     unit = _managed(unit_id)
     on = request.form.get("on") == "1"
-    commit_or_flash(lambda: units.set_admin(db.session, current_user, unit, member_id, on),
+    commit_or_flash(lambda: roster.set_admin(db.session, current_user, unit, member_id, on),
                     _("已设为管理员") if on else _("已取消管理员"), reraise_access=True)
     return _back(unit_id)
 
@@ -185,20 +185,20 @@ def set_admin(unit_id: int, member_id: int):
 @login_required
 def join(code: str):
     """The invite link: who invites, and a button to join (nothing happens on GET)."""
-    unit = units.find_by_invite(db.session, code)
+    unit = roster.find_by_invite(db.session, code)
     if unit is None:
         raise NotFound("邀请码不正确或已作废，请向单位管理员索取新的邀请链接")
     member = units.membership(db.session, current_user, unit.id)
     form = JoinForm(data={"code": code})
     status = 200
     if request.method == "POST":
-        done = submit(form, lambda: units.join(db.session, current_user, unit, code),
+        done = submit(form, lambda: roster.join(db.session, current_user, unit, code),
                       success=_("已加入单位“%(name)s”", name=unit.name))
         if done.ok:
             return _back(unit.id)
         status = done.error.status if done.error else form_status(form)
     return render_template("units/join.html", unit=unit, member=member, form=form,
-                           valid=units.invite_valid(unit, code)), status
+                           valid=roster.invite_valid(unit, code)), status
 
 
 # ---- the leaderboards -------------------------------------------------------------------------

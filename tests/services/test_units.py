@@ -18,6 +18,7 @@ from marketplace.core.errors import (
 )
 from marketplace.core.time import now_utc
 from marketplace.notifications.models import Notification
+from marketplace.units import roster
 from marketplace.units import services as units
 from marketplace.units.models import Unit, UnitKind, UnitMember, UnitStatus
 from tests.fixtures.factories import make_regions, make_user, valid_credit_code
@@ -113,40 +114,40 @@ def test_a_credit_code_is_unique(session, people):
 def test_invites_join_expire_and_revoke(session, people):
     admin, joiner = people["applicant"], people["other"]
     unit = make_unit(session, admin=admin)
-    code = units.new_invite(session, admin, unit)
-    assert len(code) == units.INVITE_LENGTH
+    code = roster.new_invite(session, admin, unit)
+    assert len(code) == roster.INVITE_LENGTH
     assert unit.invite_expires_at - now_utc() > timedelta(days=29)
     with pytest.raises(RuleBroken):
-        units.join(session, joiner, unit, "WRONG123")
-    member, created = units.join(session, joiner, unit, code.lower())
+        roster.join(session, joiner, unit, "WRONG123")
+    member, created = roster.join(session, joiner, unit, code.lower())
     assert created and not member.is_admin
-    again, created = units.join(session, joiner, unit, "anything")  # a member: idempotent
+    again, created = roster.join(session, joiner, unit, "anything")  # a member: idempotent
     assert again.id == member.id and not created
     late = make_user(session)
     with pytest.raises(RuleBroken):
-        units.join(session, late, unit, code, now=unit.invite_expires_at + timedelta(seconds=1))
-    renewed = units.new_invite(session, admin, unit)
+        roster.join(session, late, unit, code, now=unit.invite_expires_at + timedelta(seconds=1))
+    renewed = roster.new_invite(session, admin, unit)
     assert renewed != code or unit.invite_expires_at > now_utc()
-    units.revoke_invite(session, admin, unit)
+    roster.revoke_invite(session, admin, unit)
     assert unit.invite_code is None
     with pytest.raises(RuleBroken):
-        units.join(session, late, unit, renewed)
-    assert units.find_by_invite(session, renewed) is None
+        roster.join(session, late, unit, renewed)
+    assert roster.find_by_invite(session, renewed) is None
 
 
 def test_members_cannot_manage_invites(session, people):
     unit = make_unit(session, admin=people["applicant"], members=[people["other"]])
     with pytest.raises(Forbidden):
-        units.new_invite(session, people["other"], unit)
+        roster.new_invite(session, people["other"], unit)
     stranger = make_user(session)
     with pytest.raises(NotFound):
-        units.new_invite(session, stranger, unit)
+        roster.new_invite(session, stranger, unit)
 
 
 def test_unverified_units_take_no_members(session, people):
     unit = units.apply(session, people["applicant"], application())
     with pytest.raises(NotFound):
-        units.join(session, people["other"], unit, "ABCDEFGH")
+        roster.join(session, people["other"], unit, "ABCDEFGH")
 
 
 def test_leave_remove_and_the_last_admin_stays(session, people):
@@ -154,23 +155,23 @@ def test_leave_remove_and_the_last_admin_stays(session, people):
     unit = make_unit(session, admin=admin, members=[member])
     admin_row = units.membership(session, admin, unit.id)
     with pytest.raises(RuleBroken):
-        units.leave(session, admin, unit)
+        roster.leave(session, admin, unit)
     with pytest.raises(RuleBroken):
-        units.set_admin(session, admin, unit, admin_row.id, False)
+        roster.set_admin(session, admin, unit, admin_row.id, False)
     with pytest.raises(RuleBroken):
-        units.remove_member(session, admin, unit, admin_row.id)
+        roster.remove_member(session, admin, unit, admin_row.id)
     # a second admin, then the first may go
     member_row = units.membership(session, member, unit.id)
-    units.set_admin(session, admin, unit, member_row.id, True)
+    roster.set_admin(session, admin, unit, member_row.id, True)
     assert member.has_role(Role.unit_admin)
-    units.leave(session, admin, unit)
+    roster.leave(session, admin, unit)
     assert units.membership(session, admin, unit.id) is None
     assert not admin.has_role(Role.unit_admin)  # administers no unit any more
     with pytest.raises(RuleBroken):
-        units.leave(session, member, unit)  # now the last admin
+        roster.leave(session, member, unit)  # now the last admin
     third = make_user(session)
     third_row = add_member(session, unit, third)
-    units.remove_member(session, member, unit, third_row.id)
+    roster.remove_member(session, member, unit, third_row.id)
     assert units.membership(session, third, unit.id) is None
     actions = set(session.scalars(select(AuditEntry.action)))
     assert {AuditAction.unit_admin_changed, AuditAction.unit_member_removed} <= actions
@@ -210,11 +211,11 @@ def test_queue_pages_by_status(session, people):
 def test_leaderboard_opt_in_and_nickname(session, people):
     unit = make_unit(session, admin=people["applicant"], members=[people["other"]])
     with pytest.raises(Forbidden):
-        units.set_leaderboard(session, people["other"], unit, True)
-    units.set_leaderboard(session, people["applicant"], unit, True)
+        roster.set_leaderboard(session, people["other"], unit, True)
+    roster.set_leaderboard(session, people["applicant"], unit, True)
     assert unit.on_leaderboard
-    units.set_board_nickname(session, people["other"], "  爱心  小王 ")
+    roster.set_board_nickname(session, people["other"], "  爱心  小王 ")
     assert people["other"].board_nickname == "爱心 小王"
     with pytest.raises(ValidationFailed):
-        units.set_board_nickname(session, people["other"], "长" * 33)
+        roster.set_board_nickname(session, people["other"], "长" * 33)
     assert session.scalar(select(func.count()).select_from(UnitMember)) == 2
