@@ -179,9 +179,7 @@ def participation_json(part: Participation) -> dict:
 
 def _close_if_due(campaign: Campaign) -> None:
     """The lazy close: a campaign past its deadline settles before anything else (committed)."""
-    if campaign.status == CampaignStatus.open and as_aware(campaign.deadline) <= now_utc():
-        settlement.close_if_due(db.session, campaign, providers(current_app.config))
-        db.session.commit()
+    settlement.close_on_read(db.session, campaign, providers(current_app.config), commit=db.session.commit)
 
 
 # ---- campaigns --------------------------------------------------------------------------------

@@ -82,9 +82,8 @@ def time_left(seconds: int) -> str:
 
 
 def _close_if_due(campaign: Campaign) -> None:
-    if campaign.status == CampaignStatus.open and as_aware(campaign.deadline) <= now_utc():
-        settlement.close_if_due(db.session, campaign, _providers())
-        db.session.commit()
+    """The lazy close: a campaign past its deadline settles before anything else (committed)."""
+    settlement.close_on_read(db.session, campaign, _providers(), commit=db.session.commit)
 
 
 def _campaign(campaign_id: int, *, staff_too: bool = True) -> Campaign:

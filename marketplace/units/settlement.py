@@ -28,9 +28,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, lazyload
 
-from marketplace.core.db import insert_many, loaded
+from marketplace.core.db import insert_many, loaded, write_intent
 from marketplace.core.i18n import Msg
-from marketplace.core.time import now_utc
+from marketplace.core.time import as_aware, now_utc
 from marketplace.notifications import services as notifications
 from marketplace.orders import services as orders
 from marketplace.orders.models import (
@@ -77,6 +77,25 @@ def close_if_due(session: Session, campaign: Campaign, providers: Mapping, *,
     if campaign.status != CampaignStatus.open or campaign.deadline > now:
         return Closed(campaign.id, campaign.status, False)
     return close(session, campaign, providers, now=now)
+
+
+def close_on_read(session: Session, campaign: Campaign, providers: Mapping, *,
+                  commit: Callable[[], None], now: datetime | None = None) -> Campaign:
+    """The lazy close of a page or an API read: a campaign past its deadline and still open is
+    closed (and `commit` called) before anything else reads it; the campaign as it is then.
+    The read's own transaction ends first, so that on SQLite the close begins a write
+    transaction (BEGIN IMMEDIATE: it queues for the writer instead of failing to upgrade a
+    read)."""
+    now = now or now_utc()
+    if campaign.status != CampaignStatus.open or as_aware(campaign.deadline) > now:
+        return campaign
+    campaign_id = campaign.id
+    session.rollback()
+    with write_intent():
+        campaign = session.get(Campaign, campaign_id)
+        close_if_due(session, campaign, providers, now=now)
+        commit()
+    return campaign
 
 
 def close(session: Session, campaign: Campaign, providers: Mapping, *, actor=None,
