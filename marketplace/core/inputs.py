@@ -86,6 +86,17 @@ def check_text(value: str, field: str, label: str = "", *, multiline: bool = Fal
     return clean_text(value, multiline=multiline)
 
 
+def rejection_reason(text: str | None, most: int = 200) -> str:
+    """Why an application was turned down (a seller's, a unit's, a product's): spaces
+    collapsed, required, at most `most` characters; ValidationFailed on field "reason"."""
+    reason = " ".join((text or "").split())
+    if not reason:
+        raise ValidationFailed("请填写驳回原因", field="reason")
+    if len(reason) > most:
+        raise ValidationFailed(Msg("驳回原因最多 %(n)s 个字", n=most), field="reason")
+    return reason
+
+
 def check_query(args) -> None:
     """Every name and value of a query string passes the (single-line) text rule; the first bad
     one is a ValidationFailed naming it (a 400 page, or JSON under /api)."""

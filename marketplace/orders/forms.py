@@ -1,6 +1,7 @@
 """The checkout form, and reading an amount typed in yuan from a form."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -8,6 +9,7 @@ from wtforms.validators import DataRequired, Length
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.forms import Form, posted_text
 from marketplace.core.money import MoneyFormatError, parse_yuan
+from marketplace.regions import services as regions
 
 
 class CheckoutForm(Form):
@@ -34,3 +36,17 @@ def amount_from_form(name: str = "amount") -> int | None:
         return parse_yuan(text) if text else None
     except MoneyFormatError:
         raise ValidationFailed("退款金额格式不对，例如 12.50", field=name) from None
+
+
+def fill_address_steps(session, form) -> None:
+    """Fill a form's 省 > 市 > 区县 selects (fields province, city, region_code) from what it
+    holds (a saved address, or what was posted): each lists the children of the choice above
+    it. The checkout and a group purchase's join form share it."""
+    steps = regions.address_steps(session, form.province.data, form.city.data,
+                                  form.region_code.data)
+    for select_field, prompt, places, chosen in (
+            (form.province, _("请选择省份"), steps.provinces, steps.province),
+            (form.city, _("请选择城市"), steps.cities, steps.city),
+            (form.region_code, _("请选择区县"), steps.counties, steps.county)):
+        select_field.choices = [("", prompt)] + [(p.code, p.label) for p in places]
+        select_field.data = chosen

@@ -29,14 +29,13 @@ from marketplace.extensions import db
 from marketplace.ledger import shares as household_shares
 from marketplace.ledger.impact import buyer_impact, order_impact
 from marketplace.orders import addresses, cart, fulfilment, invoices, lists, reading, services
-from marketplace.orders.forms import CheckoutForm, amount_from_form
+from marketplace.orders.forms import CheckoutForm, amount_from_form, fill_address_steps
 from marketplace.orders.models import Invoice, Order, OrderStatus
 from marketplace.orders.services import AddressInput, LineInput
 from marketplace.payments import payback, refunds, transfers
 from marketplace.payments.capture import record_payment
 from marketplace.payments.models import Refund
 from marketplace.payments.providers import providers
-from marketplace.regions import services as regions
 from marketplace.units import services as units
 
 bp = Blueprint("orders", __name__)
@@ -142,19 +141,6 @@ def cart_remove():
 
 # ---- checkout -----------------------------------------------------------------------------------
 
-def _address_steps(form: CheckoutForm) -> None:
-    """Fill the 省 > 市 > 区县 selects from what the form holds (a saved address, or what was
-    posted): each lists the children of the choice above it."""
-    steps = regions.address_steps(db.session, form.province.data, form.city.data,
-                                  form.region_code.data)
-    for select_field, prompt, places, chosen in (
-            (form.province, _("请选择省份"), steps.provinces, steps.province),
-            (form.city, _("请选择城市"), steps.cities, steps.city),
-            (form.region_code, _("请选择区县"), steps.counties, steps.county)):
-        select_field.choices = [("", prompt)] + [(p.code, p.label) for p in places]
-        select_field.data = chosen
-
-
 @bp.route("/checkout", methods=["GET", "POST"])
 @login_required
 def checkout():
@@ -184,7 +170,7 @@ def checkout():
             form.region_code.data, form.detail.data = chosen.region.code, chosen.detail
         elif current_user.mobile:
             form.mobile.data = current_user.mobile
-    _address_steps(form)
+    fill_address_steps(db.session, form)
     blocked = any(line.problem for g in groups for line in g.lines)
     window = timedelta(minutes=current_app.config["ORDER_PAYMENT_WINDOW_MINUTES"])
 

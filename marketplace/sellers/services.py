@@ -20,6 +20,7 @@ from marketplace.core.errors import (
     ValidationFailed,
 )
 from marketplace.core.i18n import Msg
+from marketplace.core.inputs import rejection_reason
 from marketplace.core.time import now_utc
 from marketplace.core.validators import normalize_credit_code, normalize_mobile
 from marketplace.households.models import Household
@@ -204,11 +205,7 @@ def reject(session: Session, actor: User, seller: Seller, reason: str) -> None:
     """Turn a pending application down with a reason the applicant reads (on their console and
     in a notice) before they change it and send it again (`resubmit`)."""
     policy.check_admin(actor)
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise ValidationFailed("请填写驳回原因", field="reason")
-    if len(reason) > 200:
-        raise ValidationFailed("驳回原因最多 200 个字", field="reason")
+    reason = rejection_reason(reason)
     if seller.status != SellerStatus.pending:
         raise IllegalTransition("只能驳回待审核的入驻申请")
     seller.status = SellerStatus.rejected

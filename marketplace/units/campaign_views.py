@@ -32,10 +32,10 @@ from marketplace.core.pager import Page, requested_page
 from marketplace.core.policy import login_required
 from marketplace.core.time import as_aware, now_utc
 from marketplace.extensions import db
+from marketplace.orders.forms import fill_address_steps
 from marketplace.orders.models import Order
 from marketplace.orders.services import LineInput
 from marketplace.payments.providers import providers
-from marketplace.regions import services as regions
 from marketplace.units import campaign_forms as forms
 from marketplace.units import campaigns, exports, participations, settlement
 from marketplace.units.campaigns import CampaignInput
@@ -108,17 +108,6 @@ def _participation(participation_id: int) -> Participation:
     return part
 
 
-def _address_steps(form) -> None:
-    steps = regions.address_steps(db.session, form.province.data, form.city.data,
-                                  form.region_code.data)
-    for select_field, prompt, places, chosen in (
-            (form.province, _("请选择省份"), steps.provinces, steps.province),
-            (form.city, _("请选择城市"), steps.cities, steps.city),
-            (form.region_code, _("请选择区县"), steps.counties, steps.county)):
-        select_field.choices = [("", prompt)] + [(p.code, p.label) for p in places]
-        select_field.data = chosen
-
-
 # ---- the list -----------------------------------------------------------------------------------
 
 @bp.get("/campaigns")
@@ -164,7 +153,7 @@ def new():
         unit = units[0]
         form.recipient.data, form.mobile.data = unit.contact_name, unit.contact_mobile
         form.region_code.data, form.detail.data = unit.region.code, unit.address_detail
-    _address_steps(form)
+    fill_address_steps(db.session, form)
     count = forms.row_count(request.form)
     rows = forms.product_rows(request.form, count)
     stepping = request.method == "POST" and (request.form.get("region_step")
@@ -218,7 +207,7 @@ def campaign_page(campaign_id: int):
     join_form.idempotency_key.data = uuid.uuid4().hex
     if user is not None and user.mobile:
         join_form.mobile.data = user.mobile
-    _address_steps(join_form)
+    fill_address_steps(db.session, join_form)
     return _render_page(campaign, manages, own, join_form), 200
 
 
@@ -254,7 +243,7 @@ def join_link(link_code: str):
 def join(campaign_id: int):
     campaign = _campaign(campaign_id, staff_too=False)
     form = forms.JoinForm()
-    _address_steps(form)
+    fill_address_steps(db.session, form)
     back = url_for("campaigns.campaign_page", campaign_id=campaign.id)
     if request.form.get("region_step"):
         return _render_page(campaign, campaigns.can_manage(db.session, current_user, campaign),

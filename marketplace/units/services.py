@@ -31,6 +31,7 @@ from marketplace.core.errors import (
     ValidationFailed,
 )
 from marketplace.core.i18n import Msg
+from marketplace.core.inputs import rejection_reason
 from marketplace.core.pager import Page
 from marketplace.core.time import now_utc
 from marketplace.core.validators import normalize_credit_code, normalize_mobile
@@ -175,11 +176,7 @@ def reject(session: Session, actor: User, unit: Unit, reason: str) -> None:
     """Turn a pending application down with a reason the applicant reads (a notice, the
     unit's page); they may change it and apply again with the same credit code."""
     policy.check_admin(actor)
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise ValidationFailed("请填写驳回原因", field="reason")
-    if len(reason) > 200:
-        raise ValidationFailed("驳回原因最多 200 个字", field="reason")
+    reason = rejection_reason(reason)
     if unit.status != UnitStatus.pending:
         raise IllegalTransition("只能驳回待审核的单位申请")
     unit.status = UnitStatus.rejected
