@@ -16,6 +16,7 @@ from marketplace.catalog.models import ProductStatus
 from marketplace.households.models import HouseholdStatus
 from marketplace.orders.models import OrderStatus
 from marketplace.sellers.models import SellerStatus
+from marketplace.units.models import CampaignStatus, ParticipationStatus, UnitStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -27,9 +28,11 @@ HOOKS: dict[str, str] = {}
 
 # A class built from a value: the prefix before `{{` and every value it can take.
 DYNAMIC = {
-    "badge-": {s.value for s in (*OrderStatus, *ProductStatus, *SellerStatus)},
+    "badge-": {s.value for s in (*OrderStatus, *ProductStatus, *SellerStatus, *UnitStatus,
+                                 *CampaignStatus, *ParticipationStatus)},
     "badge-hh-": {s.value for s in HouseholdStatus},
     "flash-": {"success", "info", "warning", "error", "message"},  # flash()'s categories
+    "rank-": {"1", "2", "3", "n"},  # the leaderboards' first three, then the rest
 }
 
 DYNAMIC_MARK = "\x00"
