@@ -45,8 +45,9 @@ def post_sale(session: Session, order: Order, now: datetime) -> list[rules.Chain
 
 
 def post_sales(session: Session, orders: list[Order], now: datetime) -> list[rules.ChainEntry]:
-    """`post_sale` for many paid orders at once (a group purchase's settlement): the products'
-    terms and each seller's weights read once, one append to the chain."""
+    """`post_sale` for many paid orders at once (a group purchase's settlement; loaded orders, or
+    plain objects with id, seller and lines): the products' terms and each seller's weights
+    read once, one append to the chain."""
     conn = session.connection()
     lines = [line for order in orders for line in order.lines]
     terms = {pid: (bp, backed) for pid, bp, backed in conn.execute(  # (share, lot-backed)
@@ -73,8 +74,7 @@ def post_sales(session: Session, orders: list[Order], now: datetime) -> list[rul
                     continue  # nobody to attribute to: the line stays unattributed
             amount = rules.line_share_fen(line.amount_fen, line.quantity, share, covered)
             attributions.append({"line": line.id, "bp": share, "fen": amount})
-            set_committed_value(line, "share_bp", share)
-            set_committed_value(line, "attributable_fen", amount)
+            _told(line, share, amount)
             if amount:
                 entries += [NewEntry(household, line.id, part)
                             for household, part in rules.split_among(amount, among).items()]
@@ -83,6 +83,16 @@ def post_sales(session: Session, orders: list[Order], now: datetime) -> list[rul
     if attributions:
         conn.execute(sql.SET_ATTRIBUTION, attributions)
     return []
+
+
+def _told(line, share_bp: int, attributable_fen: int) -> None:
+    """The line (a loaded OrderLine, or a plain object with its fields: a group purchase's
+    close) learns what the posting wrote, without a flush."""
+    if hasattr(line, "_sa_instance_state"):
+        set_committed_value(line, "share_bp", share_bp)
+        set_committed_value(line, "attributable_fen", attributable_fen)
+    else:
+        line.share_bp, line.attributable_fen = share_bp, attributable_fen
 
 
 def post_refund(session: Session, order: Order, refunded_before: int, refunded_after: int,

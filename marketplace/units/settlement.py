@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
-from marketplace.core.db import insert_many, loaded, write_intent
+from marketplace.core.db import insert_many, write_intent
 from marketplace.core.i18n import Msg
 from marketplace.core.time import as_aware, now_utc
 from marketplace.notifications import services as notifications
@@ -36,8 +36,6 @@ from marketplace.orders import services as orders
 from marketplace.orders.models import (
     Channel,
     Checkout,
-    Order,
-    OrderLine,
     OrderStatus,
 )
 from marketplace.payments import capture
@@ -153,9 +151,33 @@ def close_due(session: Session, providers: Mapping, *, commit: Callable[[], None
     return done
 
 
+@dataclass
+class _Joined:
+    """A joined participation as the close reads it (plain rows: thousands at once)."""
+    id: int
+    user_id: int
+    refunded_fen: int
+    refund_due_fen: int
+    address: dict
+    payment: _Paid | None = None
+
+
+@dataclass
+class _Paid:
+    """Its succeeded payment."""
+    id: int
+    provider: str
+    reference: str
+    amount_fen: int
+    refunded_fen: int
+    currency: str
+    refund_reference: str
+
+
 def _participations(session: Session, campaign_id: int,
-                    now: datetime) -> list[tuple[Participation, dict[int, int]]]:
-    """Unpaid participations end (their units go back); the joined ones with their lines."""
+                    now: datetime) -> list[tuple[_Joined, dict[int, int]]]:
+    """Unpaid participations end (their units go back); the joined ones with their lines and
+    payments, read as plain rows."""
     unpaid = session.execute(
         select(ParticipationLine.product_id, ParticipationLine.quantity)
         .join(Participation, Participation.id == ParticipationLine.participation_id)
@@ -171,12 +193,41 @@ def _participations(session: Session, campaign_id: int,
             .values(status=ParticipationStatus.expired, updated_at=now)
             .execution_options(synchronize_session=False))
         orders.release_units(session, dict(back))
-    parts = list(session.scalars(  # lines and payments come along; the user is not needed
-        select(Participation).where(Participation.campaign_id == campaign_id,
-                                    Participation.status == ParticipationStatus.joined)
-        .options(lazyload(Participation.campaign), lazyload(Participation.user))
-        .order_by(Participation.id)))
-    return [(p, {line.product_id: line.quantity for line in p.lines}) for p in parts]
+    joined = (Participation.campaign_id == campaign_id,
+              Participation.status == ParticipationStatus.joined)
+    conn = session.connection()
+    parts = {row.id: (_Joined(row.id, row.user_id, row.refunded_fen, row.refund_due_fen, {
+        "recipient": row.recipient, "mobile": row.mobile, "region_id": row.region_id,
+        "region_names": row.region_names, "address_detail": row.address_detail}), {})
+        for row in conn.execute(select(
+            Participation.id, Participation.user_id, Participation.refunded_fen,
+            Participation.refund_due_fen, Participation.recipient, Participation.mobile,
+            Participation.region_id, Participation.region_names, Participation.address_detail)
+            .where(*joined).order_by(Participation.id))}
+    for part_id, product_id, quantity in conn.execute(
+            select(ParticipationLine.participation_id, ParticipationLine.product_id,
+                   ParticipationLine.quantity)
+            .join(Participation, Participation.id == ParticipationLine.participation_id)
+            .where(*joined)):
+        parts[part_id][1][product_id] = quantity
+    pays = ParticipationPayment
+    for row in conn.execute(
+            select(pays.id, pays.participation_id, pays.provider, pays.reference,
+                   pays.amount_fen, pays.refunded_fen, pays.currency, pays.refund_reference)
+            .join(Participation, Participation.id == pays.participation_id)
+            .where(*joined, pays.status == ParticipationPaymentStatus.succeeded)):
+        parts[row.participation_id][0].payment = _Paid(
+            row.id, row.provider, row.reference, row.amount_fen, row.refunded_fen,
+            row.currency, row.refund_reference)
+    return list(parts.values())
+
+
+def _expire_loaded(session: Session) -> None:
+    """Participations and their payments the session holds are read again when next used
+    (the close wrote them with Core statements)."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, (Participation, ParticipationPayment)):
+            session.expire(obj)
 
 
 def _units(parts) -> dict[int, int]:
@@ -193,7 +244,10 @@ def _fail(session, campaign, parts, providers, now) -> None:
     from marketplace.units.participations import refund
     campaign.status = CampaignStatus.failed
     orders.release_units(session, _units(parts))
-    for part, _ in parts:
+    loaded_parts = session.scalars(select(Participation).where(
+        Participation.campaign_id == campaign.id,
+        Participation.status == ParticipationStatus.joined).order_by(Participation.id)).all()
+    for part in loaded_parts:
         part.status, part.updated_at = ParticipationStatus.failed, now
         for payment in part.payments:
             if payment.status == ParticipationPaymentStatus.succeeded:
@@ -258,9 +312,7 @@ def _individual(session, campaign, parts, providers, now) -> int:
         line_rows.append(lines)
         order_rows.append(_order_row(
             campaign, checkout_id, part.user_id, sum(ln["amount_fen"] for ln in lines), now,
-            status=OrderStatus.paid, address={
-                "recipient": part.recipient, "mobile": part.mobile, "region_id": part.region_id,
-                "region_names": part.region_names, "address_detail": part.address_detail}))
+            status=OrderStatus.paid, address=part.address))
     order_ids, line_ids = orders.write_orders(conn, order_rows, line_rows)
     payments = [_succeeded(part) for part, _ in parts]
     captures = [capture.Capture(pay.provider, pay.reference, pay.amount_fen, pay.currency, now)
@@ -276,9 +328,7 @@ def _individual(session, campaign, parts, providers, now) -> int:
     notifications.to_staff(session, campaign.seller_id, Msg(
         "团购「%(t)s」已成团：%(n)s 个订单待发货", t=campaign.title, n=len(order_ids)),
         CAMPAIGN_PAGE, campaign_id=campaign.id)
-    for (part, _), pay in zip(parts, payments, strict=True):  # written by _settle_payments
-        session.expire(pay)
-        session.expire(part)
+    _expire_loaded(session)  # written by _settle_payments
     return len(order_ids)
 
 
@@ -319,24 +369,39 @@ def _settle_payments(session, parts, payments, order_rows, order_ids, providers,
         updated_at=now), part_rows)
 
 
-def _succeeded(part: Participation) -> ParticipationPayment:
-    for payment in part.payments:
-        if payment.status == ParticipationPaymentStatus.succeeded:
-            return payment
-    raise RuntimeError(f"joined participation {part.id} has no payment")
+def _succeeded(part: _Joined) -> _Paid:
+    if part.payment is None:
+        raise RuntimeError(f"joined participation {part.id} has no payment")
+    return part.payment
 
 
-def _loaded_orders(campaign, order_ids, order_rows, line_rows, line_ids) -> list[Order]:
-    """The orders just written, as loaded objects with their lines and seller (what posting
-    reads), outside the session: adding thousands to it costs more than the close's SQL."""
+@dataclass
+class _Line:
+    """An order line just written, as posting reads it."""
+    id: int
+    product_id: int
+    quantity: int
+    amount_fen: int
+    share_bp: int | None = None
+    attributable_fen: int | None = None
+
+
+@dataclass
+class _Order:
+    """An order just written, as `payments.capture.record_settled` and posting read it (plain
+    objects: building thousands of mapped ones costs more than the close's SQL)."""
+    id: int
+    paid_fen: int
+    seller: object
+    lines: list[_Line]
+
+
+def _loaded_orders(campaign, order_ids, order_rows, line_rows, line_ids) -> list[_Order]:
     ids = iter(line_ids)
-    made = []
-    for order_id, row, lines in zip(order_ids, order_rows, line_rows, strict=True):
-        lines = [loaded(OrderLine, {**line, "order_id": order_id, "id": next(ids),
-                                    "share_bp": None, "attributable_fen": None})
-                 for line in lines]
-        made.append(loaded(Order, {**row, "id": order_id}, lines=lines, seller=campaign.seller))
-    return made
+    return [_Order(order_id, row["paid_fen"], campaign.seller,
+                   [_Line(next(ids), ln["product_id"], ln["quantity"], ln["amount_fen"])
+                    for ln in lines])
+            for order_id, row, lines in zip(order_ids, order_rows, line_rows, strict=True)]
 
 
 def _consolidated(session, campaign, parts, now) -> int:
@@ -362,8 +427,7 @@ def _consolidated(session, campaign, parts, now) -> int:
     conn.execute(table.update().where(table.c.id == bindparam("p_id")).values(
         status=ParticipationStatus.settled.value, order_id=order_id, updated_at=now),
         [{"p_id": part.id} for part, _ in parts])
-    for part, _ in parts:
-        session.expire(part)
+    _expire_loaded(session)
     admins = session.scalars(select(UnitMember.user_id).where(
         UnitMember.unit_id == campaign.unit_id, UnitMember.is_admin.is_(True))).all()
     notifications.notify(session, admins, Msg(
