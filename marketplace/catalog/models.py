@@ -119,7 +119,8 @@ class Product(TimestampMixin, db.Model):
 
     @property
     def on_hand(self) -> int:
-        """The units the seller holds: free (`stock`) and held by unpaid orders."""
+        """The units the seller holds: free (`stock`) and held (by unpaid orders and group
+        purchases' participations)."""
         return (self.stock or 0) + (self.held or 0)
 
     @property

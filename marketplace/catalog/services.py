@@ -202,7 +202,7 @@ def set_on_hand(session: Session, product: Product, on_hand: int) -> None:
     conn = session.connection()
     if conn.execute(SET_ON_HAND, {"pid": product.id, "n": on_hand}).rowcount != 1:
         held = conn.execute(select(PRODUCTS.c.held).where(PRODUCTS.c.id == product.id)).scalar()
-        raise ValidationFailed(Msg("有 %(held)s 件已被未付款订单占用，库存不能少于此数",
+        raise ValidationFailed(Msg("有 %(held)s 件已被未付款订单或团购占用，库存不能少于此数",
                                    held=held), field="stock")
     session.expire(product, ["stock", "held"])
     product.updated_at = now_utc()  # a change the flush writes: the search index hears of it

@@ -254,8 +254,8 @@ def test_patch_stock_below_the_units_held_is_400(api, app, staff, listed):
     hold(api, listed.id, 4)
     err = assert_error(api.patch(f"{URL}/{listed.id}", {"stock": 3}, headers=staff), 400,
                        "validation_failed")
-    assert err["details"]["fields"]["stock"] == ["有 4 件已被未付款订单占用，库存不能少于此数"]
-    assert err["message"] == "有 4 件已被未付款订单占用，库存不能少于此数"
+    assert err["details"]["fields"]["stock"] == ["有 4 件已被未付款订单或团购占用，库存不能少于此数"]
+    assert err["message"] == "有 4 件已被未付款订单或团购占用，库存不能少于此数"
     product = load(app, listed.id)
     assert (product.on_hand, product.held, product.stock) == (10, 4, 6)
     resp = api.patch(f"{URL}/{listed.id}", {"stock": 4}, headers=staff)  # all of it held

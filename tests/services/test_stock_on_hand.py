@@ -105,7 +105,7 @@ def test_setting_fewer_than_are_held_is_refused_and_changes_nothing(session, she
     session.commit()
     with pytest.raises(ValidationFailed) as err:
         set_stock(session, shelf["staff"], pid, 3)
-    assert err.value.message == "有 4 件已被未付款订单占用，库存不能少于此数"
+    assert err.value.message == "有 4 件已被未付款订单或团购占用，库存不能少于此数"
     assert err.value.errors == {"stock": [err.value.message]}
     session.rollback()
     assert counts(session, pid) == (6, 4)

@@ -546,7 +546,7 @@ def test_the_stock_typed_is_on_hand_and_less_than_held_is_refused(app, client, m
     assert shelf(app, product.id) == (5, 3, 2)
     resp = client.post_form(url, product_form(stock="2", stock_shown="5", **same))
     assert resp.status_code == 400
-    assert "有 3 件已被未付款订单占用，库存不能少于此数" in text(resp)
+    assert "有 3 件已被未付款订单或团购占用，库存不能少于此数" in text(resp)
     assert shelf(app, product.id) == (5, 3, 2)
 
 
