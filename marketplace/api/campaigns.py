@@ -178,8 +178,9 @@ def participation_json(part: Participation) -> dict:
 
 
 def _close_if_due(campaign: Campaign) -> None:
-    """The lazy close: a campaign past its deadline settles before anything else (committed)."""
-    settlement.close_on_read(db.session, campaign, providers(current_app.config), commit=db.session.commit)
+    """The lazy close: a campaign past its deadline settles first (committed)."""
+    settlement.close_on_read(db.session, campaign, providers(current_app.config),
+                             commit=db.session.commit)
 
 
 # ---- campaigns --------------------------------------------------------------------------------
@@ -261,11 +262,12 @@ def join_campaign(campaign_id: int):
     part = participations.join(db.session, user, campaign, _lines(data.get("lines") or []),
                           _address(data["address"]) if data.get("address") else None,
                           idempotency_key=key)
+    body = participation_json(part)  # read before the commit expires what the join loaded
     db.session.commit()
-    resp = jsonify(participation_json(part))
+    resp = jsonify(body)
     resp.status_code = 201
-    resp.headers["Location"] = url_for("api.participation_resource", participation_id=part.id,
-                                       _external=True)
+    resp.headers["Location"] = url_for("api.participation_resource",
+                                       participation_id=body["id"], _external=True)
     return resp
 
 
@@ -296,15 +298,17 @@ def change_participation(participation_id: int):
     check_types(data, {"lines": "array"})
     participations.change(db.session, api_user(), part, _lines(data.get("lines") or []),
                      providers(current_app.config))
+    body = participation_json(part)
     db.session.commit()
-    return jsonify(participation_json(part))
+    return jsonify(body)
 
 
 def withdraw_participation(participation_id: int):
     part = _participation(participation_id)
     participations.withdraw(db.session, api_user(), part, providers(current_app.config))
+    body = participation_json(part)
     db.session.commit()
-    return jsonify(participation_json(part))
+    return jsonify(body)
 
 
 @bp.post("/participations/<int:participation_id>/payments")

@@ -70,7 +70,7 @@ class CampaignInput:
     address: AddressInput | None = None  # consolidated: the unit's (default: its own address)
 
 
-# ---- who may do what ------------------------------------------------------------------------------
+# ---- who may do what ---------------------------------------------------------------------------
 
 def admin_unit_ids(session: Session, user) -> set[int]:
     """The verified units `user` administers."""
@@ -147,8 +147,9 @@ def open_campaign(session: Session, actor: User, data: CampaignInput, *,
     try:
         delivery, audience = Delivery(data.delivery), Audience(data.audience)
     except ValueError:
-        raise ValidationFailed("配送方式应为 individual 或 consolidated，参与范围应为 members 或 link",
-                               field="delivery") from None
+        raise ValidationFailed(
+            "配送方式应为 individual 或 consolidated，参与范围应为 members 或 link",
+            field="delivery") from None
     if unit is None and (delivery == Delivery.consolidated or audience == Audience.members):
         bad("unit_id", "统一配送和仅限单位成员的团购须由单位发起")
     for name, value, top in (("minimum_quantity", data.minimum_quantity, 100_000),
