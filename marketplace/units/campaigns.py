@@ -27,6 +27,7 @@ from marketplace.orders import services as orders
 from marketplace.orders.services import AddressInput
 from marketplace.sellers.models import SellerStatus
 from marketplace.units import rules
+from marketplace.units import services as units
 from marketplace.units.models import (
     Audience,
     Campaign,
@@ -73,13 +74,10 @@ class CampaignInput:
 # ---- who may do what ---------------------------------------------------------------------------
 
 def admin_unit_ids(session: Session, user) -> set[int]:
-    """The verified units `user` administers."""
+    """The verified units `user` administers (those they may buy for)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return set()
-    return set(session.scalars(
-        select(UnitMember.unit_id).join(Unit, Unit.id == UnitMember.unit_id)
-        .where(UnitMember.user_id == user.id, UnitMember.is_admin.is_(True),
-               Unit.status == UnitStatus.verified)))
+    return {unit.id for unit in units.countable_units(session, user, admin=True)}
 
 
 def member_unit_ids(session: Session, user) -> set[int]:
@@ -93,7 +91,9 @@ def can_manage(session: Session, user, campaign: Campaign) -> bool:
     if policy.is_admin(user):
         return True
     if campaign.unit_id is not None:
-        return campaign.unit_id in admin_unit_ids(session, user)
+        member = units.membership(session, user, campaign.unit_id)
+        return bool(member is not None and member.is_admin
+                    and campaign.unit.status == UnitStatus.verified)
     return policy.staff_of(user, campaign.seller_id)
 
 
@@ -102,7 +102,8 @@ def can_join(session: Session, user, campaign: Campaign) -> bool:
     if campaign.audience == Audience.link:
         return True
     return can_manage(session, user, campaign) or (
-        campaign.unit_id is not None and campaign.unit_id in member_unit_ids(session, user))
+        campaign.unit_id is not None
+        and units.membership(session, user, campaign.unit_id) is not None)
 
 
 def campaign_for(session: Session, user, campaign_id: int) -> Campaign:
@@ -299,8 +300,8 @@ def visible(session: Session, user, *, page: int = 1, per_page: int = 20,
             open_only: bool = False) -> tuple[list[Campaign], int]:
     """The campaigns a list shows `user`: open ones anyone may join by link, and those of the
     units the user belongs to (every status unless `open_only`); open first, by deadline."""
-    units = member_unit_ids(session, user)
-    mine = Campaign.unit_id.in_(units) if units else None
+    unit_ids = member_unit_ids(session, user)
+    mine = Campaign.unit_id.in_(unit_ids) if unit_ids else None
     public = (Campaign.audience == Audience.link) & (Campaign.status == CampaignStatus.open)
     where = public if mine is None else (public | mine)
     if open_only:

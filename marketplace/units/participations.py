@@ -38,11 +38,9 @@ from marketplace.core.errors import (
     ValidationFailed,
 )
 from marketplace.core.i18n import Msg
-from marketplace.core.money import format_fen
 from marketplace.core.time import now_utc
 from marketplace.orders import services as orders
 from marketplace.orders.services import AddressInput, LineInput
-from marketplace.payments.providers import ProviderUnavailable
 from marketplace.regions.models import address_name
 from marketplace.units import rules
 from marketplace.units.campaigns import can_join, starting_prices
@@ -315,31 +313,34 @@ def _succeeded(part: Participation, required: bool = True) -> ParticipationPayme
     return None
 
 
+def pay_back(providers: Mapping, provider_name: str, reference: str, amount: int,
+             key: str) -> str | None:
+    """`amount` of the capture `reference` back through the provider that took it (idempotency
+    `key`): the refund's reference, or None when it cannot be made now (the provider is not
+    configured, unreachable or refuses): the caller keeps the amount due, on record."""
+    provider = providers.get(provider_name)
+    if provider is None:
+        return None
+    try:
+        return str(provider.refund(reference, amount, idempotency_key=key))[:64]
+    except Exception:  # noqa: BLE001 - an outage or a refusal: still due
+        return None
+
+
 def refund(session: Session, part: Participation, payment: ParticipationPayment, amount: int,
            providers: Mapping, now: datetime, *, key: str,
            final: ParticipationPaymentStatus | None = None) -> None:
     """`amount` of `payment` goes back through its provider (idempotency `key`); recorded on
     the payment and the participation. A provider that cannot refund now leaves the amount due
     on the participation (retried by `flask campaigns close-due`)."""
-    if amount <= 0:
-        if final is not None:
-            payment.status = final
-        return
-    provider = providers.get(payment.provider)
-    try:
-        if provider is None:
-            raise ProviderUnavailable("支付服务未配置")
-        reference = provider.refund(payment.reference, amount, idempotency_key=key)
-    except Exception:  # noqa: BLE001 - an outage: the refund stays due, on record
-        part.refund_due_fen += amount
-    else:
-        payment.refund_reference = str(reference)[:64]
-        part.refunded_fen += amount
-    payment.refunded_fen += amount
+    if amount > 0:
+        reference = pay_back(providers, payment.provider, payment.reference, amount, key)
+        if reference is None:
+            part.refund_due_fen += amount
+        else:
+            payment.refund_reference = reference
+            part.refunded_fen += amount
+        payment.refunded_fen += amount
+        part.updated_at = now
     if final is not None:
         payment.status = final
-    part.updated_at = now
-
-
-def describe_amount(fen: int) -> str:
-    return format_fen(fen)

@@ -39,7 +39,6 @@ from marketplace.orders.models import (
     OrderStatus,
 )
 from marketplace.payments import capture
-from marketplace.payments.providers import ProviderUnavailable
 from marketplace.payments.transfers import TRANSFER_WINDOW
 from marketplace.regions.models import Region, address_name
 from marketplace.units import rules
@@ -55,6 +54,7 @@ from marketplace.units.models import (
     ParticipationStatus,
     UnitMember,
 )
+from marketplace.units.participations import expire_unpaid, pay_back, refund
 
 CAMPAIGN_PAGE = "campaigns.campaign_page"
 UNIT_ORDER_WINDOW = TRANSFER_WINDOW + timedelta(days=4)  # a unit pays its order within a week
@@ -135,7 +135,6 @@ def close_due(session: Session, providers: Mapping, *, commit: Callable[[], None
     """Close every open campaign past its deadline, each in its own transaction (`commit`
     after each); also releases the units of participations not paid within their window and
     retries refunds a provider could not make before."""
-    from marketplace.units.participations import expire_unpaid
     now = now or now_utc()
     expire_unpaid(session, now=now)
     commit()
@@ -241,7 +240,6 @@ def _units(parts) -> dict[int, int]:
 # ---- failed -------------------------------------------------------------------------------------
 
 def _fail(session, campaign, parts, providers, now) -> None:
-    from marketplace.units.participations import refund
     campaign.status = CampaignStatus.failed
     orders.release_units(session, _units(parts))
     loaded_parts = session.scalars(select(Participation).where(
@@ -343,16 +341,12 @@ def _settle_payments(session, parts, payments, order_rows, order_ids, providers,
         back = rules.difference_fen(pay.amount_fen - pay.refunded_fen, row["total_fen"])
         refunded, due, reference = part.refunded_fen, part.refund_due_fen, pay.refund_reference
         if back > 0:
-            provider = providers.get(pay.provider)
-            try:
-                if provider is None:
-                    raise ProviderUnavailable("支付服务未配置")
-                reference = str(provider.refund(pay.reference, back,
-                                                idempotency_key=f"campaign-settle-{pay.id}"))[:64]
-            except Exception:  # noqa: BLE001 - an outage: the refund stays due, on record
+            made = pay_back(providers, pay.provider, pay.reference, back,
+                            f"campaign-settle-{pay.id}")
+            if made is None:
                 due += back
             else:
-                refunded += back
+                reference, refunded = made, refunded + back
         pay_rows.append({"b_id": pay.id, "b_refunded": pay.refunded_fen + back,
                          "b_reference": reference})
         part_rows.append({"b_id": part.id, "b_order": oid, "b_refunded": refunded,
@@ -451,14 +445,10 @@ def retry_refunds(session: Session, providers: Mapping, *, now: datetime | None 
     for part in session.scalars(select(Participation).where(Participation.refund_due_fen > 0)
                                 .order_by(Participation.id)):
         payment = next((p for p in reversed(part.payments)), None)
-        provider = providers.get(payment.provider) if payment else None
-        if provider is None:
-            continue
-        try:
-            provider.refund(payment.reference, part.refund_due_fen,
-                            idempotency_key=f"campaign-retry-{part.id}-{part.refund_due_fen}")
-        except Exception:  # noqa: BLE001 - still down: stays due
-            continue
+        if payment is None or pay_back(
+                providers, payment.provider, payment.reference, part.refund_due_fen,
+                f"campaign-retry-{part.id}-{part.refund_due_fen}") is None:
+            continue  # still down: stays due
         part.refunded_fen += part.refund_due_fen
         part.refund_due_fen = 0
         part.updated_at = now
