@@ -219,15 +219,10 @@ def checkout(session: Session, buyer: User, lines: Sequence[LineInput], address:
         if existing is None:
             raise Conflict("该提交正在处理，请稍后刷新订单列表")
         return existing
-    short = _reserve(session, quantities, products)
-    if short and expire(session, now=now, product_ids=[line["product_id"] for line in short]):
-        short = _reserve(session, quantities, products)  # units held past their window are back
+    short = _reserve_or_expire(session, quantities, products, now)
     if short:
         conn.execute(delete(CHECKOUTS).where(CHECKOUTS.c.id == checkout_id))
-        raise InsufficientStock(
-            Msg("库存不足：%(lines)s", lines="；".join(
-                Msg("%(name)s 仅剩 %(n)s 件", name=s["name"], n=s["available"]) for s in short)),
-            details={"lines": short})
+        raise _shortage(short)
     return _make_orders(session, buyer, checkout_id, quantities, products, address_fields,
                         region, channel, now, now + window,
                         unit={"unit_id": unit_id, "unit_purpose": unit_purpose})
@@ -313,6 +308,24 @@ def _reserve(session: Session, quantities: dict[int, int], products: dict) -> li
     return short
 
 
+def _reserve_or_expire(session: Session, quantities: dict[int, int], products: dict,
+                       now: datetime) -> list[dict]:
+    """`_reserve`; when a product is short, units held past their window are given back
+    (`expire`) and the reservation tried once more. The short lines (empty: all taken)."""
+    short = _reserve(session, quantities, products)
+    if short and expire(session, now=now, product_ids=[line["product_id"] for line in short]):
+        short = _reserve(session, quantities, products)
+    return short
+
+
+def _shortage(short: list[dict]) -> InsufficientStock:
+    """The one error that names every short line."""
+    return InsufficientStock(
+        Msg("库存不足：%(lines)s", lines="；".join(
+            Msg("%(name)s 仅剩 %(n)s 件", name=s["name"], n=s["available"]) for s in short)),
+        details={"lines": short})
+
+
 def _make_orders(session, buyer, checkout_id, quantities, products, address_fields, region,
                  channel, now, reserved_until, unit: dict | None = None) -> list[Order]:
     """The orders (one per seller), their lines and 'created' events, written as Core
@@ -395,15 +408,9 @@ def reserve_units(session: Session, quantities: dict[int, int], names: dict[int,
     window are given back first when a product is short; InsufficientStock names every short
     line and nothing is kept."""
     products = {pid: _Named(names.get(pid, str(pid))) for pid in quantities}
-    short = _reserve(session, quantities, products)
-    if short and expire(session, now=now or now_utc(),
-                        product_ids=[line["product_id"] for line in short]):
-        short = _reserve(session, quantities, products)
+    short = _reserve_or_expire(session, quantities, products, now or now_utc())
     if short:
-        raise InsufficientStock(
-            Msg("库存不足：%(lines)s", lines="；".join(
-                Msg("%(name)s 仅剩 %(n)s 件", name=s["name"], n=s["available"]) for s in short)),
-            details={"lines": short})
+        raise _shortage(short)
 
 
 @dataclass(frozen=True)
@@ -449,10 +456,7 @@ def reserve_again(session: Session, order: Order, now: datetime) -> bool:
         raise IllegalTransition("订单状态刚刚发生变化，请刷新后重试")
     quantities = {ln.product_id: ln.quantity for ln in order.lines}
     products = {ln.product_id: session.get(Product, ln.product_id) for ln in order.lines}
-    short = _reserve(session, quantities, products)
-    if short and expire(session, now=now, product_ids=[line["product_id"] for line in short]):
-        short = _reserve(session, quantities, products)
-    if short:
+    if _reserve_or_expire(session, quantities, products, now):
         hold(False)  # the row stays ours until the caller ends the transaction
         return False
     order.stock_held = True
