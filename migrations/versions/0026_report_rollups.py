@@ -1,0 +1,22 @@
+"""report_rollups (reserved: filled if that work needs a schema change)
+
+Revision ID: 0026_report_rollups
+Revises: 0025_campaigns_extra
+Create Date: 2026-12-03 14:40:00
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+# revision identifiers, used by Alembic.
+revision = '0026_report_rollups'
+down_revision = '0025_campaigns_extra'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
