@@ -1,12 +1,13 @@
 """Orders, their lines and events, checkouts (idempotency), carts, invoices and address books."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -85,7 +86,8 @@ EVENT_LABELS = {
     "refunded": "退款",
 }
 # how a payment's provider is named to people (a 'paid' event's note is "<provider> <reference>")
-PROVIDER_LABELS = {"simulated": "测试支付", "stripe": "Stripe 在线支付", "bank_transfer": "对公转账"}
+PROVIDER_LABELS = {"simulated": "测试支付", "stripe": "Stripe 在线支付", "bank_transfer": "对公转账",
+                   "offline_cash": "线下现金", "offline_transfer": "线下转账"}
 
 
 class Checkout(db.Model):
@@ -113,6 +115,8 @@ class Order(TimestampMixin, db.Model):
         Index("ix_orders_status_reserved_until", "status", "reserved_until"),
         Index("ix_orders_buyer_created", "buyer_id", "created_at"),
         Index("ix_orders_seller_status", "seller_id", "status"),
+        # an offline sale's receipt number, once per seller (NULL for every other order)
+        Index("uq_orders_seller_receipt", "seller_id", "receipt_no", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -152,6 +156,11 @@ class Order(TimestampMixin, db.Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
     region_names: Mapped[str] = mapped_column(String(200))
     address_detail: Mapped[str] = mapped_column(String(200))
+    # an offline sale (channel offline, orders.offline): the China date it was sold, the fair or
+    # market, the seller's receipt number; None / "" for every other order
+    sold_on: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    receipt_no: Mapped[str | None] = mapped_column(String(32))
 
     checkout: Mapped[Checkout] = relationship(back_populates="orders")
     seller = relationship("Seller", lazy="joined")
