@@ -43,6 +43,28 @@ class SimulatedProvider:
         return f"sim-refund-{idempotency_key}"
 
 
+class OfflineProvider:
+    """Money a seller's staff took at a fair or a market, in cash or by transfer (an offline
+    sale: payments.offline records it with the sale). Nothing is started online; money back is
+    handed back by the seller and recorded under a reference of its own."""
+    test_mode = False
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def start(self, order, *, success_url: str, cancel_url: str) -> PaymentStart:
+        raise ProviderUnavailable("线下收款不能在线支付")
+
+    def refund(self, payment_reference: str, amount_fen: int, *, idempotency_key: str) -> str:
+        return f"offline-{idempotency_key}"
+
+
+# the offline providers by name (orders.offline.PROVIDERS names them for each payment method);
+# never among `providers(config)`: nobody pays online through them
+OFFLINE: dict[str, Provider] = {name: OfflineProvider(name)
+                                for name in ("offline_cash", "offline_transfer")}
+
+
 def providers(config) -> dict[str, Provider]:
     """The providers this configuration enables, by name."""
     out: dict[str, Provider] = {"simulated": SimulatedProvider()}

@@ -22,7 +22,7 @@ from marketplace.orders.fulfilment import check_seller
 from marketplace.orders.holds import transition
 from marketplace.orders.models import Order, OrderEvent, OrderEventKind, OrderStatus
 from marketplace.payments.models import Payment, PaymentStatus, Refund, RefundStatus
-from marketplace.payments.providers import ProviderUnavailable
+from marketplace.payments.providers import OFFLINE, ProviderUnavailable
 
 REFUNDABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.received)
 
@@ -84,7 +84,8 @@ def _pay_back(session: Session, actor: User, order: Order, refund, now: datetime
     simulated provider answers at once). A provider error leaves nothing recorded."""
     payment = session.scalar(select(Payment).where(Payment.order_id == order.id,
                                                    Payment.status == PaymentStatus.succeeded))
-    provider = (providers or {}).get(payment.provider) if payment else None
+    provider = ((providers or {}).get(payment.provider) or OFFLINE.get(payment.provider)
+                if payment else None)  # an offline sale's money is handed back by the seller
     if provider is not None:
         try:
             refund.provider_reference = provider.refund(
