@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from marketplace.core.db import driver_execute, driver_many, use_twin
 from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc
-from marketplace.ledger import rules, sql
+from marketplace.ledger import rollup, rules, sql
 
 ENTRIES, HEAD = sql.ENTRIES, sql.HEAD
 
@@ -65,6 +65,7 @@ def append(session: Session, new: Sequence[NewEntry], *, now: datetime | None = 
                                         entry.amount_fen, kind, now, last, made))
         last = made
     _write(conn, chained, now, attributions)
+    rollup.add_income(conn, chained, now)
     return chained
 
 
@@ -233,7 +234,7 @@ def _first_bad(chunk: list[tuple], before: int, prev: str, moment) -> Verdict:
     return Verdict(before, Msg("一批记录未通过核对，却找不到出错的一条"), None)
 
 
-def verify(session: Session, *, batch: int = 20_000, lines: bool = True,
+def verify(session: Session, *, batch: int = 20_000, lines: bool = True, rollups: bool = True,
            anchors: dict[int, str] | None = None,
            progress: Callable[[int], None] | None = None) -> Verdict:
     """Check the whole ledger; the verdict names the first entry that does not fit. With
@@ -241,7 +242,9 @@ def verify(session: Session, *, batch: int = 20_000, lines: bool = True,
     (for chains written by hand, as in tests). `anchors` (entry number -> hash, as `head`
     answered it at some earlier time and someone kept it outside the database) must still be
     in the chain: a chain rewritten consistently from an earlier entry on, head row included,
-    holds together but no longer passes through the hashes recorded before."""
+    holds together but no longer passes through the hashes recorded before. With `lines` and
+    `rollups`, the reports' pre-aggregates must hold what the entries and orders imply
+    (`rollup.check`)."""
     anchors = dict(anchors or {})
     chunks, moment = read_chain(session, batch)
     expected_prev, count = rules.GENESIS_HASH, 0
@@ -281,7 +284,11 @@ def verify(session: Session, *, batch: int = 20_000, lines: bool = True,
     if below is not None:
         return Verdict(count, Msg("帮扶对象 %(household)s 在订单行 %(line)s 上冲回的多于所得",
                                   household=below[1], line=below[2]), below[0])
-    return (lines and _lines_problem(session, given, taken, last, count)) or Verdict(count)
+    if lines and (problem := _lines_problem(session, given, taken, last, count)):
+        return problem
+    if lines and rollups and (differs := rollup.check(session.connection())):
+        return Verdict(count, Msg("报表汇总表与台账、订单不符：%(what)s", what=differs))
+    return Verdict(count)
 
 
 def _anchor_problem(chunk: list[tuple], anchors: dict[int, str]) -> Verdict | None:

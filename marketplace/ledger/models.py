@@ -112,3 +112,43 @@ class LotDraw(db.Model):
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
     quantity: Mapped[int] = mapped_column(Integer)
+
+
+class IncomeDay(db.Model):
+    """What the ledger gave (net of reversals) one household on one China day, by the order's
+    channel, the product's category and the seller's kind: the reports' pre-aggregate, derived
+    in the posting transaction (`ledger.rollup`) and checked against the entries by
+    `flask ledger verify`. Never written elsewhere."""
+
+    __tablename__ = "income_days"
+    __table_args__ = (Index("ix_income_days_village_day", "village_id", "day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(24), primary_key=True)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))  # the household's
+    month: Mapped[int] = mapped_column(Integer)  # 202611: for trends on both engines
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # sales minus reversals
+    entries: Mapped[int] = mapped_column(Integer)
+
+
+class SalesDay(db.Model):
+    """What one seller sold (goods, shipping excluded) on one China day by channel and
+    category, and the goods money refunded that day: the reports' sales pre-aggregate, derived
+    where payments are captured and refunded (`ledger.rollup`), checked by
+    `flask ledger verify`."""
+
+    __tablename__ = "sales_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(24), primary_key=True)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_kind: Mapped[str] = mapped_column(String(24))
+    month: Mapped[int] = mapped_column(Integer)
+    sales_fen: Mapped[int] = mapped_column(BigInteger)  # paid goods
+    refunds_fen: Mapped[int] = mapped_column(BigInteger)  # goods money refunded (>= 0)
+    orders: Mapped[int] = mapped_column(Integer)  # orders paid that day (lines of one order
+    # in several categories count once per category)

@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from marketplace.ledger import chain, lots, rules, sql
+from marketplace.ledger import chain, lots, rollup, rules, sql
 from marketplace.ledger.chain import NewEntry
 from marketplace.orders.models import Order
 from marketplace.sellers.models import Seller, SellerKind
@@ -50,8 +50,10 @@ def post_sales(session: Session, orders: list[Order], now: datetime) -> list[rul
     read once, one append to the chain."""
     conn = session.connection()
     lines = [line for order in orders for line in order.lines]
-    terms = {pid: (bp, backed) for pid, bp, backed in conn.execute(  # (share, lot-backed)
-        sql.PRODUCT_TERMS, {"ids": sorted({line.product_id for line in lines})})}
+    terms, categories = {}, {}
+    for pid, bp, backed, category in conn.execute(
+            sql.PRODUCT_TERMS, {"ids": sorted({line.product_id for line in lines})}):
+        terms[pid], categories[pid] = (bp, backed), category  # (share, lot-backed)
     by_lots = [(line.id, line.product_id, line.quantity) for order in orders
                for line in order.lines
                if lots.is_lot_backed(order.seller, terms.get(line.product_id, (None, False))[1])]
@@ -78,11 +80,13 @@ def post_sales(session: Session, orders: list[Order], now: datetime) -> list[rul
             if amount:
                 entries += [NewEntry(household, line.id, part)
                             for household, part in rules.split_among(amount, among).items()]
+    chained = []
     if entries:  # the lines' attributions go with the entries
-        return chain.append(session, entries, now=now, attributions=attributions)
-    if attributions:
+        chained = chain.append(session, entries, now=now, attributions=attributions)
+    elif attributions:
         conn.execute(sql.SET_ATTRIBUTION, attributions)
-    return []
+    rollup.add_sales(conn, orders, now, categories)  # after the head: see ledger.rollup
+    return chained
 
 
 def _told(line, share_bp: int, attributable_fen: int) -> None:
@@ -99,6 +103,7 @@ def post_refund(session: Session, order: Order, refunded_before: int, refunded_a
                 now: datetime) -> list[rules.ChainEntry]:
     """Reverse, line by line, what the refund from `refunded_before` to `refunded_after` (the
     order's refunded totals) takes back."""
+    rollup.add_refund(session.connection(), order, refunded_before, refunded_after, now)
     lines = [line for line in order.lines if line.attributable_fen]
     if not lines:
         return []

@@ -28,7 +28,8 @@ ENTRY_COLUMNS = ["seq", "household_id", "order_line_id", "amount_fen", "kind", "
                  "prev_hash", "hash"]
 
 # ---- portable -----------------------------------------------------------------------------------
-PRODUCT_TERMS = (select(PRODUCTS.c.id, PRODUCTS.c.household_share_bp, PRODUCTS.c.lot_backed)
+PRODUCT_TERMS = (select(PRODUCTS.c.id, PRODUCTS.c.household_share_bp, PRODUCTS.c.lot_backed,
+                        PRODUCTS.c.category_id)
                  .where(PRODUCTS.c.id.in_(bindparam("ids", expanding=True))))
 MEMBER_WEIGHTS = select(MEMBERS.c.household_id, MEMBERS.c.weight).where(
     MEMBERS.c.seller_id == bindparam("seller_id"))

@@ -388,6 +388,7 @@ class _Order:
     paid_fen: int
     seller: object
     lines: list[_Line]
+    channel: str = "group_purchase"  # orders.models.Channel.group_purchase (the reports' rollup)
 
 
 def _loaded_orders(campaign, order_ids, order_rows, line_rows, line_ids) -> list[_Order]:
