@@ -44,6 +44,7 @@ from marketplace.api import (  # noqa: F401
     categories,
     filings,
     households,
+    offline_sales,
     openapi,
     orders,
     products,

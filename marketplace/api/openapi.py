@@ -10,6 +10,8 @@ from flask import jsonify
 from marketplace.api import bp
 from marketplace.api.campaign_docs import paths as _campaign_paths
 from marketplace.api.campaign_docs import schemas as _campaign_schemas
+from marketplace.api.offline_sales import openapi_paths as _offline_paths
+from marketplace.api.offline_sales import openapi_schemas as _offline_schemas
 from marketplace.api.schemas import ref as _ref
 from marketplace.api.schemas import schemas as _schemas
 from marketplace.api.units import openapi_paths as _unit_paths
@@ -285,9 +287,11 @@ def document() -> dict:
                  {"name": "seller"}, {"name": "orders"}, {"name": "households"}, {"name": "filings"},
                  {"name": "campaigns"}, {"name": "meta"}],
         "paths": {**paths, **_campaign_paths(),
-                  **_unit_paths(_json, _errors, _query, _ref, SECURED)},
+                  **_unit_paths(_json, _errors, _query, _ref, SECURED),
+                  **_offline_paths(_json, _errors, _ref, SECURED)},
         "components": {
-            "schemas": {**_schemas(), **_campaign_schemas(), **_unit_schemas(_ref)},
+            "schemas": {**_schemas(), **_campaign_schemas(), **_unit_schemas(_ref),
+                        **_offline_schemas(_ref)},
             "responses": {f"E{s}": _json(_ref("Error"), text) for s, text in ERROR_TEXT.items()},
             "securitySchemes": {"bearerAuth": {
                 "type": "http", "scheme": "bearer",
