@@ -130,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.households.views import bp as households_bp
     from marketplace.media.views import bp as media_bp
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.orders.offline_views import bp as offline_sales_bp
     from marketplace.orders.seller_views import bp as seller_orders_bp
     from marketplace.orders.views import bp as orders_bp
     from marketplace.payments.views import bp as payments_bp
@@ -140,8 +141,8 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.units.views import bp as units_bp
 
     for bp in (storefront_bp, accounts_bp, seller_bp, admin_bp, households_bp, media_bp,
-               orders_bp, seller_orders_bp, notifications_bp, audit_bp, units_bp, campaigns_bp,
-               filings_bp):
+               orders_bp, seller_orders_bp, offline_sales_bp, notifications_bp, audit_bp, units_bp,
+               campaigns_bp, filings_bp):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies

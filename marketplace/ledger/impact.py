@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from marketplace.core.validators import mask_name
 from marketplace.households.models import Household
 from marketplace.ledger.models import LedgerEntry
-from marketplace.orders.models import Order, OrderLine
+from marketplace.orders.models import Order, OrderLine, purchases_of
 from marketplace.regions.models import LEVEL_CODE_LENGTH, Region, RegionLevel, short_place
 
 COUNTY = LEVEL_CODE_LENGTH[RegionLevel.county]
@@ -74,11 +74,11 @@ class BuyerImpact:
 
 def buyer_impact(session: Session, buyer_id: int) -> BuyerImpact:
     """Everything a buyer's orders gave households, by county (most first)."""
-    reached = _reached(session, Order.buyer_id == buyer_id)
+    reached = _reached(session, purchases_of(buyer_id))
     orders = session.scalar(
         select(func.count(func.distinct(OrderLine.order_id)))
         .join(LedgerEntry, LedgerEntry.order_line_id == OrderLine.id)
-        .join(Order, Order.id == OrderLine.order_id).where(Order.buyer_id == buyer_id)) or 0
+        .join(Order, Order.id == OrderLine.order_id).where(purchases_of(buyer_id))) or 0
     counties: dict[str, list[int]] = {}
     names = {}
     for _hid, _name, code, path, _code, _token, amount in reached:

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from marketplace.core.pager import Page
-from marketplace.orders.models import Order, OrderEvent, OrderEventKind, OrderStatus
+from marketplace.orders.models import Order, OrderEvent, OrderEventKind, OrderStatus, purchases_of
 
 PER_PAGE = 20
 
@@ -67,7 +67,7 @@ def buyer_tab(raw: str | None) -> BuyerTab:
 def buyer_orders(session: Session, buyer_id: int, tab: BuyerTab, page: int = 1,
                  per_page: int = PER_PAGE) -> Page[Order]:
     """One page of the buyer's orders in a tab, newest first."""
-    where = (Order.buyer_id == buyer_id, _in_tab(tab))
+    where = (purchases_of(buyer_id), _in_tab(tab))
     total = session.scalar(select(func.count()).select_from(Order).where(*where)) or 0
     items = session.scalars(select(Order).where(*where).order_by(Order.id.desc())
                             .offset((page - 1) * per_page).limit(per_page)).all()
@@ -76,13 +76,13 @@ def buyer_orders(session: Session, buyer_id: int, tab: BuyerTab, page: int = 1,
 
 def buyer_counts(session: Session, buyer_id: int) -> dict[BuyerTab, int]:
     """How many of the buyer's orders each tab holds (two statements)."""
-    by_status = status_counts(session, Order.buyer_id == buyer_id)
+    by_status = status_counts(session, purchases_of(buyer_id))
     counts = {tab: sum(by_status.get(s, 0) for s in statuses)
               for tab, statuses in _TAB_STATUSES.items()}
     counts[BuyerTab.all] = sum(by_status.values())
     counts[BuyerTab.after_sale] = session.scalar(
         select(func.count()).select_from(Order)
-        .where(Order.buyer_id == buyer_id, _after_sale())) or 0
+        .where(purchases_of(buyer_id), _after_sale())) or 0
     return counts
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import DynamicMapped, Mapped, mapped_column, relationship
 
@@ -175,6 +176,12 @@ class Order(TimestampMixin, db.Model):
     @property
     def status_label(self) -> str:
         return ORDER_STATUS_LABELS[self.status]
+
+
+def purchases_of(buyer_id: int):
+    """The orders a person bought: an offline sale's buyer_id is the seller's staff member who
+    recorded it, which makes it no purchase of theirs (their order lists, impact, leaderboard)."""
+    return and_(Order.buyer_id == buyer_id, Order.channel != Channel.offline)
 
 
 class OrderLine(db.Model):

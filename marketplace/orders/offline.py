@@ -16,6 +16,7 @@ Services take an explicit session and actor and never commit.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -149,6 +150,10 @@ def today_of(now: datetime) -> date:
     return now.astimezone(CHINA).date()
 
 
+_DATE_PARTS = re.compile(r"[-/.\u5e74\u6708]")  # - / . and the year's and month's characters
+_DAY = chr(0x65E5)  # the day's character, at the end
+
+
 def parse_day(value) -> date:
     """A date: a date object, or 2026-11-15, 2026/11/15, 2026.11.15, 2026年11月15日."""
     if isinstance(value, datetime):
@@ -156,11 +161,8 @@ def parse_day(value) -> date:
     if isinstance(value, date):
         return value
     text = unicodedata.normalize("NFKC", str(value or "")).strip()
-    for sep in ("/", ".", "年", "月"):
-        text = text.replace(sep, "-")
-    text = text.removesuffix("日")
     try:
-        year, month, dom = (int(part) for part in text.split("-"))
+        year, month, dom = (int(part) for part in _DATE_PARTS.split(text.removesuffix(_DAY)))
         return date(year, month, dom)
     except ValueError:
         raise ValidationFailed("请填写正确的销售日期（年-月-日）", field="sold_on") from None

@@ -126,7 +126,8 @@ def buyer_board(session: Session, start: datetime, end: datetime,
     rows = session.execute(
         select(User.board_nickname, total.label("total"))
         .join(Order, Order.buyer_id == User.id)
-        .where(User.board_nickname != "", Order.paid_at.is_not(None), Order.paid_at >= start,
+        .where(User.board_nickname != "", Order.channel != Channel.offline,  # not purchases
+               Order.paid_at.is_not(None), Order.paid_at >= start,
                Order.paid_at < end)
         .group_by(User.id, User.board_nickname).having(total > 0)
         .order_by(total.desc(), User.id).limit(limit)).all()
