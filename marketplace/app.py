@@ -117,6 +117,7 @@ def _import_models() -> None:
     from marketplace.orders import models as _o  # noqa: F401
     from marketplace.payments import models as _p  # noqa: F401
     from marketplace.regions import models as _r  # noqa: F401
+    from marketplace.reports import models as _rp  # noqa: F401
     from marketplace.search import models as _q  # noqa: F401
     from marketplace.sellers import models as _s  # noqa: F401
     from marketplace.units import models as _u  # noqa: F401

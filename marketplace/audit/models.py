@@ -42,6 +42,10 @@ class AuditAction(StrEnum):
     filing_sent_back = "filing_sent_back"  # with the reason
     reserve_minimum_set = "reserve_minimum_set"  # a region subtree's minimum reserved share
     reserve_minimum_removed = "reserve_minimum_removed"
+    # offices' reports
+    assessment_weights_set = "assessment_weights_set"  # the ranking's indicator weights
+    assessment_published = "assessment_published"  # a ranking kept as the notice (通报)
+    liaisons_notified = "liaisons_notified"  # liaisons told of their households without income
 
 
 class AuditObject(StrEnum):
@@ -80,6 +84,9 @@ ACTION_LABELS = {
     AuditAction.filing_sent_back: "退回预留份额填报",
     AuditAction.reserve_minimum_set: "设置地区最低预留比例",
     AuditAction.reserve_minimum_removed: "取消地区最低预留比例",
+    AuditAction.assessment_weights_set: "设置考核指标权重",
+    AuditAction.assessment_published: "发布考核排名通报",
+    AuditAction.liaisons_notified: "通知帮扶联络人（无收入户）",
 }
 OBJECT_LABELS = {
     AuditObject.seller: "经营主体",
