@@ -265,8 +265,8 @@ def _registered(session: Session, region: Region | None, out: Report,
 
 def _named_children(session: Session, region: Region | None, kids: dict[str, Child],
                     by_household: bool) -> list[Child]:
-    """Every sub-region (also those without figures) with its name, in code order; under a
-    village its households (id keys become codes), with masked names."""
+    """The sub-regions with registered households or figures, with their names, in code order;
+    under a village all its households (id keys become codes), with masked names."""
     if by_household:
         found = session.execute(select(Household).where(
             Household.village_id == region.id).order_by(Household.code)).scalars().all()
@@ -280,7 +280,10 @@ def _named_children(session: Session, region: Region | None, kids: dict[str, Chi
     parent = Region.parent_id.is_(None) if region is None else Region.parent_id == region.id
     out = []
     for child in session.scalars(select(Region).where(parent).order_by(Region.code)):
-        kid = kids.get(child.code) or Child(child.code, "", Figures())
+        kid = kids.get(child.code)
+        if kid is None:
+            continue  # no registered households, sales or income: a place the platform
+            # does not work in yet (the national tree has thousands)
         kid.name = child.name
         out.append(kid)
     if OWN in kids:

@@ -40,6 +40,7 @@ from marketplace.regions.models import Region
 from marketplace.regions.services import get_by_code, import_rows, read_region_csv
 from marketplace.seed import artwork
 from marketplace.seed import orders as demo_orders
+from marketplace.seed import reports as demo_reports
 from marketplace.seed import units as demo_units
 from marketplace.seed.people import household_code, plan_households
 from marketplace.sellers import services as sellers
@@ -100,6 +101,7 @@ class DemoData:
     products: list[dict]
     orders: dict = field(default_factory=dict)  # seed/orders.toml (none: no demo orders)
     units: dict = field(default_factory=dict)  # seed/units.toml (none: no demo units)
+    reports: dict = field(default_factory=dict)  # seed/reports.toml (a fair, a ranking)
     # seed/regions-national.csv: every province, city and county (none: the demo's alone)
     national_csv: str = ""
 
@@ -117,6 +119,8 @@ def load_data(data_dir: Path | None = None) -> DemoData:
                     products=toml("products.toml")["products"],
                     orders=toml("orders.toml") if (folder / "orders.toml").is_file() else {},
                     units=toml("units.toml") if (folder / "units.toml").is_file() else {},
+                    reports=(toml("reports.toml") if (folder / "reports.toml").is_file()
+                             else {}),
                     national_csv=_text(folder / NATIONAL_FILE))
 
 
@@ -159,6 +163,7 @@ class _Loader:
         self.supply_lots()
         self.orders()
         self.units()
+        self.reports()
         self.session.flush()
 
     @property
@@ -383,6 +388,19 @@ class _Loader:
             tally.skipped += len(self.data.units["units"])
             return
         with self.progress("演示单位与团购", seeder.steps()) as step:
+            tally.created += seeder.run(step)
+
+    # ---- the reports' demo: a fair's offline sales last month, a published ranking -----------
+    def reports(self) -> None:
+        if not self.data.reports:
+            return
+        tally = self.report.tally("线下销售与考核")
+        seeder = demo_reports.ReportSeeder(self.session, self.data.reports, self.users,
+                                           self.sellers, now_utc())
+        if seeder.loaded():
+            tally.skipped += len(seeder.sales())
+            return
+        with self.progress("线下销售与考核", len(seeder.sales()) + 1) as step:
             tally.created += seeder.run(step)
 
     # ---- seller staff: demo accounts, and the liaisons of household shops ---------------------
