@@ -227,3 +227,25 @@ def sees_campaign_orders(user, seller_id: int, manages: bool) -> bool:
     unit's admins, platform admins; `manages` from units.campaigns.can_manage) and the staff of
     the seller whose products it sells."""
     return bool(manages or staff_of(user, seller_id))
+
+
+# ---- offices' reports (reports.views, the reports API) ------------------------------------------
+# `region` is a regions.models.Region (duck-typed: its `path`), or None for everywhere.
+
+def report_roots(user) -> list | None:
+    """The regions whose reports the user reads, each a subtree: None for platform admins
+    (everywhere), else the regions of their office grants (perhaps none)."""
+    require_user(user)
+    if is_admin(user):
+        return None
+    return [g.region for g in user.grants if g.role == Role.office and g.region is not None]
+
+
+def check_report_region(user, region) -> None:
+    """A report over `region` (None: everywhere) for platform admins, and for an office over a
+    region inside its subtree; 404 for anything else."""
+    roots = report_roots(user)
+    if roots is None:
+        return
+    if region is None or not any(region.path.startswith(r.path) for r in roots):
+        raise NotFound("该地区不存在，或不在您的管辖范围内")

@@ -54,11 +54,25 @@ def _visible_household(household_id: int) -> Household:
     return household
 
 
+def _statement_period(args):
+    """The period a statement link asks for (`period`, or `from`/`to`, as the office reports
+    write them), or None for the whole statement; a bad one is a Chinese 400."""
+    from marketplace.core.time import today_china
+    from marketplace.reports import periods
+    if not any(args.get(k) for k in ("period", "from", "to")):
+        return None
+    return periods.from_args(args, today_china())
+
+
 @bp.get("/households/<int:household_id>/statement")
 @login_required
 def household_statement(household_id: int):
     household = _visible_household(household_id)
+    period = _statement_period(request.args)
+    in_period = (statements.period_statement(db.session, household.id, period.start, period.end)
+                 if period is not None else None)
     return render_template("liaison/statement.html", household=household,
+                           period=period, in_period=in_period,
                            statement=statements.household_statement(db.session, household.id),
                            channels=statements.CHANNEL_LABELS, public_form=PublicPageForm(),
                            consents=services.consents(db.session, household),
