@@ -342,7 +342,6 @@ def write_sale(session: Session, actor: User, seller: Seller, sale: CleanSale,
     """The sale's order, made paid and handed over, its units taken from stock; None when a
     concurrent request recorded the receipt number just now (nothing written here then). The
     caller records the payment (payments.offline) and then `handed_over`."""
-    conn = session.connection()
     quantities = {line.product.id: line.quantity for line in sale.lines}
     names = {line.product.id: line.product.name for line in sale.lines}
     lines = [{"product_id": ln.product.id, "name": ln.product.name, "spec": ln.product.spec,
@@ -351,6 +350,7 @@ def write_sale(session: Session, actor: User, seller: Seller, sale: CleanSale,
                                                             key=lambda ln: ln.product.id)]
     try:
         with session.begin_nested():  # the unique receipt number: a concurrent record waits
+            conn = session.connection()  # the savepoint's (SAVEPOINT is said here)
             checkout_id = conn.execute(insert(Checkout.__table__).returning(
                 Checkout.__table__.c.id), {
                 "buyer_id": actor.id, "idempotency_key": f"offline-{seller.id}-{sale.receipt_no}",

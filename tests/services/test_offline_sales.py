@@ -25,6 +25,7 @@ from marketplace.orders.services import InsufficientStock
 from marketplace.payments import offline, refunds
 from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.sellers.models import SellerStatus
+from tests.fixtures.concurrency import run_at_once
 from tests.fixtures.factories import make_cooperative, make_product, make_seller, make_user
 
 
@@ -103,6 +104,30 @@ def test_the_same_receipt_again_answers_the_same_order_and_writes_nothing(sessio
     assert first.created and not again.created and again.order.id == first.order.id
     assert counts(session) == before
     assert session.get(Product, stall["tea"].id).stock == 7  # taken once
+
+
+def test_the_same_receipt_at_once_records_one_sale(app, session, stall):
+    """Four requests record the same receipt at the same moment: one order, one payment, the
+    stock taken once; the others answer that order (PostgreSQL: the unique index makes them
+    wait for the first and find it; SQLite: one writer)."""
+    seller_id, staff_id, data = stall["seller"].id, stall["staff"].id, sale(stall)
+    session.commit()  # nothing of this session is read in the threads
+
+    def record(_i: int) -> str:
+        from marketplace.accounts.models import User
+        from marketplace.extensions import db
+        from marketplace.sellers.models import Seller
+        done = offline.record(db.session, db.session.get(User, staff_id),
+                              db.session.get(Seller, seller_id), data)
+        return f"{done.order.id} {'new' if done.created else 'again'}"
+
+    results = run_at_once(app, 4, record)
+    session.expire_all()
+    assert sorted(r.split()[1] for r in results) == ["again", "again", "again", "new"], results
+    assert len({r.split()[0] for r in results}) == 1
+    assert counts(session)[:2] == (1, 1)
+    assert session.get(Product, stall["tea"].id).stock == 7
+    assert chain.verify(session).ok
 
 
 def test_the_same_receipt_with_another_sale_is_a_conflict(session, stall):
