@@ -5,7 +5,8 @@ Layer: an entry point, thin over the services of every domain; nothing imports i
 - `common`: tokens, JSON bodies, money and error shapes; `openapi`: the OpenAPI document.
 - one module per resource: `auth`, `products`, `categories`, `seller_products`, `orders`
   (checkout, payments through `payments.capture`, refunds, impact), `households`, `regions`
-  (the tree one level at a time, for address choices).
+  (the tree one level at a time, for address choices), `reports` (offices' reports, as JSON,
+  xlsx or CSV; documented by `report_docs`).
 """
 from flask import Blueprint
 
@@ -49,6 +50,7 @@ from marketplace.api import (  # noqa: F401
     orders,
     products,
     regions,
+    reports,
     seller_products,
     units,
 )

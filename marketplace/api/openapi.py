@@ -12,6 +12,8 @@ from marketplace.api.campaign_docs import paths as _campaign_paths
 from marketplace.api.campaign_docs import schemas as _campaign_schemas
 from marketplace.api.offline_sales import openapi_paths as _offline_paths
 from marketplace.api.offline_sales import openapi_schemas as _offline_schemas
+from marketplace.api.report_docs import paths as _report_paths
+from marketplace.api.report_docs import schemas as _report_schemas
 from marketplace.api.schemas import ref as _ref
 from marketplace.api.schemas import schemas as _schemas
 from marketplace.api.units import openapi_paths as _unit_paths
@@ -285,13 +287,14 @@ def document() -> dict:
         },
         "tags": [{"name": "auth"}, {"name": "catalogue"}, {"name": "regions"}, {"name": "units"},
                  {"name": "seller"}, {"name": "orders"}, {"name": "households"}, {"name": "filings"},
-                 {"name": "campaigns"}, {"name": "meta"}],
+                 {"name": "campaigns"}, {"name": "reports"}, {"name": "meta"}],
         "paths": {**paths, **_campaign_paths(),
                   **_unit_paths(_json, _errors, _query, _ref, SECURED),
-                  **_offline_paths(_json, _errors, _ref, SECURED)},
+                  **_offline_paths(_json, _errors, _ref, SECURED),
+                  **_report_paths(_json, _errors, _query, _ref, SECURED)},
         "components": {
             "schemas": {**_schemas(), **_campaign_schemas(), **_unit_schemas(_ref),
-                        **_offline_schemas(_ref)},
+                        **_offline_schemas(_ref), **_report_schemas(_ref)},
             "responses": {f"E{s}": _json(_ref("Error"), text) for s, text in ERROR_TEXT.items()},
             "securitySchemes": {"bearerAuth": {
                 "type": "http", "scheme": "bearer",

@@ -69,13 +69,19 @@ def _width(value) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[Cell]], *,
-                   sheet: str = "Sheet1") -> bytes:
-    """An xlsx file: row 1 the title (bold, across the columns), row 2 the headers (bold), then
-    one row per item; everything above row 3 stays in view when scrolling."""
-    book = Workbook()
-    ws = book.active
-    ws.title = sheet[:31]
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook: its tab name (at most 31 characters), title row, headers, rows."""
+
+    name: str
+    title: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence[Cell]]
+
+
+def _fill(ws, title: str, headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
+    """Row 1 the title (bold, across the columns), row 2 the headers (bold), then one row per
+    item; everything above row 3 stays in view when scrolling."""
     ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
     if len(headers) > 1:
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
@@ -95,6 +101,25 @@ def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[C
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = min(MAX_WIDTH, width + 4)
     ws.freeze_panes = "A3"
+
+
+def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[Cell]], *,
+                   sheet: str = "Sheet1") -> bytes:
+    """An xlsx file of one sheet: row 1 the title (bold, across the columns), row 2 the headers
+    (bold), then one row per item; everything above row 3 stays in view when scrolling."""
+    return sheets_bytes([Sheet(sheet, title, headers, rows)])
+
+
+def sheets_bytes(sheets: Iterable[Sheet]) -> bytes:
+    """An xlsx file of several sheets in order, each written like `workbook_bytes`'s one
+    (`sheets` may be a generator: each sheet is built when its turn comes)."""
+    book = Workbook()
+    first = True
+    for sheet in sheets:
+        ws = book.active if first else book.create_sheet()
+        first = False
+        ws.title = sheet.name[:31]
+        _fill(ws, sheet.title, sheet.headers, sheet.rows)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
