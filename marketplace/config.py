@@ -29,6 +29,9 @@ def default_config() -> dict:
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "SEARCH_ROOT": str(instance / "search"),
         "SEARCH_SYNC": "inline",  # inline: apply the outbox after each changing request | off
+        # a reading process checks the outbox at most this often and applies what other app
+        # servers changed (search.catchup); negative: never (SEARCH_SYNC 'off' turns it off too)
+        "SEARCH_CATCHUP_SECONDS": 1.0,
         "MAX_IMAGE_BYTES": 5 * 1024 * 1024,
         "MAX_IMAGES_PER_PRODUCT": 5,
         # five images of 5 MB plus the form fields; past this the request is refused with 413
@@ -101,6 +104,10 @@ def environment_overrides(environ=os.environ) -> dict:
             out[key] = environ[env_name]
     if environ.get("MARKETPLACE_ORDER_PAYMENT_WINDOW_MINUTES"):
         out["ORDER_PAYMENT_WINDOW_MINUTES"] = int(environ["MARKETPLACE_ORDER_PAYMENT_WINDOW_MINUTES"])
+    if environ.get("MARKETPLACE_SEARCH_CATCHUP_SECONDS"):
+        out["SEARCH_CATCHUP_SECONDS"] = float(environ["MARKETPLACE_SEARCH_CATCHUP_SECONDS"])
+    if environ.get("MARKETPLACE_SEARCH_BUILD_MISSING") is not None:
+        out["SEARCH_BUILD_MISSING"] = _env_bool(environ.get("MARKETPLACE_SEARCH_BUILD_MISSING"))
     if environ.get("MARKETPLACE_PER_PAGE"):
         out["PER_PAGE"] = int(environ["MARKETPLACE_PER_PAGE"])
     if environ.get("MARKETPLACE_SECURE_COOKIES") is not None:

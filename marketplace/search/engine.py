@@ -49,10 +49,13 @@ from marketplace.search.documents import (
 from marketplace.search.generations import (
     CURRENT,
     WATERMARK,
+    Applied,
     live_directory,
     new_generation,
+    read_applied,
     read_watermark,
     swap_in,
+    write_applied,
     write_watermark,
 )
 from marketplace.search.reading import SearchIndex
@@ -67,8 +70,9 @@ from marketplace.search.writing import (
 )
 
 __all__ = [
-    "CATEGORY", "CURRENT", "PRODUCT", "REGION", "SELLER", "SORTS", "WATERMARK", "SearchDoc",
-    "SearchIndex", "SearchRequest", "SearchResult", "SearchUnavailable", "TokenSet", "apply",
-    "build_index", "fields", "live_directory", "new_generation", "product_tokens",
-    "read_watermark", "schema", "swap_in", "write_watermark", "writer",
+    "CATEGORY", "CURRENT", "PRODUCT", "REGION", "SELLER", "SORTS", "WATERMARK", "Applied",
+    "SearchDoc", "SearchIndex", "SearchRequest", "SearchResult", "SearchUnavailable", "TokenSet",
+    "apply", "build_index", "fields", "live_directory", "new_generation", "product_tokens",
+    "read_applied", "read_watermark", "schema", "swap_in", "write_applied", "write_watermark",
+    "writer",
 ]

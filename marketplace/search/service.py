@@ -4,12 +4,14 @@ database fallback when the index is missing or broken).
 
 Functions take an explicit session and search root (`<instance>/search` by default, config
 SEARCH_ROOT). The index lives in a generation directory under the root, named by the file
-`CURRENT`; each generation keeps the id of the last outbox row applied to it.
+`CURRENT`; each generation keeps the id of the last outbox row applied to it and the gaps below
+it (`engine.Applied`). `catchup` decides when a reading process applies the outbox.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,9 +30,12 @@ from marketplace.sellers.models import Seller
 
 log = logging.getLogger(__name__)
 
-RECENT = timedelta(seconds=60)  # rows this young are applied again (a late commit on PostgreSQL)
+# a transaction that wrote an outbox row commits within this time (on PostgreSQL an id taken
+# earlier may commit after a later one: its id is a gap of the index until then)
+RECENT = timedelta(seconds=60)
 RETENTION = timedelta(days=7)  # `flask search sync` prunes older rows
 BATCH = 500
+MAX_GAPS = 1000  # gaps kept per index (the highest ids: transactions still open are recent)
 
 _indexes: dict[Path, engine.SearchIndex] = {}
 _indexes_lock = threading.Lock()
@@ -141,20 +146,49 @@ def _affected_products(session: Session, rows: list[SearchOutbox]) -> set[int]:
     return ids
 
 
-def _pending_rows(session: Session, watermark: int) -> list[SearchOutbox]:
-    recent = now_utc() - RECENT
+def _pending_rows(session: Session, applied: engine.Applied, now: float) -> list[SearchOutbox]:
+    """The next rows to apply, in id order: after the watermark, and the gaps that showed up."""
+    condition = SearchOutbox.id > applied.outbox_id
+    gaps = applied.open_gaps(now)
+    if gaps:
+        condition = or_(condition, SearchOutbox.id.in_(gaps))
     return list(session.scalars(
-        select(SearchOutbox)
-        .where(or_(SearchOutbox.id > watermark, SearchOutbox.created_at >= recent))
-        .order_by(SearchOutbox.id).limit(BATCH)))
+        select(SearchOutbox).where(condition).order_by(SearchOutbox.id).limit(BATCH)))
+
+
+def advance(applied: engine.Applied, rows: list[SearchOutbox], now: float) -> engine.Applied:
+    """What is applied once `rows` (read in id order) are: the watermark moves to the last of
+    them; an id skipped below it is a gap while the row read above it is younger than RECENT
+    (the skipped one was inserted before that row: its transaction may still commit), until
+    that row is RECENT old. Gaps that showed up or expired are dropped; the highest MAX_GAPS
+    are kept."""
+    read = {r.id for r in rows}
+    gaps = {g: until for g, until in applied.gaps.items() if g not in read and until > now}
+    fresh = sorted((r for r in rows if r.id > applied.outbox_id), key=lambda r: r.id,
+                   reverse=True)
+    window = RECENT.total_seconds()
+    lows = [r.id for r in fresh[1:]] + [applied.outbox_id] if fresh else []
+    added = 0
+    for upper, low in zip(fresh, lows, strict=True):
+        until = upper.created_at.timestamp() + window
+        if until <= now:
+            continue
+        for missing in range(upper.id - 1, low, -1):
+            if added >= MAX_GAPS:
+                break
+            gaps[missing] = until
+            added += 1
+    if len(gaps) > MAX_GAPS:
+        gaps = {g: gaps[g] for g in sorted(gaps)[-MAX_GAPS:]}
+    return engine.Applied(fresh[0].id if fresh else applied.outbox_id, gaps)
 
 
 def sync(session: Session, root: Path, *, timeout: float = 10.0, rounds: int = 1000) -> SyncReport:
-    """Apply the outbox to the live index: rows after its watermark (and the last minute's rows
-    again, harmlessly, in case a transaction with a lower id committed late). The database is
-    read only once this process holds the index's write lock, so two processes never write an
-    older state over a newer one. A busy index (another writer for longer than `timeout`) or a
-    missing one is reported, never raised: the rows stay for the next sync."""
+    """Apply the outbox to the live index: the rows after its watermark, and the rows of its
+    gaps that committed since (see `advance`). The database is read only once this process
+    holds the index's write lock, so two processes never write an older state over a newer
+    one. A busy index (another writer for longer than `timeout`) or a missing one is reported,
+    never raised: the rows stay for the next sync."""
     report = SyncReport()
     directory = engine.live_directory(root)
     if directory is None:
@@ -164,11 +198,14 @@ def sync(session: Session, root: Path, *, timeout: float = 10.0, rounds: int = 1
     for _ in range(rounds):
         try:
             with engine.writer(directory, timeout=timeout) as writer:
-                watermark = engine.read_watermark(directory)
-                rows = _pending_rows(session, watermark)
-                fresh = [r for r in rows if r.id > watermark]
+                before = engine.read_applied(directory)
+                now = time.time()
+                rows = _pending_rows(session, before, now)
+                after = advance(before, rows, now)
+                report.watermark = after.outbox_id
                 if not rows:
-                    report.watermark = watermark
+                    if after != before:  # expired gaps
+                        engine.write_applied(directory, after)
                     break
                 ids = _affected_products(session, rows)
                 docs = list(documents(session, Product.id.in_(ids))) if ids else []
@@ -178,14 +215,12 @@ def sync(session: Session, root: Path, *, timeout: float = 10.0, rounds: int = 1
                 engine.apply(writer, docs, removed=ids - found, refresh_entities=any(
                     r.kind != OutboxKind.product for r in rows))
                 writer.commit()
-                new_mark = max([watermark] + [r.id for r in rows])
-                engine.write_watermark(directory, new_mark)
-                report.rows += len(fresh)
+                engine.write_applied(directory, after)
+                report.rows += len(rows)
                 report.upserted += len(docs)
                 report.deleted += len(ids - found)
-                report.watermark = new_mark
             session.commit()
-            if len(fresh) < BATCH:
+            if len(rows) < BATCH:
                 break
         except LockError:
             session.rollback()
@@ -196,9 +231,13 @@ def sync(session: Session, root: Path, *, timeout: float = 10.0, rounds: int = 1
 
 
 def prune(session: Session, *, older_than: timedelta = RETENTION) -> int:
-    """Delete outbox rows older than the retention (every index should have applied them)."""
-    result = session.execute(delete(SearchOutbox)
-                             .where(SearchOutbox.created_at < now_utc() - older_than))
+    """Delete outbox rows older than the retention (every index should have applied them). The
+    newest row stays: SQLite would give its id again to the next row, below the watermarks."""
+    newest = session.scalar(select(func.max(SearchOutbox.id)))
+    if newest is None:
+        return 0
+    result = session.execute(delete(SearchOutbox).where(
+        SearchOutbox.created_at < now_utc() - older_than, SearchOutbox.id < newest))
     return result.rowcount or 0
 
 
@@ -207,9 +246,18 @@ def lag(session: Session, root: Path) -> int | None:
     directory = engine.live_directory(root)
     if directory is None:
         return None
-    mark = engine.read_watermark(directory)
-    return session.scalar(select(func.count()).select_from(SearchOutbox)
-                          .where(SearchOutbox.id > mark)) or 0
+    applied = engine.read_applied(directory)
+    condition = SearchOutbox.id > applied.outbox_id
+    gaps = applied.open_gaps(time.time())
+    if gaps:
+        condition = or_(condition, SearchOutbox.id.in_(gaps))
+    return session.scalar(select(func.count()).select_from(SearchOutbox).where(condition)) or 0
+
+
+def settled_mark(session: Session) -> int:
+    """The newest outbox id older than RECENT: every row up to it has committed."""
+    return session.scalar(select(func.max(SearchOutbox.id))
+                          .where(SearchOutbox.created_at < now_utc() - RECENT)) or 0
 
 
 # ---- rebuilding -------------------------------------------------------------------------------
@@ -217,11 +265,12 @@ def lag(session: Session, root: Path) -> int | None:
 def reindex(session: Session, root: Path, *,
             progress: Callable[[int, int], None] | None = None) -> tuple[Path, int]:
     """Build a new generation from the database beside the live index, swap it in atomically
-    and apply what changed meanwhile. Search keeps answering from the old generation until the
-    swap. Returns the new directory and its document count."""
+    and apply what changed meanwhile (the sync after the swap applies the rows of the last
+    RECENT again: one may have committed after the documents were read). Search keeps answering
+    from the old generation until the swap. Returns the new directory and its document count."""
     root = Path(root)
     session.commit()
-    start_mark = session.scalar(select(func.max(SearchOutbox.id))) or 0
+    start_mark = settled_mark(session)
     total = visible_count(session)
     generation = engine.new_generation(root)
     try:
@@ -248,11 +297,13 @@ def search(root: Path, request: engine.SearchRequest) -> engine.SearchResult:
 def status(session: Session, root: Path) -> dict:
     directory = engine.live_directory(root)
     out = {"root": str(root), "directory": str(directory) if directory else None,
-           "documents": None, "watermark": None, "lag": lag(session, root),
+           "documents": None, "watermark": None, "gaps": None, "lag": lag(session, root),
            "outbox_rows": session.scalar(select(func.count()).select_from(SearchOutbox)) or 0,
            "visible_products": visible_count(session), "error": None}
     if directory is not None:
-        out["watermark"] = engine.read_watermark(directory)
+        applied = engine.read_applied(directory)
+        out["watermark"] = applied.outbox_id
+        out["gaps"] = len(applied.open_gaps(time.time()))
         try:
             out["documents"] = index_for(root).doc_count()
         except engine.SearchUnavailable as exc:
