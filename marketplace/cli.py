@@ -1,6 +1,6 @@
 """Flask commands: `flask regions import`, `flask seed demo`, `flask users create-admin|grant`,
 `flask search reindex|sync|status`, `flask orders expire|advance`, `flask ledger verify|head`,
-`flask payments retry-refunds`, `flask campaigns close-due`.
+`flask payments retry-refunds`, `flask campaigns close-due`, `flask reports export`.
 
 Run them as `flask --app marketplace:create_app <group> <command>`. `flask db upgrade` and the
 other migration commands come from Flask-Migrate. Progress goes to standard error, results to
@@ -19,6 +19,7 @@ from flask.cli import AppGroup
 
 from marketplace.accounts.models import ROLE_LABELS, Role
 from marketplace.core.errors import DomainError
+from marketplace.core.money import format_fen
 from marketplace.extensions import db
 
 regions_cli = AppGroup("regions", help="行政区划 (regions): import the GB/T 2260 tree from CSV.")
@@ -30,6 +31,7 @@ ledger_cli = AppGroup("ledger", help="帮扶收入台账 (attribution ledger): v
 payments_cli = AppGroup("payments", help="付款 (payments): pay back captures orders could not take.")
 units_cli = AppGroup("units", help="单位 (units): remind budget units of their annual filing.")
 campaigns_cli = AppGroup("campaigns", help="团购 (group purchases): close those past their deadline.")
+reports_cli = AppGroup("reports", help="帮扶报表 (office reports): export a report to xlsx.")
 
 
 def register(app: Flask) -> None:
@@ -37,6 +39,7 @@ def register(app: Flask) -> None:
                   payments_cli, campaigns_cli):
         app.cli.add_command(group)
     app.cli.add_command(units_cli)
+    app.cli.add_command(reports_cli)
 
 
 def _fail(message: str, lines: list[str] | None = None, code: int = 1):
@@ -362,3 +365,65 @@ def units_remind() -> None:
             db.session.commit()
             step()
     click.echo(f"已发送填报提醒 {sent} 条（待发 {len(due)} 条，其余已由其他进程发送）")
+
+
+# ---- office reports -----------------------------------------------------------------------------
+
+@reports_cli.command("export")
+@click.option("--region", "region_code", metavar="CODE",
+              help="Region code (GB/T 2260); the report covers its subtree. Everywhere when "
+                   "left out.")
+@click.option("--period", metavar="PERIOD",
+              help="2026-11 (a month), 2026-Q3 (a quarter) or 2026 (a year).")
+@click.option("--from", "start", metavar="DATE",
+              help="First day, YYYY-MM-DD (instead of --period).")
+@click.option("--to", "end", metavar="DATE", help="Last day, YYYY-MM-DD (instead of --period).")
+@click.option("--out", required=True, metavar="FILE.xlsx",
+              type=click.Path(dir_okay=False, path_type=Path), help="The xlsx file to write.")
+def reports_export(region_code: str | None, period: str | None, start: str | None,
+                   end: str | None, out: Path) -> None:
+    """Write a region's report for a period to FILE.xlsx, one sheet per table: summary (with the
+    period before and a year before), sub-regions, channels, categories, seller kinds, monthly
+    trend, the ranking of the sub-regions and the households without income.
+
+    This month when no period is given. A bad region or period writes nothing and exits 1."""
+    from marketplace.core.time import today_china
+    from marketplace.regions.services import find_by_code
+    from marketplace.reports import assessment, exports, figures, periods, targeting
+    if out.suffix.lower() != ".xlsx":
+        _fail(f"输出文件应以 .xlsx 结尾：{out}")
+    if not out.parent.is_dir():
+        _fail(f"输出目录不存在：{out.parent}")
+    try:
+        chosen = periods.from_args({"period": period, "from": start, "to": end}, today_china())
+    except DomainError as err:
+        _fail(f"统计期有误，未导出：{err.message}")
+    if chosen.start.year < 2000 or chosen.end.year > 2100:
+        _fail("统计期应在 2000 年到 2100 年之间，未导出")
+    region = None
+    if region_code:
+        region = find_by_code(db.session, region_code.strip())
+        if region is None:
+            _fail(f"未找到行政区划 {region_code}，未导出")
+    session = db.session
+    with _bar("导出报表", 3 + len(exports.TABLES)) as step:
+        report = figures.report(session, region, chosen)
+        step()
+        ranking = assessment.ranking(session, region, chosen)
+        step()
+        without = targeting.without_income(session, region, chosen)
+        step()
+        data = exports.workbook(report, ranking=ranking, targeting=without,
+                                progress=lambda _name: step())
+    db.session.rollback()
+    partial = out.with_name(out.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(out)
+    f = report.now
+    names = "、".join(exports.sheet_name(n) for n in exports.TABLES)
+    click.echo(f"已导出 {out}：{exports.region_name(region)} {chosen.label}，"
+               f"{len(exports.TABLES)} 张表（{names}）")
+    click.echo(f"销售额 {format_fen(f.sales_fen)}（线下 {format_fen(f.offline_fen)}），"
+               f"归属收入 {format_fen(f.attributed_fen)}，带动增收 {f.reached} 户 / 登记 "
+               f"{f.registered} 户，覆盖率 {f.coverage_bp / 100:.2f}%；"
+               f"无收入帮扶对象 {without.total} 户（其中监测户 {without.monitored} 户）")

@@ -46,7 +46,7 @@ def _paid(session, buyer, product, quantity: int, at: datetime, key: str):
                    amount_fen=order.total_fen, currency="CNY", now=at)
 
 
-def _build(session):
+def build_report_data(session):
     """洞口县: 洪溪村 three households (one monitored), 古楼村 one; 溆浦县 one. A cooperative
     placed at 洞口县 itself gives half of each sale to 洪溪村's first two: October one sale of
     20 yuan, November two online (40 yuan) and one offline at a fair (15 yuan)."""
@@ -81,7 +81,7 @@ def _build(session):
 @pytest.fixture
 def data(api, make):
     make.regions()
-    built = make(_build)
+    built = make(build_report_data)
     return {**built, **{k: api.auth(built[k]) for k in ("liaison", "county", "other", "admin",
                                                          "buyer")}}
 
