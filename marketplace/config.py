@@ -26,6 +26,9 @@ def default_config() -> dict:
         "SECRET_KEY": "",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'marketplace.sqlite3'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # a streaming replica for the reports' reads (core.db.reports_session); writes always go
+        # to the primary. None: reports read the primary
+        "REPORTS_DATABASE_URL": None,
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "SEARCH_ROOT": str(instance / "search"),
         "SEARCH_SYNC": "inline",  # inline: apply the outbox after each changing request | off
@@ -88,6 +91,7 @@ def environment_overrides(environ=os.environ) -> dict:
     out: dict = {}
     mapping = {
         "MARKETPLACE_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+        "MARKETPLACE_REPORTS_DATABASE_URL": "REPORTS_DATABASE_URL",
         "MARKETPLACE_SECRET_KEY": "SECRET_KEY",
         "MARKETPLACE_UPLOAD_FOLDER": "UPLOAD_FOLDER",
         "MARKETPLACE_SEARCH_ROOT": "SEARCH_ROOT",

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import contextvars
 import sqlite3
+import threading
 import time
+import weakref
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from enum import StrEnum
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.pool import Pool
 
@@ -67,7 +71,8 @@ def _on_connect(dbapi_connection, connection_record):
 def _on_begin(conn):
     if conn.dialect.name != "sqlite":
         return
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+    write = _write_intent.get() and conn.engine not in _read_only_engines  # reports: deferred
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def sqlite_engine_options(url: str) -> dict:
@@ -246,3 +251,116 @@ def split_row(row, *tables) -> list[dict]:
         out.append(dict(zip(keys, row[start:start + len(keys)], strict=True)))
         start += len(keys)
     return out
+
+
+# ---- reports: a read replica ------------------------------------------------------------------
+# MARKETPLACE_REPORTS_DATABASE_URL (config REPORTS_DATABASE_URL, default None) sends the reports'
+# reads to a streaming replica of the primary; writes always go to the primary (db.session). The
+# reports engine is made once per app (cached in app.extensions) with the main engine's options,
+# and its connections are read-only (PostgreSQL: default_transaction_read_only; SQLite, used by
+# tests as a second engine on the same file: PRAGMA query_only), so a report that tried to write
+# would fail even against a primary. Without the setting the reports read db.session.
+
+REPORTS_ENGINE = "marketplace.reports_engine"  # the key in app.extensions
+_reports_lock = threading.Lock()
+_read_only_engines: weakref.WeakSet = weakref.WeakSet()
+
+
+def reports_engine(app=None) -> Engine | None:
+    """The app's engine for report reads, or None when REPORTS_DATABASE_URL is not set."""
+    from flask import current_app
+    app = app or current_app._get_current_object()
+    url = app.config.get("REPORTS_DATABASE_URL")
+    if not url:
+        return None
+    engine = app.extensions.get(REPORTS_ENGINE)
+    if engine is None:
+        with _reports_lock:
+            engine = app.extensions.get(REPORTS_ENGINE)
+            if engine is None:
+                engine = app.extensions[REPORTS_ENGINE] = _make_reports_engine(app, url)
+    return engine
+
+
+def _make_reports_engine(app, url: str) -> Engine:
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    main = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if make_url(url).get_backend_name() != main:  # the main engine's driver arguments do not fit
+        options.pop("connect_args", None)
+        options.update(sqlite_engine_options(url))
+    engine = create_engine(url, **options)
+    _read_only_engines.add(engine)
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_connection, connection_record):
+        cursor = dbapi_connection.cursor()
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            cursor.execute("PRAGMA query_only = ON")
+        else:
+            cursor.execute("SET default_transaction_read_only = on")
+            dbapi_connection.commit()
+        cursor.close()
+
+    return engine
+
+
+def dispose_reports_engine(app) -> None:
+    """Close the reports engine's pooled connections (tests, before a database is dropped)."""
+    engine = app.extensions.pop(REPORTS_ENGINE, None)
+    if engine is not None:
+        engine.dispose()
+
+
+@contextmanager
+def reports_session():
+    """A session for a report's reads: on the replica when REPORTS_DATABASE_URL is set (a new
+    session, closed at the end so that the replica holds no snapshot or lock between reports:
+    a long one delays the replay of the primary's changes), else db.session itself."""
+    from marketplace.extensions import db
+    engine = reports_engine()
+    if engine is None:
+        yield db.session
+        return
+    session = Session(bind=engine, autoflush=False, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@dataclass(frozen=True)
+class Freshness:
+    as_of: datetime  # aware UTC: the data read includes every change committed before it
+    replica: bool  # the session reads a standby (hot standby in recovery)
+
+
+def freshness(session) -> Freshness:
+    """How fresh the data read through `session` is (the page's "数据截至 ..."). On the primary
+    or SQLite: now. On a PostgreSQL standby: the commit time of the last transaction it
+    replayed (pg_last_xact_replay_timestamp), or now when it has replayed everything it has
+    received while its WAL receiver is streaming (a caught-up standby of an idle primary has
+    nothing older to show) or when it has replayed nothing yet."""
+    now = datetime.now(timezone.utc)
+    if session.get_bind().dialect.name != "postgresql":
+        return Freshness(now, False)
+    recovering, replayed_at, caught_up = session.execute(text(
+        "SELECT pg_is_in_recovery(), pg_last_xact_replay_timestamp(),"
+        " pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()"
+        " AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver)")).one()
+    if not recovering:
+        return Freshness(now, False)
+    if replayed_at is None or caught_up:
+        return Freshness(now, True)
+    return Freshness(min(replayed_at.astimezone(timezone.utc), now), True)
+
+
+def data_as_of(session) -> datetime:
+    """The time the data read through `session` is current to (aware UTC); see `freshness`."""
+    return freshness(session).as_of
+
+
+def is_replica(session) -> bool:
+    """Whether `session` reads a standby rather than the primary."""
+    return freshness(session).replica
