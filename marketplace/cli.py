@@ -398,6 +398,8 @@ def reports_export(region_code: str | None, period: str | None, start: str | Non
         chosen = periods.from_args({"period": period, "from": start, "to": end}, today_china())
     except DomainError as err:
         _fail(f"统计期有误，未导出：{err.message}")
+    except (ValueError, OverflowError):  # the year 9999's month ends past date.max
+        _fail("统计期应在 2000 年到 2100 年之间，未导出")
     if chosen.start.year < 2000 or chosen.end.year > 2100:
         _fail("统计期应在 2000 年到 2100 年之间，未导出")
     region = None

@@ -48,9 +48,13 @@ def requested_format() -> str:
 
 def requested_period() -> Period:
     """`period`, or `from`/`to`; 400 naming the argument for anything else."""
-    period = periods.from_args(request.args, today_china())
+    out_of_range = ValidationFailed("统计期应在 2000 年到 2100 年之间", field="from")
+    try:
+        period = periods.from_args(request.args, today_china())
+    except (ValueError, OverflowError):  # the year 9999's month ends past date.max
+        raise out_of_range from None
     if period.start.year < FIRST_YEAR or period.end.year > LAST_YEAR:
-        raise ValidationFailed("统计期应在 2000 年到 2100 年之间", field="from")
+        raise out_of_range
     return period
 
 

@@ -271,7 +271,8 @@ def test_ranking_of_villages_and_a_published_version(api, app, data):
 @pytest.mark.parametrize("query, field", [
     ("period=2026-13", "period"), ("period=next", "period"), ("from=2026-11-31", "from"),
     ("from=2026-11-10&to=2026-11-01", "to"), ("to=2026/11/30", "to"),
-    ("from=1999-01-01&to=1999-01-31", "from"), ("from=2020-01-01&to=2026-01-01", "to"),
+    ("from=1999-01-01&to=1999-01-31", "from"), ("from=9999-12-01&to=9999-12-31", "from"),
+    ("from=2020-01-01&to=2026-01-01", "to"),
     ("format=pdf", "format")])
 def test_bad_input_answers_400_naming_the_argument(api, data, query, field):
     for url in (SUMMARY, REGIONS, RANKING, TARGETING):
@@ -297,3 +298,44 @@ def test_households_list_for_liaisons_offices_and_admins(api, data):
     assert_error(api.get(f"{HOUSEHOLDS}?page=x", headers=data["admin"]), 400)
     assert_error(api.get(HOUSEHOLDS, headers=data["buyer"]), 403)
     assert_error(api.get(HOUSEHOLDS), 401)
+
+
+@pytest.mark.parametrize("who", ["county", "admin", "liaison"])
+def test_fuzzed_report_operations_keep_their_contract(app, data, who):
+    """tests/api/test_fuzz.py fuzzes as anonymous, buyer and seller (401 and 403 here); this
+    fuzzes the report operations and the households list as an office, an admin and a
+    liaison: no server error, every answer as documented (xlsx and CSV included)."""
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance,
+              response_schema_conformance]
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    headers = {**data[who], "Accept-Encoding": "identity"}
+    failures, seen = [], 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if not (operation.path.startswith("/api/v1/reports/")
+                or operation.path == HOUSEHOLDS):
+            continue
+        seen += 1
+
+        @settings(max_examples=20, deadline=None, derandomize=True, database=None,
+                  suppress_health_check=list(HealthCheck),
+                  phases=[Phase.explicit, Phase.generate])
+        @given(case=operation.as_strategy())
+        def run(case):
+            case.call_and_validate(headers=headers, checks=checks)
+
+        try:
+            run()
+        except (Exception, BaseExceptionGroup) as exc:  # collected, reported together
+            failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
+    assert seen == 5
+    assert not failures, "\n\n".join(failures)
+

@@ -90,6 +90,7 @@ def test_dates_and_everywhere(app, data, folder):
     (["--region", "430525", "--from", "2026-11-31"], "统计期有误"),
     (["--region", "430525", "--from", "2026-11-10", "--to", "2026-11-01"], "结束日期不能早于开始日期"),
     (["--region", "430525", "--from", "1990-01-01", "--to", "1990-01-31"], "2000 年到 2100 年"),
+    (["--from", "9999-12-01", "--to", "9999-12-31"], "2000 年到 2100 年"),
 ])
 def test_bad_region_or_period_writes_nothing(app, data, folder, args, message):
     out = folder / "bad.xlsx"
