@@ -9,6 +9,9 @@ VENV        ?= .venv
 HOST        ?= 127.0.0.1
 PORT        ?= 5000
 PYTEST_ARGS ?=
+# make test runs the tests in parallel processes (pytest-xdist): one per CPU, at most 4 (each
+# migrates its own SQLite template and PostgreSQL database); PYTEST_WORKERS=0: one process
+PYTEST_WORKERS ?= auto
 
 BIN   := $(VENV)/bin
 FLASK := $(BIN)/flask --app marketplace:create_app
@@ -20,7 +23,7 @@ DEMO  := MARKETPLACE_MODE=demo
 
 help:
 	@echo "make demo        install, migrate, seed the demo data and serve on http://$(HOST):$(PORT)"
-	@echo "make test        run every test (make test PYTEST_ARGS='-k sqlite -x')"
+	@echo "make test        run every test, in parallel (make test PYTEST_ARGS='-k sqlite -x' PYTEST_WORKERS=0)"
 	@echo "make seed        migrate and load the demo data only"
 	@echo "make serve       serve the demo without installing or seeding"
 	@echo "make demo-reset  delete the demo database and uploaded pictures (instance/)"
@@ -69,7 +72,7 @@ demo-reset:
 # ---- tests -----------------------------------------------------------------------------------
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses=4 --dist loadgroup $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,5 +1,5 @@
 """The demo's units, filings and group purchases (issue 16, point 10), loaded by `flask seed
-demo` through the real services, on both engines."""
+demo` through the real services, on both engines (the demo seeded once: tests.fixtures.demo)."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -21,10 +21,8 @@ from marketplace.units.models import (
 )
 
 
-def test_demo_units_filings_and_campaigns(app):
-    result = app.test_cli_runner().invoke(args=["seed", "demo", "--image-size", "48"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
+def test_demo_units_filings_and_campaigns(demo_app):
+    with demo_app.app_context():
         session = db.session
         year = today_china().year
         unit_admin = find_by_login(session, "unit@demo.test")
