@@ -120,8 +120,19 @@ def test_seed_demo_twice(app):
         assert sum(statuses.values()) >= 50 and statuses[OrderStatus.completed] >= 30
         assert count(Order, Order.refunded_fen > 0, Order.refunded_fen < Order.paid_fen) >= 3
         assert count(LedgerEntry, LedgerEntry.kind == "reversal") >= 5
-        verdict = ledger.verify(db.session)
+        verdict = ledger.verify(db.session)  # with the reports' pre-aggregates
         assert verdict.ok and verdict.entries == count(LedgerEntry) > 300
+        # the reports' demo: last month's fair (offline sales) and the published ranking
+        from marketplace.core.time import today_china
+        from marketplace.reports import assessment, figures, periods
+        today = today_china()
+        last_month = periods.previous(periods.month(today.year, today.month))
+        county = db.session.scalar(select(Region).where(Region.code == "430525"))
+        seen = figures.report(db.session, county, last_month)
+        assert seen.now.offline_fen > 0 and seen.now.attributed_fen > 0
+        assert len(seen.children) >= 4 and seen.now.reached < seen.now.registered
+        [published] = assessment.published(db.session, county)
+        assert published.period == last_month.name and len(published.rows) >= 4
         buyer = db.session.scalar(select(User).where(User.email == "buyer@demo.test"))
         helped = buyer_impact(db.session, buyer.id)
         assert helped.households >= 20 and len(helped.counties) >= 4
