@@ -387,6 +387,7 @@ def reports_export(region_code: str | None, period: str | None, start: str | Non
     trend, the ranking of the sub-regions and the households without income.
 
     This month when no period is given. A bad region or period writes nothing and exits 1."""
+    from marketplace.core.db import reports_session
     from marketplace.core.time import today_china
     from marketplace.regions.services import find_by_code
     from marketplace.reports import assessment, exports, figures, periods, targeting
@@ -402,28 +403,29 @@ def reports_export(region_code: str | None, period: str | None, start: str | Non
         _fail("统计期应在 2000 年到 2100 年之间，未导出")
     if chosen.start.year < 2000 or chosen.end.year > 2100:
         _fail("统计期应在 2000 年到 2100 年之间，未导出")
-    region = None
-    if region_code:
-        region = find_by_code(db.session, region_code.strip())
-        if region is None:
-            _fail(f"未找到行政区划 {region_code}，未导出")
-    session = db.session
-    with _bar("导出报表", 3 + len(exports.TABLES)) as step:
-        report = figures.report(session, region, chosen)
-        step()
-        ranking = assessment.ranking(session, region, chosen)
-        step()
-        without = targeting.without_income(session, region, chosen)
-        step()
-        data = exports.workbook(report, ranking=ranking, targeting=without,
-                                progress=lambda _name: step())
+    with reports_session() as session:  # the replica when MARKETPLACE_REPORTS_DATABASE_URL is set
+        region = None
+        if region_code:
+            region = find_by_code(session, region_code.strip())
+            if region is None:
+                _fail(f"未找到行政区划 {region_code}，未导出")
+        with _bar("导出报表", 3 + len(exports.TABLES)) as step:
+            report = figures.report(session, region, chosen)
+            step()
+            ranking = assessment.ranking(session, region, chosen)
+            step()
+            without = targeting.without_income(session, region, chosen)
+            step()
+            data = exports.workbook(report, ranking=ranking, targeting=without,
+                                    progress=lambda _name: step())
+            region_label = exports.region_name(region)
     db.session.rollback()
     partial = out.with_name(out.name + ".part")
     partial.write_bytes(data)
     partial.replace(out)
     f = report.now
     names = "、".join(exports.sheet_name(n) for n in exports.TABLES)
-    click.echo(f"已导出 {out}：{exports.region_name(region)} {chosen.label}，"
+    click.echo(f"已导出 {out}：{region_label} {chosen.label}，"
                f"{len(exports.TABLES)} 张表（{names}）")
     click.echo(f"销售额 {format_fen(f.sales_fen)}（线下 {format_fen(f.offline_fen)}），"
                f"归属收入 {format_fen(f.attributed_fen)}，带动增收 {f.reached} 户 / 登记 "

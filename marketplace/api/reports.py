@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict
 
 from flask import Response, jsonify, request
@@ -21,11 +22,11 @@ from marketplace.api import bp
 from marketplace.api.common import api_user, token_required
 from marketplace.catalog.models import Category
 from marketplace.core import policy
+from marketplace.core.db import data_as_of, reports_session
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.money import money_json
 from marketplace.core.pager import page_number
-from marketplace.core.time import now_utc, today_china
-from marketplace.extensions import db
+from marketplace.core.time import today_china
 from marketplace.regions.models import Region
 from marketplace.reports import assessment, exports, figures, periods, targeting
 from marketplace.reports.figures import Figures, Report
@@ -164,47 +165,46 @@ def _file(name: str, region: Region | None, period: Period, fmt: str, build) -> 
                     headers={"Content-Disposition": exports.content_disposition(download)})
 
 
+@contextmanager
 def _reading():
-    """The session report reads go through, and how fresh its data is."""
-    return db.session, now_utc()
-
-
-def _report_args():
+    """The arguments checked, then (session, as_of, region, period, format): the session
+    reads the replica when one is configured (closed when the answer is made), `as_of` is
+    how fresh its data is."""
     user = api_user()
     fmt = requested_format()
     period = requested_period()
-    session, as_of = _reading()
-    region = requested_region(session, user)
-    return session, as_of, region, period, fmt
+    with reports_session() as session:
+        region = requested_region(session, user)
+        yield session, data_as_of(session), region, period, fmt
 
 
 @bp.get("/reports/summary")
 @token_required(Role.office)
 def report_summary():
-    session, as_of, region, period, fmt = _report_args()
-    report = figures.report(session, region, period, children=False)
-    if fmt == "json":
-        return jsonify(summary_json(session, report, as_of))
+    with _reading() as (session, as_of, region, period, fmt):
+        report = figures.report(session, region, period, children=False)
+        if fmt == "json":
+            return jsonify(summary_json(session, report, as_of))
 
-    def build(kind: str):
-        if kind == "csv":
-            return exports.table("summary", report)
-        return exports.workbook_of(
-            exports.sheet(name, region, period, report=report)
-            for name in ("summary", "channels", "categories", "seller_kinds", "trend"))
-    return _file("summary", region, period, fmt, build)
+        def build(kind: str):
+            if kind == "csv":
+                return exports.table("summary", report)
+            return exports.workbook_of(
+                exports.sheet(name, region, period, report=report)
+                for name in ("summary", "channels", "categories", "seller_kinds", "trend"))
+        return _file("summary", region, period, fmt, build)
 
 
 @bp.get("/reports/regions")
 @token_required(Role.office)
 def report_regions():
-    session, as_of, region, period, fmt = _report_args()
-    report = figures.report(session, region, period, trend_months=0)
-    if fmt == "json":
-        return jsonify(regions_json(report, as_of))
-    return _file("regions", region, period, fmt, lambda kind: (
-        exports.table("regions", report) if kind == "csv"
-        else exports.workbook_of([exports.sheet("regions", region, period, report=report)])))
+    with _reading() as (session, as_of, region, period, fmt):
+        report = figures.report(session, region, period, trend_months=0)
+        if fmt == "json":
+            return jsonify(regions_json(report, as_of))
+        return _file("regions", region, period, fmt, lambda kind: (
+            exports.table("regions", report) if kind == "csv"
+            else exports.workbook_of([exports.sheet("regions", region, period, report=report)])))
 
 
 def requested_version() -> int | None:
@@ -220,28 +220,27 @@ def requested_version() -> int | None:
 @bp.get("/reports/ranking")
 @token_required(Role.office)
 def report_ranking():
-    session, as_of, region, period, fmt = _report_args()
     version = requested_version()
-    versions = assessment.published(session, region, period.name)
-    shown = None
-    if version is None:
-        found = assessment.ranking(session, region, period)
-        rows, weights = found.rows, asdict(found.weights)
-    else:
-        shown = next((a for a in versions if a.version == version), None)
-        if shown is None:
-            raise NotFound("该统计期没有这一版考核通报")
-        rows, weights = assessment.rows_of(shown), json.loads(shown.weights)
-    if fmt == "json":
-        body = {**_head(region, period, as_of), "weights": weights, "version": version,
-                "published": [{"version": a.version, "published_at": a.published_at.isoformat(),
-                               "note": a.note} for a in versions],
-                "items": [rank_item(r) for r in rows]}
-        return jsonify(body)
-    return _file("ranking", region, period, fmt, lambda kind: (
-        exports.table("ranking", ranking=rows) if kind == "csv"
-        else exports.workbook_of([exports.sheet("ranking", region, period, ranking=rows)])))
-
+    with _reading() as (session, as_of, region, period, fmt):
+        versions = assessment.published(session, region, period.name)
+        if version is None:
+            found = assessment.ranking(session, region, period)
+            rows, weights = found.rows, asdict(found.weights)
+        else:
+            shown = next((a for a in versions if a.version == version), None)
+            if shown is None:
+                raise NotFound("该统计期没有这一版考核通报")
+            rows, weights = assessment.rows_of(shown), json.loads(shown.weights)
+        if fmt == "json":
+            return jsonify({**_head(region, period, as_of), "weights": weights,
+                            "version": version,
+                            "published": [{"version": a.version,
+                                           "published_at": a.published_at.isoformat(),
+                                           "note": a.note} for a in versions],
+                            "items": [rank_item(r) for r in rows]})
+        return _file("ranking", region, period, fmt, lambda kind: (
+            exports.table("ranking", ranking=rows) if kind == "csv"
+            else exports.workbook_of([exports.sheet("ranking", region, period, ranking=rows)])))
 
 def rank_item(r) -> dict:
     return {"code": r.code, "name": r.name, "rank": r.rank, "previous_rank": r.previous_rank,
@@ -257,19 +256,19 @@ def rank_item(r) -> dict:
 @bp.get("/reports/targeting")
 @token_required(Role.office)
 def report_targeting():
-    session, as_of, region, period, fmt = _report_args()
-    if fmt != "json":
-        found = targeting.without_income(session, region, period)
-        return _file("targeting", region, period, fmt, lambda kind: (
-            exports.table("targeting", targeting=found) if kind == "csv"
-            else exports.workbook_of([exports.sheet("targeting", region, period,
-                                                    targeting=found)])))
     page = requested_page()
-    found = targeting.without_income(session, region, period, page=page, per_page=PER_PAGE)
-    return jsonify({**_head(region, period, as_of),
-                    "items": [{"code": r.code, "display_name": r.display_name,
-                               "village": r.village, "village_code": r.village_code,
-                               "township": r.township, "status": r.status,
-                               "liaison": r.liaison or None} for r in found.items],
-                    "total": found.total, "monitored": found.monitored, "page": page,
-                    "per_page": PER_PAGE})
+    with _reading() as (session, as_of, region, period, fmt):
+        if fmt != "json":
+            found = targeting.without_income(session, region, period)
+            return _file("targeting", region, period, fmt, lambda kind: (
+                exports.table("targeting", targeting=found) if kind == "csv"
+                else exports.workbook_of([exports.sheet("targeting", region, period,
+                                                        targeting=found)])))
+        found = targeting.without_income(session, region, period, page=page, per_page=PER_PAGE)
+        return jsonify({**_head(region, period, as_of),
+                        "items": [{"code": r.code, "display_name": r.display_name,
+                                   "village": r.village, "village_code": r.village_code,
+                                   "township": r.township, "status": r.status,
+                                   "liaison": r.liaison or None} for r in found.items],
+                        "total": found.total, "monitored": found.monitored, "page": page,
+                        "per_page": PER_PAGE})

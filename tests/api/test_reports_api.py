@@ -268,6 +268,29 @@ def test_ranking_of_villages_and_a_published_version(api, app, data):
     assert first[5] == pytest.approx(top["score"])
 
 
+def test_reports_read_the_replica(replica_app):
+    """With MARKETPLACE_REPORTS_DATABASE_URL the reports read the replica (core.db
+    reports_session), committed figures included, the xlsx too; as_of says how fresh."""
+    from tests.api.conftest import Api
+    from tests.fixtures.databases import sync_replica
+    from tests.fixtures.factories import Maker, make_regions
+    make = Maker(replica_app)
+    make(make_regions)
+    built = make(build_report_data)
+    sync_replica(replica_app)
+    api = Api(replica_app, make)
+    county = api.auth(built["county"])
+    before = datetime.now(UTC)
+    body = _ok(api, f"{SUMMARY}?period=2026-11", county)
+    assert body["attributed"]["amount"] == 2750 and body["sales"]["offline"]["amount"] == 1500
+    as_of = datetime.fromisoformat(body["as_of"])
+    assert as_of.utcoffset() is not None and abs((as_of - before).total_seconds()) < 60
+    sheet = load_workbook(io.BytesIO(api.get(f"{REGIONS}?period=2026-11&format=xlsx",
+                                             headers=county).data))["分地区"]
+    assert _ok(api, f"{TARGETING}?period=2026-11", county)["total"] == 2
+    assert [r[0] for r in sheet.iter_rows(min_row=3, values_only=True)][-1] == "430525"
+
+
 @pytest.mark.parametrize("query, field", [
     ("period=2026-13", "period"), ("period=next", "period"), ("from=2026-11-31", "from"),
     ("from=2026-11-10&to=2026-11-01", "to"), ("to=2026/11/30", "to"),
