@@ -27,7 +27,7 @@ from marketplace.catalog.models import Category, Product, ProductStatus
 from marketplace.core.i18n import Msg
 from marketplace.core.time import now_utc, today_china
 from marketplace.households.models import Household
-from marketplace.ledger import rules
+from marketplace.ledger import rollup, rules
 from marketplace.ledger.models import LedgerEntry, LedgerHead, LotDraw, SupplyLot
 from marketplace.notifications.messages import Notice
 from marketplace.notifications.models import Notification
@@ -158,8 +158,10 @@ def floor(engine, fx: Fixtures, product_id: int, count: int, *, region_code: str
           progress: Callable[[str], None] = lambda _: None) -> FloorResult:
     """`count` paid orders of one unit of `product_id`, each as the rows the HTTP path leaves:
     the conditional stock UPDATE, a checkout, an order (already paid), its line, two events
-    (created, paid), a payment, the notifications (buyer, seller staff) and a search outbox row.
-    One connection, one transaction per order, committed."""
+    (created, paid), a payment, the notifications (buyer, seller staff), a search outbox row,
+    the lot draw, the ledger entry with its head, and the reports' pre-aggregates (the
+    household's income_days row and the seller's sales_days row, upserted as
+    `ledger.rollup` does). One connection, one transaction per order, committed."""
     t_checkout, t_order, t_line = Checkout.__table__, Order.__table__, OrderLine.__table__
     t_event, t_payment = OrderEvent.__table__, Payment.__table__
     t_note, t_outbox, t_product = Notification.__table__, SearchOutbox.__table__, Product.__table__
@@ -172,7 +174,11 @@ def floor(engine, fx: Fixtures, product_id: int, count: int, *, region_code: str
         attributable = rules.attributable_fen(PRICE_FEN, seller.household_share_bp)
         region = conn.execute(select(Region.id, Region.name_path)
                               .where(Region.code == region_code)).one()
-        name = conn.execute(select(Product.name).where(Product.id == product_id)).scalar_one()
+        name, category = conn.execute(select(Product.name, Product.category_id)
+                                      .where(Product.id == product_id)).one()
+        kind = str(conn.execute(select(Seller.kind).where(Seller.id == fx.seller_id))
+                   .scalar_one().value)
+        villages = dict(conn.execute(select(Household.id, Household.village_id)).all())
         before = table_counts(conn)
         conn.commit()
         shipping = seller.shipping_fee_fen or 0
@@ -228,6 +234,16 @@ def floor(engine, fx: Fixtures, product_id: int, count: int, *, region_code: str
                     prev_hash=entry.prev_hash, hash=entry.hash))
                 conn.execute(update(t_head).where(t_head.c.id == 1)
                              .values(last_seq=entry.seq, last_hash=entry.hash))
+                day = rollup.china_day(now)
+                conn.execute(rollup.UPSERT_INCOME, [{
+                    "day": day, "household_id": household, "channel": "individual",
+                    "category_id": category, "seller_kind": kind,
+                    "village_id": villages[household], "month": rollup.month_of(day),
+                    "amount_fen": attributable, "entries": 1}])
+                conn.execute(rollup.UPSERT_SALES, [{
+                    "day": day, "seller_id": fx.seller_id, "channel": "individual",
+                    "category_id": category, "seller_kind": kind, "month": rollup.month_of(day),
+                    "sales_fen": PRICE_FEN, "refunds_fen": 0, "orders": 1}])
                 conn.execute(insert(t_event), [
                     {"order_id": order_id, "kind": "created", "from_status": "",
                      "to_status": OrderStatus.pending_payment, "actor_id": buyer, "note": "",
