@@ -135,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.orders.seller_views import bp as seller_orders_bp
     from marketplace.orders.views import bp as orders_bp
     from marketplace.payments.views import bp as payments_bp
+    from marketplace.reports.views import bp as reports_bp
     from marketplace.sellers.views import bp as seller_bp
     from marketplace.storefront.views import bp as storefront_bp
     from marketplace.units.campaign_views import bp as campaigns_bp
@@ -145,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
                orders_bp, seller_orders_bp, offline_sales_bp, notifications_bp, audit_bp, units_bp,
                campaigns_bp, filings_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     app.register_blueprint(payments_bp)
