@@ -160,9 +160,9 @@ def _file(name: str, region: Region | None, period: Period, fmt: str, build) -> 
         body, mimetype = exports.csv_text(headers, rows).encode("utf-8"), exports.CSV_MIMETYPE
     else:
         body, mimetype = build("xlsx"), exports.XLSX_MIMETYPE
-    download = exports.filename(name, region, period, fmt)
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": exports.content_disposition(download)})
+    disposition = exports.content_disposition(exports.filename(name, region, period, fmt),
+                                              exports.ascii_filename(name, region, period, fmt))
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})
 
 
 @contextmanager

@@ -30,8 +30,8 @@ from marketplace.reports.periods import Period
 from marketplace.units.exports import XLSX_MIMETYPE, Money, Percent, Sheet, sheets_bytes
 
 __all__ = ["TABLES", "XLSX_MIMETYPE", "CSV_MIMETYPE", "table", "title", "sheet_name", "xlsx",
-           "csv_text", "sheet", "workbook_of", "workbook", "filename", "content_disposition",
-           "region_name"]
+           "csv_text", "sheet", "workbook_of", "workbook", "filename", "ascii_filename",
+           "content_disposition", "region_name"]
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 TABLES = ("summary", "regions", "channels", "categories", "seller_kinds", "trend", "ranking",
@@ -81,9 +81,17 @@ def filename(name: str, region: Region | None, period: Period, ext: str) -> str:
     return "-".join([place, when, what]) + "." + ext
 
 
-def content_disposition(name: str) -> str:
-    """An attachment named `name`: an ASCII fallback and the UTF-8 name (RFC 6266 filename*)."""
-    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
+def ascii_filename(name: str, region: Region | None, period: Period, ext: str) -> str:
+    """report-430525-2026-11-regions.xlsx: the name for clients that cannot read filename*."""
+    code = region.code if region is not None else "all"
+    return f"report-{code}-{period.name.replace('~', '_')}-{name}.{ext}"
+
+
+def content_disposition(name: str, fallback: str | None = None) -> str:
+    """An attachment named `name`: an ASCII fallback (`fallback`, else `name` with every other
+    character as _) and the UTF-8 name (RFC 6266 filename*)."""
+    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_"
+                       for c in (fallback or name))
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 

@@ -182,7 +182,8 @@ def test_xlsx_holds_the_figures_of_the_json(api, data):
     resp = api.get(f"{SUMMARY}?period=2026-11&format=xlsx", headers=data["county"])
     assert resp.status_code == 200 and resp.mimetype == XLSX
     disposition = resp.headers["Content-Disposition"]
-    assert disposition.startswith("attachment;") and "filename*=UTF-8''" in disposition
+    assert disposition.startswith('attachment; filename="report-430525-2026-11-summary.xlsx";')
+    assert "filename*=UTF-8''" in disposition
     assert unquote(disposition.split("''", 1)[1]) == "洞口县-2026-11-汇总.xlsx"
     book = load_workbook(io.BytesIO(resp.data))
     assert book.sheetnames == ["汇总", "分渠道", "分品类", "分经营主体", "月度趋势"]
