@@ -14,6 +14,9 @@ it.
 - `refunds`: refunds asked for, approved, rejected or given, paid back through the provider and
   reversed in the ledger.
 - `transfers`: bank transfer (对公转账): voucher, confirmation by the seller.
+- `offline`: offline sales (线下销售): the order (`orders.offline`), its cash or transfer payment
+  taken at the stall (`capture.record_settled`, providers `offline_cash` / `offline_transfer`)
+  and the ledger posting in one transaction; the CSV or xlsx import, all or nothing.
 - `providers`: the payment providers behind one interface (simulated, Stripe); only
   `stripe_provider` imports stripe.
 - `webhooks`: Stripe's events, verified and applied once; `views`: their endpoint.
