@@ -110,3 +110,50 @@ def test_office_reads_its_county_on_a_phone(live_server, live_app, phone, artifa
         page.screenshot(path=str(artifacts / "office-reports-failure.png"), full_page=True)
         raise
     assert problems == []
+
+
+def test_office_targets_and_ranks_on_a_phone(live_server, live_app, phone, artifacts):
+    """The households without income (a notice to their liaisons, confirmed first) and the
+    ranking (published after a confirmation, its notice downloaded), readable on a phone."""
+    from playwright.sync_api import expect
+
+    with live_app.app_context():
+        build_sales(db.session)
+    page = phone.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text)
+            if "Content Security Policy" in m.text or m.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
+    asked: list[str] = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
+    base = live_server.url
+    try:
+        _login(page, base, "office-r@example.test")
+        page.goto(base + "/office/reports?period=2026-10")
+        page.get_by_role("link", name="无收入帮扶对象").click()
+        page.wait_for_url(re.compile(r"/office/reports/targeting\?.*period=2026-10"))
+        expect(page.locator("#targeting tbody tr")).to_have_count(3)
+        assert [v for v in _axe(page) if v["impact"] in SEVERE] == []
+        page.get_by_role("button", name="通知帮扶联络人").click()
+        page.wait_for_load_state()
+        expect(page.locator(".flash-success")).to_contain_text("已通知 1 位帮扶联络人")
+
+        page.goto(base + f"/office/reports/ranking?region={TOWNSHIP}&period=2026-11")
+        expect(page.locator(f"#ranking tr[data-key='{HONGXI}']")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert [v for v in _axe(page) if v["impact"] in SEVERE] == []
+        page.get_by_label("说明（可不填）").fill("十一月考核")
+        page.get_by_role("button", name="发布", exact=True).click()
+        page.wait_for_load_state()
+        expect(page.locator(".flash-success")).to_contain_text("第 1 版")
+        rows = _download(page, page.locator("#published a", has_text="通报 Excel").first,
+                         artifacts, "office-notice.xlsx")
+        assert "第 1 版" in rows[0][0]
+        ranked = next(r for r in rows if r[3] == HONGXI)
+        rank = page.locator(f"#ranking tr[data-key='{HONGXI}'] td").first.inner_text().strip()
+        assert str(ranked[0]) == rank
+        page.screenshot(path=str(artifacts / "office-ranking-phone.png"), full_page=True)
+    except Exception:
+        page.screenshot(path=str(artifacts / "office-ranking-failure.png"), full_page=True)
+        raise
+    assert len(asked) == 2 and problems == []

@@ -444,3 +444,32 @@ def test_ranking_of_another_region_is_404(client, sales):
                             ).status_code == 404
     assert client.post_form(URL + f"/ranking?region={OTHER_COUNTY}", {
         "income": "100", "coverage": "0", "growth": "0", "units": "0"}).status_code == 404
+
+
+# ---- on a replica (MARKETPLACE_REPORTS_DATABASE_URL) ------------------------------------------
+
+def test_the_pages_read_the_replica_and_write_the_primary(replica_app):
+    """With the reports on a replica (PostgreSQL: the streaming standby; SQLite: a read-only
+    engine on the file), the pages show the primary's figures once replayed and say how fresh
+    they are; the notices and the weights are written on the primary."""
+    from tests.fixtures.app import Client
+    from tests.fixtures.databases import sync_replica
+    with replica_app.app_context():
+        db.session().expire_on_commit = False
+        build_sales(db.session)
+    sync_replica(replica_app)
+    client = Client(replica_app.test_client())
+    client.login("office-r@example.test")
+    page = text(client.get(URL, query_string={"period": "2026-11"}))
+    found = report_of(replica_app, COUNTY)
+    assert cells(row(page, "row", "attributed_fen"))[1] == format_fen(found.now.attributed_fen)
+    assert "数据截至" in page
+    household = text(client.get(URL, query_string={"period": "2026-11", "region": HONGXI}))
+    assert "/statement?" in household
+    resp = client.post_form(URL + f"/targeting/notify?region={COUNTY}&period=2026-10")
+    assert resp.status_code == 302
+    weights = client.post_form(URL + f"/ranking?region={TOWNSHIP}&period=2026-11", {
+        "income": "70", "coverage": "10", "growth": "10", "units": "10"})
+    assert weights.status_code == 302
+    sync_replica(replica_app)
+    assert 'value="70"' in text(client.get(weights.headers["Location"]))
