@@ -106,10 +106,13 @@ def between(start: date, end: date) -> Period:
 
 def parse_date(text: str, field: str) -> date:
     try:
-        return date.fromisoformat((text or "").strip())
+        day = date.fromisoformat((text or "").strip())
     except ValueError:
         raise ValidationFailed(Msg("日期“%(text)s”格式不对，应为 2026-11-03", text=(text or "")[:20]),
                                field=field) from None
+    if not 2000 <= day.year <= 2100:
+        raise ValidationFailed("日期应在 2000 年到 2100 年之间", field=field)
+    return day
 
 
 def from_args(args, today: date) -> Period:
