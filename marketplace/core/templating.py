@@ -16,11 +16,13 @@ def _localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def percent_text(bp: int | None) -> str:
-    """Basis points as a percent without trailing zeros: 3000 -> '30%', 1250 -> '12.5%'."""
+    """Basis points as a percent without trailing zeros: 3000 -> '30%', 1250 -> '12.5%',
+    -250 -> '-2.5%'."""
     if bp is None:
         return ""
-    whole, part = divmod(int(bp), 100)
-    return f"{whole}%" if not part else f"{whole}.{part:02d}".rstrip("0") + "%"
+    sign = "-" if int(bp) < 0 else ""
+    whole, part = divmod(abs(int(bp)), 100)
+    return sign + (f"{whole}%" if not part else f"{whole}.{part:02d}".rstrip("0") + "%")
 
 
 def _url_with(**changes) -> str:

@@ -80,6 +80,6 @@ def test_a_quantity_must_be_positive():
 
 @pytest.mark.parametrize("bp, text", [(3000, "30%"), (1250, "12.5%"), (3333, "33.33%"),
                                       (10000, "100%"), (0, "0%"), (5, "0.05%"),
-                                      (None, "")])
+                                      (None, ""), (-250, "-2.5%"), (-5, "-0.05%")])
 def test_percent_text(bp, text):
     assert percent_text(bp) == text
