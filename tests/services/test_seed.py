@@ -1,5 +1,6 @@
 """`flask seed demo` on an empty database, twice: everything is there, the second run changes
-nothing, the demo accounts log in. One run per engine (it loads a few hundred rows)."""
+nothing, the demo accounts log in. The first run is the demo the tests share (seeded once per
+engine and process, tests.fixtures.demo); the second runs on this test's copy of it."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,14 +37,13 @@ def all_counts() -> dict[str, object]:
     return out
 
 
-def test_seed_demo_twice(app):
+def test_seed_demo_twice(demo):
+    app, first_output = demo.app, demo.output  # `seed demo --image-size 48`, exit code 0
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["seed", "demo", "--image-size", "48"])
-    assert first.exit_code == 0, first.output
-    assert "演示账号" in first.output and "demo12345" in first.output
-    assert "全国省市县：新建 3351，已存在，跳过 0" in first.output
+    assert "演示账号" in first_output and "demo12345" in first_output
+    assert "全国省市县：新建 3351，已存在，跳过 0" in first_output
     for login in DEMO_LOGINS:
-        assert login in first.output
+        assert login in first_output
 
     with app.app_context():
         levels = dict(db.session.execute(
