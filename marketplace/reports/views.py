@@ -246,14 +246,19 @@ def targeting_page():
         ), 400 if error else 200
 
 
+def _posted_scope():
+    """The region and period a POST (notify, publish) acts on: from its URL, checked like the
+    pages' (404 outside the office's subtree, or before a region is chosen)."""
+    region = _region(db.session, policy.report_roots(current_user), request.args.get("region"))
+    if region is CHOOSE:
+        raise NotFound(_("请先选择地区"))
+    return region, periods.from_args(request.args, today_china())
+
+
 @bp.post("/office/reports/targeting/notify")
 @roles_required(Role.office)
 def notify_liaisons():
-    roots = policy.report_roots(current_user)
-    region = _region(db.session, roots, request.args.get("region"))
-    if region is CHOOSE:
-        raise NotFound(_("请先选择地区"))
-    period = periods.from_args(request.args, today_china())
+    region, period = _posted_scope()
     done, told = commit_or_flash(lambda: targeting.notify_liaisons(
         db.session, current_user, region, period))
     if done:
@@ -338,11 +343,7 @@ def ranking_page():
 @bp.post("/office/reports/ranking/publish")
 @roles_required(Role.office)
 def publish_ranking():
-    roots = policy.report_roots(current_user)
-    region = _region(db.session, roots, request.args.get("region"))
-    if region is CHOOSE:
-        raise NotFound(_("请先选择地区"))
-    period = periods.from_args(request.args, today_china())
+    region, period = _posted_scope()
     form = PublishForm()
     if not form.validate_on_submit():
         flash(_("表单已过期，请重试"), "error")
