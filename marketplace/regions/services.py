@@ -6,8 +6,11 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import false, literal, or_, select, true
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import NullType
 
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.i18n import Msg
@@ -214,9 +217,39 @@ def children(session: Session, region: Region | None) -> list[Region]:
     return list(session.scalars(select(Region).where(cond).order_by(Region.code)))
 
 
+class _under(FunctionElement):
+    """`path` starts with `prefix`, as each engine reads it from an index: PostgreSQL
+    `path LIKE 'prefix%'` (ix_regions_path is text_pattern_ops); SQLite the range
+    `path >= 'prefix' AND path < 'prefix0'` (its LIKE ignores case and so never uses an index;
+    paths are digits and '/', and every path ends in '/', so the range is exactly the subtree).
+    One statement for both engines, written two ways by the compiler."""
+
+    type = NullType()  # not Boolean: SQLite would compare the range with 1 and lose the index
+    inherit_cache = True
+    name = "path_under"
+
+
+@compiles(_under)
+def _under_like(element, compiler, **kw):
+    column, pattern, _low, _high = element.clauses
+    return f"{compiler.process(column, **kw)} LIKE {compiler.process(pattern, **kw)}"
+
+
+@compiles(_under, "sqlite")
+def _under_range(element, compiler, **kw):
+    column, _pattern, low, high = element.clauses
+    path = compiler.process(column, **kw)
+    return f"({path} >= {compiler.process(low, **kw)} AND {path} < {compiler.process(high, **kw)})"
+
+
+def path_under(column_path, prefix: str):
+    """A WHERE clause: the path in `column_path` starts with `prefix` (a region's path)."""
+    return _under(column_path, literal(prefix + "%"), literal(prefix), literal(prefix[:-1] + "0"))
+
+
 def subtree_condition(column_path, region: Region):
     """A WHERE clause: the node at `column_path` lies in `region`'s subtree (itself included)."""
-    return column_path.like(region.path + "%")
+    return path_under(column_path, region.path)
 
 
 def within(column_path, roots: Sequence[Region] | None):

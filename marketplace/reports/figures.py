@@ -16,7 +16,7 @@ statement entries of those China dates (tests/services/test_report_reconciliatio
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -26,6 +26,7 @@ from marketplace.households.models import Household, HouseholdStatus
 from marketplace.ledger.models import IncomeDay, SalesDay
 from marketplace.orders.models import Channel
 from marketplace.regions.models import Region, RegionLevel
+from marketplace.regions.services import subtree_condition
 from marketplace.reports import periods
 from marketplace.reports.periods import Period
 from marketplace.sellers.models import Seller
@@ -127,7 +128,7 @@ def _child_key(path: str, depth: int) -> str:
 
 
 def _within(path_column, region: Region | None):
-    return literal(True) if region is None else path_column.like(region.path + "%")
+    return literal(True) if region is None else subtree_condition(path_column, region)
 
 
 def _buckets(column, ranges: list[Period]):
@@ -145,19 +146,25 @@ def report(session: Session, region: Region | None, period: Period, *,
     previous, year_before = periods.previous(period), periods.year_before(period)
     out = Report(region, period, previous, year_before, Figures(), Figures(), Figures())
     ranges = [period, previous, year_before]
-    # one statement per kind of figure for the three periods; a long custom period's year
-    # before overlaps the others and is then read on its own
-    groups = [[0, 1, 2]] if _disjoint(ranges) else [[0, 1], [2]]
+    # one statement per kind of figure for the three periods; a year's "year before" is its
+    # period before (read once, copied); a long custom period's year before overlaps the others
+    # and is then read on its own
+    same = (year_before.start, year_before.end) == (previous.start, previous.end)
+    groups = [[0, 1]] if same else [[0, 1, 2]] if _disjoint(ranges) else [[0, 1], [2]]
     figures = [out.now, out.before, out.year_ago]
     kids: dict[str, Child] = {}
     depth = len(region.path_codes) if region is not None else 0
     by_household = out.households_level
-    village = aliased(Region)
+    village, place = aliased(Region), aliased(Region)
+    # rows come grouped by sub-region already (the path's prefix down to the child's code),
+    # so that a province's report hands Python a few dozen rows, not one per village
+    key_col = IncomeDay.household_id if by_household else _child_prefix(session, region,
+                                                                          village.path)
+    place_key = _child_prefix(session, region, place.path)
     for group in groups:
         chosen = [ranges[i] for i in group]
         bucket = _buckets(IncomeDay.day, chosen)
-        # attributed income, by village (or household), channel, category and seller kind
-        key_col = IncomeDay.household_id if by_household else village.path
+        # attributed income, by sub-region (or household), channel, category and seller kind
         rows = session.execute(
             select(bucket, key_col, IncomeDay.channel, IncomeDay.category_id,
                    IncomeDay.seller_kind, func.sum(IncomeDay.amount_fen))
@@ -174,34 +181,34 @@ def report(session: Session, region: Region | None, period: Period, *,
                 _split(out.by_seller_kind, kind).attributed_fen += int(amount)
                 if children:
                     _kid(kids, key, depth, by_household).figures.attributed_fen += int(amount)
-        # the households reached
-        reached = session.execute(
-            select(bucket, key_col, Household.status)
-            .join(village, village.id == IncomeDay.village_id)
-            .join(Household, Household.id == IncomeDay.household_id)
-            .where(_within(village.path, region), _any(IncomeDay.day, chosen))
-            .group_by(bucket, IncomeDay.household_id, key_col, Household.status)
-            .having(func.sum(IncomeDay.amount_fen) > 0)).all()
-        for b, key, status in reached:
+        # the households reached (a positive sum in the period), counted by sub-region
+        each = (select(bucket.label("b"), key_col.label("k"), Household.status.label("st"))
+                .join(village, village.id == IncomeDay.village_id)
+                .join(Household, Household.id == IncomeDay.household_id)
+                .where(_within(village.path, region), _any(IncomeDay.day, chosen))
+                .group_by(bucket, IncomeDay.household_id, key_col, Household.status)
+                .having(func.sum(IncomeDay.amount_fen) > 0)).subquery()
+        for b, key, status, count in session.execute(
+                select(each.c.b, each.c.k, each.c.st, func.count())
+                .group_by(each.c.b, each.c.k, each.c.st)):
             which = group[b]
-            monitored = status == HouseholdStatus.monitored
-            figures[which].reached += 1
+            monitored = count if status == HouseholdStatus.monitored else 0
+            figures[which].reached += count
             figures[which].monitored_reached += monitored
             if which == 0 and children:
                 kid = _kid(kids, key, depth, by_household)
-                kid.figures.reached += 1
+                kid.figures.reached += count
                 kid.figures.monitored_reached += monitored
         # sales of the sellers under the region
-        place = aliased(Region)
         sbucket = _buckets(SalesDay.day, chosen)
         for b, path, channel, category, kind, sales, refunds in session.execute(
-                select(sbucket, place.path, SalesDay.channel, SalesDay.category_id,
+                select(sbucket, place_key, SalesDay.channel, SalesDay.category_id,
                        SalesDay.seller_kind, func.sum(SalesDay.sales_fen),
                        func.sum(SalesDay.refunds_fen))
                 .join(Seller, Seller.id == SalesDay.seller_id)
                 .join(place, place.id == Seller.region_id)
                 .where(_within(place.path, region), _any(SalesDay.day, chosen))
-                .group_by(sbucket, place.path, SalesDay.channel, SalesDay.category_id,
+                .group_by(sbucket, place_key, SalesDay.channel, SalesDay.category_id,
                           SalesDay.seller_kind)):
             which, net = group[b], int(sales) - int(refunds)
             figures[which].sales_fen += net
@@ -214,6 +221,8 @@ def report(session: Session, region: Region | None, period: Period, *,
                     kid = _kid(kids, path, depth, False)
                     kid.figures.sales_fen += net
                     kid.figures.offline_fen += net if channel == OFFLINE else 0
+    if same:
+        out.year_ago = replace(out.before)
     _registered(session, region, out, kids if children else None, depth, by_household)
     for f in (out.before, out.year_ago):
         f.registered, f.monitored = out.now.registered, out.now.monitored
@@ -223,6 +232,18 @@ def report(session: Session, region: Region | None, period: Period, *,
     if trend_months:
         out.trend = trend(session, region, period, trend_months)
     return out
+
+
+def _child_prefix(session: Session, region: Region | None, path_column):
+    """The path of the sub-region one level under `region` that a row's path lies in, as SQL
+    (`substr`: the region's path, the child's code, '/'); a path of the region itself comes out
+    whole. The children's codes have one length under GB/T 2260; if not, the whole path (the
+    sub-region is then found in Python)."""
+    parent = Region.parent_id.is_(None) if region is None else Region.parent_id == region.id
+    lengths = set(session.scalars(select(func.length(Region.code)).where(parent).distinct()))
+    if len(lengths) != 1:
+        return path_column
+    return func.substr(path_column, 1, len(region.path if region else "/") + lengths.pop() + 1)
 
 
 def _disjoint(ranges: list[Period]) -> bool:
@@ -248,7 +269,7 @@ def _kid(kids: dict[str, Child], key, depth: int, by_household: bool) -> Child:
 def _registered(session: Session, region: Region | None, out: Report,
                 kids: dict[str, Child] | None, depth: int, by_household: bool) -> None:
     village = aliased(Region)
-    key_col = Household.id if by_household else village.path
+    key_col = Household.id if by_household else _child_prefix(session, region, village.path)
     for key, status, count in session.execute(
             select(key_col, Household.status, func.count())
             .join(village, village.id == Household.village_id)

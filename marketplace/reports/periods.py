@@ -122,8 +122,9 @@ def from_args(args, today: date) -> Period:
         return parse(args["period"])
     start, end = args.get("from"), args.get("to")
     if start or end:
+        start_day = parse_date(start, "from") if start else None
         end_day = parse_date(end, "to") if end else today
-        start_day = parse_date(start, "from") if start else end_day.replace(day=1)
+        start_day = start_day or end_day.replace(day=1)
         return between(start_day, end_day)
     return month(today.year, today.month)
 
