@@ -77,9 +77,13 @@ def _on_begin(conn):
 
 def sqlite_engine_options(url: str) -> dict:
     """pysqlite: one connection per thread is fine; keep the pool small. Other engines: the
-    pool's idle check below (instead of `pool_pre_ping`, a round trip on every checkout)."""
+    pool's idle check below (instead of `pool_pre_ping`, a round trip on every checkout).
+    PostgreSQL: no JIT compilation (an OLTP application's statements are short; on a report's
+    large GROUP BY it cost 200-320 ms per statement to compile: bench/reports.py)."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": _busy_timeout_ms / 1000, "check_same_thread": False}}
+    if url.startswith("postgresql"):
+        return {"connect_args": {"options": "-c jit=off"}}
     return {}
 
 
