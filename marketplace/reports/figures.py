@@ -158,9 +158,10 @@ def report(session: Session, region: Region | None, period: Period, *,
     village, place = aliased(Region), aliased(Region)
     # rows come grouped by sub-region already (the path's prefix down to the child's code),
     # so that a province's report hands Python a few dozen rows, not one per village
-    key_col = IncomeDay.household_id if by_household else _child_prefix(session, region,
+    length = _child_code_length(session, region)
+    key_col = IncomeDay.household_id if by_household else _child_prefix(region, length,
                                                                           village.path)
-    place_key = _child_prefix(session, region, place.path)
+    place_key = _child_prefix(region, length, place.path)
     for group in groups:
         chosen = [ranges[i] for i in group]
         bucket = _buckets(IncomeDay.day, chosen)
@@ -223,7 +224,7 @@ def report(session: Session, region: Region | None, period: Period, *,
                     kid.figures.offline_fen += net if channel == OFFLINE else 0
     if same:
         out.year_ago = replace(out.before)
-    _registered(session, region, out, kids if children else None, depth, by_household)
+    _registered(session, region, out, kids if children else None, depth, by_household, length)
     for f in (out.before, out.year_ago):
         f.registered, f.monitored = out.now.registered, out.now.monitored
     if children:
@@ -234,16 +235,22 @@ def report(session: Session, region: Region | None, period: Period, *,
     return out
 
 
-def _child_prefix(session: Session, region: Region | None, path_column):
-    """The path of the sub-region one level under `region` that a row's path lies in, as SQL
-    (`substr`: the region's path, the child's code, '/'); a path of the region itself comes out
-    whole. The children's codes have one length under GB/T 2260; if not, the whole path (the
-    sub-region is then found in Python)."""
+def _child_code_length(session: Session, region: Region | None) -> int | None:
+    """The length of the codes of the region's children (one length under GB/T 2260), or
+    None when they differ."""
     parent = Region.parent_id.is_(None) if region is None else Region.parent_id == region.id
     lengths = set(session.scalars(select(func.length(Region.code)).where(parent).distinct()))
-    if len(lengths) != 1:
+    return lengths.pop() if len(lengths) == 1 else None
+
+
+def _child_prefix(region: Region | None, length: int | None, path_column):
+    """The path of the sub-region one level under `region` that a row's path lies in, as SQL
+    (`substr`: the region's path, the child's code of `length`, '/'); a path of the region
+    itself comes out whole. Children's codes of several lengths: the whole path (the sub-region
+    is then found in Python)."""
+    if length is None:
         return path_column
-    return func.substr(path_column, 1, len(region.path if region else "/") + lengths.pop() + 1)
+    return func.substr(path_column, 1, len(region.path if region else "/") + length + 1)
 
 
 def _disjoint(ranges: list[Period]) -> bool:
@@ -267,9 +274,10 @@ def _kid(kids: dict[str, Child], key, depth: int, by_household: bool) -> Child:
 
 
 def _registered(session: Session, region: Region | None, out: Report,
-                kids: dict[str, Child] | None, depth: int, by_household: bool) -> None:
+                kids: dict[str, Child] | None, depth: int, by_household: bool,
+                length: int | None) -> None:
     village = aliased(Region)
-    key_col = Household.id if by_household else _child_prefix(session, region, village.path)
+    key_col = Household.id if by_household else _child_prefix(region, length, village.path)
     for key, status, count in session.execute(
             select(key_col, Household.status, func.count())
             .join(village, village.id == Household.village_id)
