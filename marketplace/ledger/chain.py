@@ -225,7 +225,7 @@ def _first_bad(chunk: list[tuple], before: int, prev: str, moment) -> Verdict:
     """The verdict for a batch that does not hold: its first entry that does not fit."""
     for count, row in enumerate(chunk, start=before + 1):
         seq, household, line, amount, kind, at, stored_prev, stored = row
-        entry = rules.ChainEntry(seq, household, line, amount, kind, _aware(at), stored_prev,
+        entry = rules.ChainEntry(seq, household, line, amount, kind, rollup.read_time(at), stored_prev,
                                  stored)
         problem = rules.entry_problem(entry, count, prev)
         if problem:
@@ -355,9 +355,3 @@ def entry_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(ENTRIES)) or 0
 
 
-def _aware(at) -> datetime:
-    """A time as `read_chain` reads it, as an aware datetime."""
-    if isinstance(at, datetime):
-        return at if at.tzinfo else at.replace(tzinfo=UTC)
-    parsed = datetime.fromisoformat(at)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

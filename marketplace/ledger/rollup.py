@@ -91,11 +91,8 @@ def add_income(conn, entries: Sequence[rules.ChainEntry], at: datetime) -> None:
         row = rows.setdefault((day, e.household_id, channel, category, kind), [0, 0])
         row[0] += e.amount_fen
         row[1] += 1
-    conn.execute(UPSERT_INCOME, [
-        {"day": d, "household_id": h, "channel": ch, "category_id": cat, "seller_kind": kind,
-         "village_id": villages[h], "month": month_of(d), "amount_fen": amount,
-         "entries": count}
-        for (d, h, ch, cat, kind), (amount, count) in sorted(rows.items())])
+    _upsert_income(conn, {key: [villages[key[1]], amount, count]
+                          for key, (amount, count) in rows.items()})
 
 
 def add_sales(conn, orders: Iterable, at: datetime, categories: dict[int, int]) -> None:
@@ -150,6 +147,15 @@ def goods_refunded_by_line(goods_fen: int, before: int, after: int,
             if upto_after.get(lid, 0) - upto_before.get(lid, 0)}
 
 
+def _upsert_income(conn, rows: dict[tuple, list[int]]) -> None:
+    """INCOME_KEY -> [village, amount, entries], added in key order."""
+    if rows:
+        conn.execute(UPSERT_INCOME, [
+            {"day": d, "household_id": h, "channel": ch, "category_id": cat, "seller_kind": kind,
+             "village_id": v, "month": month_of(d), "amount_fen": amount, "entries": n}
+            for (d, h, ch, cat, kind), (v, amount, n) in sorted(rows.items())])
+
+
 def _upsert_sales(conn, rows: dict[tuple, list[int]]) -> None:
     if rows:
         conn.execute(UPSERT_SALES, [
@@ -174,7 +180,8 @@ REFUNDS = text("SELECT order_id, amount_fen, decided_at FROM refunds WHERE statu
                "ORDER BY order_id, decided_at, id")
 
 
-def _aware(at) -> datetime:
+def read_time(at) -> datetime:
+    """A time as a raw statement reads it (SQLite: text; naive values are UTC), aware."""
     if isinstance(at, str):
         at = datetime.fromisoformat(at)
     return at if at.tzinfo else at.replace(tzinfo=UTC)
@@ -185,7 +192,7 @@ def derive(conn) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
     INCOME_KEY / SALES_KEY, with the seller's kind last for sales) -> values."""
     income: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])  # village, amount, entries
     for at, household, village, channel, category, kind, amount in conn.execute(ALL_ENTRIES):
-        row = income[(china_day(_aware(at)), household, str(channel), int(category), str(kind))]
+        row = income[(china_day(read_time(at)), household, str(channel), int(category), str(kind))]
         row[0], row[1], row[2] = village, row[1] + amount, row[2] + 1
     sales: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
     orders: dict[int, tuple] = {}  # id -> (seller, kind, channel, goods)
@@ -193,7 +200,7 @@ def derive(conn) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
     lines: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # order -> (line, cat, fen)
     for oid, paid_at, seller, kind, channel, goods, lid, category, amount in conn.execute(
             PAID_LINES):
-        day = china_day(_aware(paid_at))
+        day = china_day(read_time(paid_at))
         key = (day, seller, str(channel), int(category), str(kind))
         if (oid, key) not in counted:
             counted.add((oid, key))
@@ -209,7 +216,7 @@ def derive(conn) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
         before = refunded[oid]
         refunded[oid] += amount
         category_of = {lid: cat for lid, cat, _a in lines[oid]}
-        day = china_day(_aware(decided_at))
+        day = china_day(read_time(decided_at))
         for lid, part in goods_refunded_by_line(goods, before, refunded[oid], [
                 (lid, a) for lid, _c, a in lines[oid]]).items():
             sales[(day, seller, channel, category_of[lid], kind)][1] += part
@@ -248,9 +255,5 @@ def check(conn) -> str:
 def rebuild(conn) -> None:
     """Write both tables from scratch (they must be empty)."""
     income, sales = derive(conn)
-    if income:
-        conn.execute(UPSERT_INCOME, [
-            {"day": d, "household_id": h, "channel": ch, "category_id": cat, "seller_kind": kind,
-             "village_id": v, "month": month_of(d), "amount_fen": amount, "entries": n}
-            for (d, h, ch, cat, kind), (v, amount, n) in sorted(income.items())])
+    _upsert_income(conn, income)
     _upsert_sales(conn, sales)
