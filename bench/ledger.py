@@ -329,7 +329,9 @@ def run_engine(engine: str, url: str, workdir: Path, args) -> Result:
             log(f"[{engine}] verifying {services.entry_count(session)} entries ...")
             session.rollback()
             t0 = time.perf_counter()
-            verdict = services.verify(session)
+            # the chain extended by hand bypasses posting, so the reports' pre-aggregates do
+            # not cover it: the chain, balances and lines only (the posted run above checks all)
+            verdict = services.verify(session, rollups=False)
             result.big_s = time.perf_counter() - t0
             result.big_entries = verdict.entries
             result.big_verified, result.big_problem = verdict.ok, verdict.problem
