@@ -178,7 +178,6 @@ def floor(engine, fx: Fixtures, product_id: int, count: int, *, region_code: str
                                       .where(Product.id == product_id)).one()
         kind = str(conn.execute(select(Seller.kind).where(Seller.id == fx.seller_id))
                    .scalar_one().value)
-        villages = dict(conn.execute(select(Household.id, Household.village_id)).all())
         before = table_counts(conn)
         conn.commit()
         shipping = seller.shipping_fee_fen or 0
@@ -234,16 +233,23 @@ def floor(engine, fx: Fixtures, product_id: int, count: int, *, region_code: str
                     prev_hash=entry.prev_hash, hash=entry.hash))
                 conn.execute(update(t_head).where(t_head.c.id == 1)
                              .values(last_seq=entry.seq, last_hash=entry.hash))
+                # the reports' pre-aggregates, as ledger.rollup writes them
                 day = rollup.china_day(now)
-                conn.execute(rollup.UPSERT_INCOME, [{
-                    "day": day, "household_id": household, "channel": "individual",
-                    "category_id": category, "seller_kind": kind,
-                    "village_id": villages[household], "month": rollup.month_of(day),
-                    "amount_fen": attributable, "entries": 1}])
-                conn.execute(rollup.UPSERT_SALES, [{
-                    "day": day, "seller_id": fx.seller_id, "channel": "individual",
-                    "category_id": category, "seller_kind": kind, "month": rollup.month_of(day),
-                    "sales_fen": PRICE_FEN, "refunds_fen": 0, "orders": 1}])
+                month = rollup.month_of(day)
+                where = rollup.places(conn, [household], [fx.seller_id])
+                village, area = where.households[household]
+                dims = ("individual", category, kind)
+                rollup.upsert(conn, rollup.INCOME_DAYS, {
+                    (day, household, *dims): [village, month, attributable, 1]})
+                rollup.upsert(conn, rollup.INCOME_MONTHS, {
+                    (area, month, *dims): [attributable, 1]})
+                rollup.upsert(conn, rollup.HOUSEHOLD_PERIODS, {
+                    (village, key, household): [attributable, 1]
+                    for key in rollup.period_keys(day)})
+                rollup.upsert(conn, rollup.SALES_DAYS, {
+                    (day, fx.seller_id, "individual", category): [kind, month, PRICE_FEN, 0, 1]})
+                rollup.upsert(conn, rollup.SALES_MONTHS, {
+                    (where.sellers[fx.seller_id], month, *dims): [PRICE_FEN, 0]})
                 conn.execute(insert(t_event), [
                     {"order_id": order_id, "kind": "created", "from_status": "",
                      "to_status": OrderStatus.pending_payment, "actor_id": buyer, "note": "",

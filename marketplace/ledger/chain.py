@@ -40,11 +40,14 @@ class NewEntry:
 
 
 def append(session: Session, new: Sequence[NewEntry], *, now: datetime | None = None,
-           attributions: Sequence[dict] = ()) -> list[rules.ChainEntry]:
+           attributions: Sequence[dict] = (), dims: dict | None = None,
+           where: rollup.Places | None = None) -> list[rules.ChainEntry]:
     """Append `new` to the chain in this transaction (the caller commits); returns them as
     chained. Zero amounts are refused (a household that gets nothing has no entry).
     `attributions` ({"line", "bp", "fen"}: an order line's share and attributable amount) are
-    written with the entries, in the same statement on PostgreSQL."""
+    written with the entries, in the same statement on PostgreSQL. `dims` and `where`: what
+    the reports' pre-aggregates need of the lines and households, when the caller knows it
+    (`rollup.add_income` reads what is missing)."""
     if not new:
         return []
     now = (now or now_utc()).astimezone(UTC)  # stored and hashed as UTC on both engines
@@ -65,7 +68,7 @@ def append(session: Session, new: Sequence[NewEntry], *, now: datetime | None = 
                                         entry.amount_fen, kind, now, last, made))
         last = made
     _write(conn, chained, now, attributions)
-    rollup.add_income(conn, chained, now)
+    rollup.add_income(conn, chained, now, dims=dims, where=where)
     return chained
 
 

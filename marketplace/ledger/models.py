@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     UniqueConstraint,
 )
@@ -157,3 +158,56 @@ class SalesDay(db.Model):
     refunds_fen: Mapped[int] = mapped_column(BigInteger)  # goods money refunded (>= 0)
     orders: Mapped[int] = mapped_column(Integer)  # orders paid that day (lines of one order
     # in several categories count once per category)
+
+
+class IncomeMonth(db.Model):
+    """`income_days` summed by month and area (the county a household's village lies in): the
+    splits and trends of a county, a city, a province or everywhere read a few hundred of these
+    instead of every household's days (bench/reports.py). Derived in the posting transaction
+    with the days (`ledger.rollup`), checked by `flask ledger verify`."""
+
+    __tablename__ = "income_months"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)  # 202611
+    channel: Mapped[str] = mapped_column(String(24), primary_key=True)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # sales minus reversals
+    entries: Mapped[int] = mapped_column(Integer)
+
+
+class SalesMonth(db.Model):
+    """`sales_days` summed by month and area (the county the seller's region lies in, or that
+    region when it is above a county)."""
+
+    __tablename__ = "sales_months"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(24), primary_key=True)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    sales_fen: Mapped[int] = mapped_column(BigInteger)
+    refunds_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class HouseholdPeriod(db.Model):
+    """What the ledger gave one household (net) in one calendar month, quarter and year
+    (`period`: 202611, 20264, 2026; `rollup.period_keys`): the households reached in a
+    preset period are the rows with a positive amount, read without summing days."""
+
+    __tablename__ = "household_periods"
+    # a county's rows: by the key, village by village, the amount in the key's index on
+    # PostgreSQL (index only); a province's or a city's: by period, then village
+    __table_args__ = (PrimaryKeyConstraint("village_id", "period", "household_id",
+                                           postgresql_include=["amount_fen"]),
+                      Index("ix_household_periods_period_village", "period", "village_id",
+                            "household_id", "amount_fen"))
+
+    # the key leads with the village: a county's rows are read village by village
+    village_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), primary_key=True)
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    entries: Mapped[int] = mapped_column(Integer)

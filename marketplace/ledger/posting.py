@@ -81,11 +81,16 @@ def post_sales(session: Session, orders: list[Order], now: datetime) -> list[rul
                 entries += [NewEntry(household, line.id, part)
                             for household, part in rules.split_among(amount, among).items()]
     chained = []
+    # where the households and sellers are, read once for all the pre-aggregates
+    where = rollup.places(conn, {e.household_id for e in entries},
+                          {order.seller.id for order in orders})
     if entries:  # the lines' attributions go with the entries
-        chained = chain.append(session, entries, now=now, attributions=attributions)
+        chained = chain.append(session, entries, now=now, attributions=attributions,
+                               dims=rollup.line_dims(orders, categories), where=where)
     elif attributions:
         conn.execute(sql.SET_ATTRIBUTION, attributions)
-    rollup.add_sales(conn, orders, now, categories)  # after the head: see ledger.rollup
+    # after the head: see ledger.rollup
+    rollup.add_sales(conn, orders, now, categories, areas=where.sellers)
     return chained
 
 

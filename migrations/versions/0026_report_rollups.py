@@ -56,7 +56,7 @@ def upgrade():
     )
     # what was posted before the rollups existed: derived once from the entries and orders
     from marketplace.ledger import rollup
-    rollup.rebuild(op.get_bind())
+    rollup.rebuild(op.get_bind(), months=False)  # 0030 makes and fills the months
 
 
 def downgrade():
