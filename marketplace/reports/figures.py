@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session, aliased
 
 from marketplace.catalog.models import Category
 from marketplace.households.models import Household, HouseholdStatus
-from marketplace.ledger.models import IncomeDay, SalesDay
+from marketplace.ledger import rollup
+from marketplace.ledger.models import (
+    HouseholdPeriod,
+    IncomeDay,
+    IncomeMonth,
+    SalesDay,
+    SalesMonth,
+)
 from marketplace.orders.models import Channel
 from marketplace.regions.models import Region, RegionLevel
 from marketplace.regions.services import subtree_condition
@@ -131,50 +138,232 @@ def _within(path_column, region: Region | None):
     return literal(True) if region is None else subtree_condition(path_column, region)
 
 
-def _buckets(column, ranges: list[Period]):
-    """The index of the range a day falls in (the ranges must not overlap)."""
-    return case(*[(and_(column >= p.start, column <= p.end), i) for i, p in enumerate(ranges)],
+def _buckets(column, ranges: list[tuple]):
+    """The index of the (first, last) range a value falls in (the ranges must not overlap)."""
+    return case(*[(and_(column >= a, column <= b), i) for i, (a, b) in enumerate(ranges)],
                 else_=-1)
 
 
-def _any(column, ranges: list[Period]):
-    return or_(*[and_(column >= p.start, column <= p.end) for p in ranges])
+def _any(column, ranges: list[tuple]):
+    return or_(*[and_(column >= a, column <= b) for a, b in ranges])
+
+
+def _days(ranges: list[Period]) -> list[tuple]:
+    return [(p.start, p.end) for p in ranges]
+
+
+def _months(ranges: list[Period]) -> list[tuple]:
+    return [(p.months()[0], p.months()[-1]) for p in ranges]
+
+
+# Core tables: the report's statements are built without the ORM's adaptation (its cost was
+# a third of a county report's time: bench/reports.py)
+_ID, _SD = IncomeDay.__table__, SalesDay.__table__
+_IM, _SM, _HP = IncomeMonth.__table__, SalesMonth.__table__, HouseholdPeriod.__table__
+_R, _H, _S = Region.__table__, Household.__table__, Seller.__table__
+AREA_DEPTH = rollup.AREA_CODES  # a county's codes: the months' areas
+
+
+def _in_areas(table, region: Region | None, depth: int, keyed: bool = False):
+    """(from, conditions, area alias) restricting a months table to the areas under the region:
+    a county's is its own (no join: the planner would read every area's months, then the
+    county's); above, the areas by path (`keyed`: also when the sub-region's key is wanted)."""
+    if region is not None and depth == AREA_DEPTH and not keyed:
+        return table, [table.c.area_id == region.id], None
+    area = _R.alias("a")
+    return table.join(area, area.c.id == table.c.area_id), [_within(area.c.path, region)], area
 
 
 def report(session: Session, region: Region | None, period: Period, *,
-           children: bool = True, trend_months: int = 12) -> Report:
+           children: bool = True, trend_months: int = 12, grain: str = "auto") -> Report:
+    """The figures of `region` (None: everywhere) for `period`, the period before and the same
+    period a year earlier. A month, quarter or year reads the monthly pre-aggregates and the
+    households' periods; other dates (or `grain="days"`, which the parity tests use) the
+    days'. Both give the same figures."""
     previous, year_before = periods.previous(period), periods.year_before(period)
     out = Report(region, period, previous, year_before, Figures(), Figures(), Figures())
     ranges = [period, previous, year_before]
-    # one statement per kind of figure for the three periods; a year's "year before" is its
-    # period before (read once, copied); a long custom period's year before overlaps the others
-    # and is then read on its own
+    # a year's "year before" is its period before (read once, copied)
     same = (year_before.start, year_before.end) == (previous.start, previous.end)
+    wanted = [0, 1] if same else [0, 1, 2]
+    depth = len(region.path_codes) if region is not None else 0
+    kids: dict[str, Child] = {}
+    keyed = grain != "days" and all(ranges[i].key is not None for i in wanted)
+    # a county or below: its regions (a few hundred) by id, so that its villages are looked
+    # up one by one and their sub-regions found in Python; above, by path in the statements
+    paths = (dict(session.connection().execute(
+        select(_R.c.id, _R.c.path).where(_within(_R.c.path, region))).all())
+        if keyed and depth >= AREA_DEPTH else None)
+    length = None if paths is not None else _child_code_length(session, region)
+    if keyed:
+        _from_periods(session, region, ranges, wanted, out, kids, depth, length, children,
+                      paths)
+    else:
+        _from_days(session, region, ranges, same, out, kids, depth, length, children)
+    if same:
+        out.year_ago = replace(out.before)
+    _registered(session, region, out, kids if children else None, depth,
+                out.households_level, length, paths)
+    for f in (out.before, out.year_ago):
+        f.registered, f.monitored = out.now.registered, out.now.monitored
+    if children:
+        out.children = _named_children(session, region, kids, out.households_level)
+    _label_splits(session, out)
+    if trend_months:
+        out.trend = trend(session, region, period, trend_months,
+                          monthly=grain != "days" and depth <= AREA_DEPTH)
+    return out
+
+
+def _from_periods(session: Session, region: Region | None, ranges: list[Period],
+                  wanted: list[int], out: Report, kids: dict[str, Child], depth: int,
+                  length: int | None, children: bool, paths: dict[int, str] | None) -> None:
+    """A month's, quarter's or year's figures: income and reach by sub-region from the
+    households' periods; the splits and the sales from the months where the region is a
+    county or above (from the days below, where regions are small)."""
+    figures = [out.now, out.before, out.year_ago]
+    by_household = out.households_level
+    conn = session.connection()
+    village = _R.alias("v")
+    key_col = (_HP.c.household_id if by_household
+               else _child_prefix(region, length, village.c.path))
+    keys = {ranges[i].key: i for i in wanted}
+    positive = _HP.c.amount_fen > 0
+    monitored = _H.c.status == HouseholdStatus.monitored
+    if paths is not None:
+        # by path, the planner would read the period's rows of every village, then keep the
+        # county's
+        key_col = _HP.c.household_id if by_household else _HP.c.village_id
+        joined = _HP.join(_H, _H.c.id == _HP.c.household_id)
+        # (`period + 0`: by the key, village by village, not by the period's index)
+        where = [_HP.c.village_id.in_(sorted(paths)), (_HP.c.period + 0).in_(sorted(keys))]
+    else:
+        joined = (_HP.join(village, village.c.id == _HP.c.village_id)
+                  .join(_H, _H.c.id == _HP.c.household_id))
+        where = [_within(village.c.path, region), _HP.c.period.in_(sorted(keys))]
+    for key, child, amount, reached, monitored_reached in conn.execute(
+            select(_HP.c.period, key_col, func.sum(_HP.c.amount_fen),
+                   func.sum(case((positive, 1), else_=0)),
+                   func.sum(case((and_(positive, monitored), 1), else_=0)))
+            .select_from(joined).where(*where).group_by(_HP.c.period, key_col)):
+        f = figures[keys[key]]
+        f.attributed_fen += int(amount)
+        f.reached += int(reached)
+        f.monitored_reached += int(monitored_reached)
+        if keys[key] == 0 and children:
+            where_is = child if by_household or paths is None else paths[child]
+            kid = _kid(kids, where_is, depth, by_household)
+            kid.figures.attributed_fen += int(amount)
+            kid.figures.reached += int(reached)
+            kid.figures.monitored_reached += int(monitored_reached)
+    # the period's income by channel, category and seller kind
+    if depth <= AREA_DEPTH:
+        (first, last), = _months(ranges[:1])
+        joined, where, _a = _in_areas(_IM, region, depth)
+        split_rows = conn.execute(
+            select(_IM.c.channel, _IM.c.category_id, _IM.c.seller_kind, func.sum(_IM.c.amount_fen))
+            .select_from(joined).where(_IM.c.month >= first, _IM.c.month <= last, *where)
+            .group_by(_IM.c.channel, _IM.c.category_id, _IM.c.seller_kind))
+    else:
+        split_rows = conn.execute(
+            select(_ID.c.channel, _ID.c.category_id, _ID.c.seller_kind, func.sum(_ID.c.amount_fen))
+            .select_from(_ID.join(village, village.c.id == _ID.c.village_id))
+            .where(_ID.c.day >= ranges[0].start, _ID.c.day <= ranges[0].end,
+                   _within(village.c.path, region))
+            .group_by(_ID.c.channel, _ID.c.category_id, _ID.c.seller_kind))
+    for channel, category, kind, amount in split_rows:
+        _split(out.by_channel, channel).attributed_fen += int(amount)
+        _split(out.by_category, str(category)).attributed_fen += int(amount)
+        _split(out.by_seller_kind, kind).attributed_fen += int(amount)
+    # sales: the period by sub-region and split (the months' areas are counties: their
+    # sub-regions only above a county), the other periods' totals (the months down to a county)
+    current = _sales(conn, region, ranges[:1], length, with_dims=True,
+                     monthly=depth < AREA_DEPTH, depth=depth)
+    _add_sales(out, figures, [0], current, kids if children and not by_household else None,
+               depth)
+    others = [ranges[i] for i in wanted[1:]]
+    rest = _sales(conn, region, others, length, with_dims=False, monthly=depth <= AREA_DEPTH,
+                  depth=depth)
+    _add_sales(out, figures, wanted[1:], rest, None, depth)
+
+
+def _sales(conn, region: Region | None, ranges: list[Period], length: int | None,
+           with_dims: bool, monthly: bool, depth: int = 0):
+    """Goods paid minus goods refunded in the ranges (a bucket each), by sub-region and split
+    (`with_dims`) or by channel only; from the months by area, or the days by seller."""
+    if monthly:
+        table, spans, when = _SM, _months(ranges), _SM.c.month
+        joined, where, place = _in_areas(_SM, region, depth, keyed=with_dims)
+    else:
+        table, spans, when, place = _SD, _days(ranges), _SD.c.day, _R.alias("p")
+        joined = (_SD.join(_S, _S.c.id == _SD.c.seller_id)
+                  .join(place, place.c.id == _S.c.region_id))
+        where = [_within(place.c.path, region)]
+    bucket = _buckets(when, spans)
+    dims = ([table.c.channel, table.c.category_id, table.c.seller_kind] if with_dims
+            else [table.c.channel])
+    place_key = _child_prefix(region, length, place.c.path) if with_dims else literal("")
+    group = [bucket, *dims] + ([place_key] if with_dims else [])
+    stmt = (select(bucket, place_key, *dims, func.sum(table.c.sales_fen),
+                   func.sum(table.c.refunds_fen))
+            .select_from(joined).where(_any(when, spans), *where).group_by(*group))
+    return _sales_rows(conn.execute(stmt), with_dims)
+
+
+def _sales_rows(rows, with_dims: bool):
+    """(bucket, path, channel, category, kind, net) from either source."""
+    for row in rows:
+        if with_dims:
+            b, path, channel, category, kind, sales, refunds = row
+        else:
+            (b, path, channel, sales, refunds), category, kind = row, None, None
+        yield b, path, channel, category, kind, int(sales) - int(refunds)
+
+
+def _add_sales(out: Report, figures: list[Figures], which: list[int], rows,
+               kids: dict[str, Child] | None, depth: int) -> None:
+    for b, path, channel, category, kind, net in rows:
+        f = figures[which[b]]
+        offline = net if channel == OFFLINE else 0
+        f.sales_fen += net
+        f.offline_fen += offline
+        if which[b] == 0 and category is not None:
+            _split(out.by_channel, channel).sales_fen += net
+            _split(out.by_category, str(category)).sales_fen += net
+            _split(out.by_seller_kind, kind).sales_fen += net
+            if kids is not None:
+                kid = _kid(kids, path, depth, False)
+                kid.figures.sales_fen += net
+                kid.figures.offline_fen += offline
+
+
+def _from_days(session: Session, region: Region | None, ranges: list[Period], same: bool,
+               out: Report, kids: dict[str, Child], depth: int, length: int | None,
+               children: bool) -> None:
+    """Any dates' figures from the days: one statement per kind of figure for the three
+    periods (a long custom period's year before overlaps the others and is then read on its
+    own)."""
     groups = [[0, 1]] if same else [[0, 1, 2]] if _disjoint(ranges) else [[0, 1], [2]]
     figures = [out.now, out.before, out.year_ago]
-    kids: dict[str, Child] = {}
-    depth = len(region.path_codes) if region is not None else 0
     by_household = out.households_level
-    village, place = aliased(Region), aliased(Region)
+    conn = session.connection()
+    village = _R.alias("v")
     # rows come grouped by sub-region already (the path's prefix down to the child's code),
     # so that a province's report hands Python a few dozen rows, not one per village
-    length = _child_code_length(session, region)
-    key_col = IncomeDay.household_id if by_household else _child_prefix(region, length,
-                                                                          village.path)
-    place_key = _child_prefix(region, length, place.path)
+    key_col = (_ID.c.household_id if by_household
+               else _child_prefix(region, length, village.c.path))
     monitored_ids = None
     for group in groups:
-        chosen = [ranges[i] for i in group]
-        bucket = _buckets(IncomeDay.day, chosen)
+        spans = _days([ranges[i] for i in group])
+        bucket = _buckets(_ID.c.day, spans)
+        joined = _ID.join(village, village.c.id == _ID.c.village_id)
+        where = (_within(village.c.path, region), _any(_ID.c.day, spans))
         # attributed income, by sub-region (or household), channel, category and seller kind
-        rows = session.execute(
-            select(bucket, key_col, IncomeDay.channel, IncomeDay.category_id,
-                   IncomeDay.seller_kind, func.sum(IncomeDay.amount_fen))
-            .join(village, village.id == IncomeDay.village_id)
-            .where(_within(village.path, region), _any(IncomeDay.day, chosen))
-            .group_by(bucket, key_col, IncomeDay.channel, IncomeDay.category_id,
-                      IncomeDay.seller_kind)).all()
-        for b, key, channel, category, kind, amount in rows:
+        for b, key, channel, category, kind, amount in conn.execute(
+                select(bucket, key_col, _ID.c.channel, _ID.c.category_id, _ID.c.seller_kind,
+                       func.sum(_ID.c.amount_fen)).select_from(joined).where(*where)
+                .group_by(bucket, key_col, _ID.c.channel, _ID.c.category_id,
+                          _ID.c.seller_kind)):
             which = group[b]
             figures[which].attributed_fen += int(amount)
             if which == 0:
@@ -186,12 +375,10 @@ def report(session: Session, region: Region | None, period: Period, *,
         # the households reached (a positive sum in the period), counted by sub-region
         # (their status from the region's monitored households, read once: joining the
         # households to every row, or to the reached ones, cost more than the sums)
-        reached = session.execute(
-            select(bucket, key_col).join(village, village.id == IncomeDay.village_id)
-            .where(_within(village.path, region), _any(IncomeDay.day, chosen))
-            .group_by(bucket, IncomeDay.household_id, key_col)
-            .having(func.sum(IncomeDay.amount_fen) > 0)
-            .add_columns(IncomeDay.household_id)).all()
+        reached = conn.execute(
+            select(bucket, key_col, _ID.c.household_id).select_from(joined).where(*where)
+            .group_by(bucket, _ID.c.household_id, key_col)
+            .having(func.sum(_ID.c.amount_fen) > 0)).all()
         if monitored_ids is None:
             monitored_ids = _monitored(session, region)
         counted: dict[tuple, list[int]] = {}
@@ -208,38 +395,10 @@ def report(session: Session, region: Region | None, period: Period, *,
                 kid.figures.reached += count
                 kid.figures.monitored_reached += monitored
         # sales of the sellers under the region
-        sbucket = _buckets(SalesDay.day, chosen)
-        for b, path, channel, category, kind, sales, refunds in session.execute(
-                select(sbucket, place_key, SalesDay.channel, SalesDay.category_id,
-                       SalesDay.seller_kind, func.sum(SalesDay.sales_fen),
-                       func.sum(SalesDay.refunds_fen))
-                .join(Seller, Seller.id == SalesDay.seller_id)
-                .join(place, place.id == Seller.region_id)
-                .where(_within(place.path, region), _any(SalesDay.day, chosen))
-                .group_by(sbucket, place_key, SalesDay.channel, SalesDay.category_id,
-                          SalesDay.seller_kind)):
-            which, net = group[b], int(sales) - int(refunds)
-            figures[which].sales_fen += net
-            figures[which].offline_fen += net if channel == OFFLINE else 0
-            if which == 0:
-                _split(out.by_channel, channel).sales_fen += net
-                _split(out.by_category, str(category)).sales_fen += net
-                _split(out.by_seller_kind, kind).sales_fen += net
-                if children and not by_household:
-                    kid = _kid(kids, path, depth, False)
-                    kid.figures.sales_fen += net
-                    kid.figures.offline_fen += net if channel == OFFLINE else 0
-    if same:
-        out.year_ago = replace(out.before)
-    _registered(session, region, out, kids if children else None, depth, by_household, length)
-    for f in (out.before, out.year_ago):
-        f.registered, f.monitored = out.now.registered, out.now.monitored
-    if children:
-        out.children = _named_children(session, region, kids, by_household)
-    _label_splits(session, out)
-    if trend_months:
-        out.trend = trend(session, region, period, trend_months)
-    return out
+        _add_sales(out, figures, group,
+                   _sales(conn, region, [ranges[i] for i in group], length, with_dims=True,
+                          monthly=False),
+                   kids if children and not by_household else None, depth)
 
 
 def _monitored(session: Session, region: Region | None) -> set[int]:
@@ -290,14 +449,20 @@ def _kid(kids: dict[str, Child], key, depth: int, by_household: bool) -> Child:
 
 def _registered(session: Session, region: Region | None, out: Report,
                 kids: dict[str, Child] | None, depth: int, by_household: bool,
-                length: int | None) -> None:
-    village = aliased(Region)
-    key_col = Household.id if by_household else _child_prefix(region, length, village.path)
-    for key, status, count in session.execute(
-            select(key_col, Household.status, func.count())
-            .join(village, village.id == Household.village_id)
-            .where(_within(village.path, region))
-            .group_by(key_col, Household.status)):
+                length: int | None, paths: dict[int, str] | None = None) -> None:
+    if paths is not None:  # the villages by id (see report)
+        key_col = _H.c.id if by_household else _H.c.village_id
+        stmt = (select(key_col, _H.c.status, func.count())
+                .where(_H.c.village_id.in_(sorted(paths))).group_by(key_col, _H.c.status))
+    else:
+        village = _R.alias("v")
+        key_col = _H.c.id if by_household else _child_prefix(region, length, village.c.path)
+        stmt = (select(key_col, _H.c.status, func.count())
+                .select_from(_H.join(village, village.c.id == _H.c.village_id))
+                .where(_within(village.c.path, region)).group_by(key_col, _H.c.status))
+    for key, status, count in session.connection().execute(stmt):
+        if paths is not None and not by_household:
+            key = paths[key]
         monitored = count if status == HouseholdStatus.monitored else 0
         out.now.registered += count
         out.now.monitored += monitored
@@ -358,28 +523,42 @@ def _label_splits(session: Session, out: Report) -> None:
 
 
 def trend(session: Session, region: Region | None, period: Period,
-          months: int = 12) -> list[TrendPoint]:
-    """Sales and attributed income by month, the `months` months up to the period's last."""
+          months: int = 12, *, monthly: bool | None = None) -> list[TrendPoint]:
+    """Sales and attributed income by month, the `months` months up to the period's last:
+    from the months where the region is a county or above (`monthly` None), else the days."""
     last = period.end.year * 100 + period.end.month
     wanted, y, m = [], last // 100, last % 100
     for _ in range(months):
         wanted.append(y * 100 + m)
         y, m = (y - 1, 12) if m == 1 else (y, m - 1)
     points = {mo: TrendPoint(mo) for mo in sorted(wanted)}
-    village, place = aliased(Region), aliased(Region)
-    for mo, amount in session.execute(
-            select(IncomeDay.month, func.sum(IncomeDay.amount_fen))
-            .join(village, village.id == IncomeDay.village_id)
-            .where(_within(village.path, region), IncomeDay.month.in_(wanted))
-            .group_by(IncomeDay.month)):
+    if monthly is None:
+        monthly = region is None or len(region.path_codes) <= AREA_DEPTH
+    conn = session.connection()
+    if monthly:
+        depth = len(region.path_codes) if region is not None else 0
+        joined, where, _a = _in_areas(_IM, region, depth)
+        income = (select(_IM.c.month, func.sum(_IM.c.amount_fen)).select_from(joined)
+                  .where(_IM.c.month.in_(wanted), *where).group_by(_IM.c.month))
+        joined, where, _a = _in_areas(_SM, region, depth)
+        sales = (select(_SM.c.month, func.sum(_SM.c.sales_fen), func.sum(_SM.c.refunds_fen))
+                 .select_from(joined).where(_SM.c.month.in_(wanted), *where)
+                 .group_by(_SM.c.month))
+    else:
+        village, place = _R.alias("v"), _R.alias("p")
+        income = (select(_ID.c.month, func.sum(_ID.c.amount_fen))
+                  .select_from(_ID.join(village, village.c.id == _ID.c.village_id))
+                  .where(_within(village.c.path, region), _ID.c.month.in_(wanted))
+                  .group_by(_ID.c.month))
+        sales = (select(_SD.c.month, func.sum(_SD.c.sales_fen), func.sum(_SD.c.refunds_fen))
+                 .select_from(_SD.join(_S, _S.c.id == _SD.c.seller_id)
+                              .join(place, place.c.id == _S.c.region_id))
+                 .where(_within(place.c.path, region), _SD.c.month.in_(wanted))
+                 .group_by(_SD.c.month))
+    for mo, amount in conn.execute(income):
         points[mo].attributed_fen = int(amount)
-    for mo, sales, refunds in session.execute(
-            select(SalesDay.month, func.sum(SalesDay.sales_fen), func.sum(SalesDay.refunds_fen))
-            .join(Seller, Seller.id == SalesDay.seller_id)
-            .join(place, place.id == Seller.region_id)
-            .where(_within(place.path, region), SalesDay.month.in_(wanted))
-            .group_by(SalesDay.month)):
-        points[mo].sales_fen = int(sales) - int(refunds)
+    for mo, paid, refunds in conn.execute(sales):
+        points[mo].sales_fen = int(paid) - int(refunds)
     return list(points.values())
 
 

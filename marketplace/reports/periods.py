@@ -51,6 +51,18 @@ class Period:
             return Msg("%(y)s年", y=self.start.year)
         return Msg("%(a)s 至 %(b)s", a=self.start.isoformat(), b=self.end.isoformat())
 
+    @property
+    def key(self) -> int | None:
+        """The key of a month (202611), quarter (20264) or year (2026) in the pre-aggregate
+        `household_periods` (`ledger.rollup.period_keys`); None for other dates."""
+        if self.kind == MONTH:
+            return self.start.year * 100 + self.start.month
+        if self.kind == QUARTER:
+            return self.start.year * 10 + (self.start.month - 1) // 3 + 1
+        if self.kind == YEAR:
+            return self.start.year
+        return None
+
     def months(self) -> list[int]:
         """The months (202611) the period touches, in order."""
         out, y, m = [], self.start.year, self.start.month

@@ -35,6 +35,8 @@ START = datetime(2026, 9, 30, 15, 0, tzinfo=UTC)  # 23:00 China time, 30 Septemb
 VILLAGES = ["430525101201", "430525101202", "431224210201"]
 REGIONS = [None, "43", "430525", "430525101", "430525101201", "431224", "431224210201"]
 
+PRESETS = [periods.month(2026, 10), periods.month(2026, 11), periods.month(2026, 12),
+           periods.quarter(2026, 4), periods.year(2026), periods.month(2027, 10)]
 sale = st.fixed_dictionaries({
     "hours": st.integers(0, 24 * 75),  # after START: Oct to mid-December, midnights included
     "product": st.integers(0, 2),
@@ -61,10 +63,10 @@ def _setup(session):
     return households, products, make_user(session, "buyer"), make_user(session, "platform_admin")
 
 
-@settings(max_examples=12, deadline=None,
+@settings(max_examples=16, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(sales=st.lists(sale, min_size=1, max_size=6),
-       period=st.tuples(st.integers(0, 80), st.integers(0, 80)),
+       period=st.one_of(st.tuples(st.integers(0, 80), st.integers(0, 80)), st.sampled_from(PRESETS)),
        region_index=st.integers(0, len(REGIONS) - 1))
 def test_report_figures_are_the_statements_sums(session, sales, period, region_index):
     households, products, buyer, admin = _setup(session)
@@ -83,12 +85,19 @@ def test_report_figures_are_the_statements_sums(session, sales, period, region_i
             refunds.refund(session, admin, order, now=back + timedelta(hours=1))
         session.commit()
 
-    first = date(2026, 9, 30) + timedelta(days=min(period))
-    last = date(2026, 9, 30) + timedelta(days=max(period))
-    span = periods.between(first, last)
+    if isinstance(period, periods.Period):  # a month, quarter or year: the months' road
+        span, first, last = period, period.start, period.end
+    else:
+        first = date(2026, 9, 30) + timedelta(days=min(period))
+        last = date(2026, 9, 30) + timedelta(days=max(period))
+        span = periods.between(first, last)
     code = REGIONS[region_index]
     region = session.scalar(select(Region).where(Region.code == code)) if code else None
     found = figures.report(session, region, span, trend_months=0)
+    # the months and the households' periods give what the days give, every figure
+    for preset in PRESETS:
+        assert figures.report(session, region, preset) == figures.report(
+            session, region, preset, grain="days"), preset.name
 
     # attributed income and reach: the statements of the region's households
     mine = [h for h in session.scalars(select(Household)).all()
