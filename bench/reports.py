@@ -20,7 +20,8 @@ the services):
 - --entries ledger entries (exactly) over the 730 China days up to yesterday (growth, seasons,
   weekends), with the paid orders and lines behind them (1-3 lines, channels mixed, 15%
   offline), 3% of orders refunded in full 1-15 days later with their entries reversed;
-- `income_days` and `sales_days` by two INSERT ... SELECT ... GROUP BY statements, checked
+- `income_days` and `sales_days` by two INSERT ... SELECT ... GROUP BY statements, and from
+  them `income_months`, `sales_months` and `household_periods` (reports_ledger.months_sql), checked
   against `ledger.rollup.derive` (the code `rollup.rebuild` writes with): on the whole data up
   to 1,000,000 entries (`rollup.check`), else on a sample of households, a whole village and
   sellers (--check).
@@ -153,7 +154,8 @@ def add_indexes(engine, statements: list[str]) -> float:
             conn.execute(text(statement))
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM (ANALYZE) income_days, sales_days"))
+            conn.execute(text("VACUUM (ANALYZE) income_days, sales_days, income_months, "
+                              "sales_months, household_periods"))
     return time.perf_counter() - t0
 
 
@@ -304,7 +306,14 @@ def run_engine(engine: str, url: str, workdir: Path, args) -> Result:
     with in_app(env) as (_app, db):
         from marketplace.core.time import today_china
         from marketplace.ledger import rollup
-        from marketplace.ledger.models import IncomeDay, LedgerEntry, SalesDay
+        from marketplace.ledger.models import (
+            HouseholdPeriod,
+            IncomeDay,
+            IncomeMonth,
+            LedgerEntry,
+            SalesDay,
+            SalesMonth,
+        )
         from marketplace.orders.models import Order, OrderLine
 
         pg = db.engine.dialect.name == "postgresql"
@@ -329,7 +338,9 @@ def run_engine(engine: str, url: str, workdir: Path, args) -> Result:
         session.rollback()
         for label, model in (("ledger_entries", LedgerEntry), ("income_days", IncomeDay),
                              ("sales_days", SalesDay), ("orders", Order),
-                             ("order_lines", OrderLine)):
+                             ("order_lines", OrderLine), ("income_months", IncomeMonth),
+                             ("sales_months", SalesMonth),
+                             ("household_periods", HouseholdPeriod)):
             result.rows[label] = session.scalar(select(func.count()).select_from(model))
         session.rollback()
 
@@ -401,7 +412,10 @@ def report(results: list[Result], args) -> None:
                    f"income_days {r.rows['income_days']:,} "
                    f"({r.rows['income_days'] / r.rows['ledger_entries']:.3f} per entry); "
                    f"sales_days {r.rows['sales_days']:,} "
-                   f"({r.rows['sales_days'] / r.rows['order_lines']:.3f} per order line)")
+                   f"({r.rows['sales_days'] / r.rows['order_lines']:.3f} per order line);\n"
+                   f"                       income_months {r.rows['income_months']:,}, "
+                   f"sales_months {r.rows['sales_months']:,}, "
+                   f"household_periods {r.rows['household_periods']:,}")
         state = "as rollup.derive implies" if not r.check else "DIFFER: " + r.check
         out.append(f"  pre-aggregates     : {state} ({r.check_kind})")
         if r.proposal_s:

@@ -278,6 +278,30 @@ def sales_sql(pg: bool) -> str:
         "GROUP BY day, seller_id, channel, category_id, kind, month")
 
 
+def months_sql() -> list[str]:
+    """income_months, sales_months and household_periods from the days: what `rollup`
+    adds with them: the areas are counties, the first `rollup.AREA_PATH` characters of a path
+    ('/43/4301/430102/'; every seller here is at a county or below)."""
+    from marketplace.ledger import rollup
+    area = "JOIN regions a ON a.path = substr({}.path, 1, %d)" % rollup.AREA_PATH
+    periods = ["month", "(month / 100) * 10 + (month % 100 - 1) / 3 + 1", "month / 100"]
+    return [
+        "INSERT INTO income_months (month, area_id, channel, category_id, seller_kind, "
+        "amount_fen, entries) SELECT d.month, a.id, d.channel, d.category_id, d.seller_kind, "
+        "SUM(d.amount_fen), SUM(d.entries) FROM income_days d JOIN regions v ON v.id = "
+        "d.village_id " + area.format("v") + " GROUP BY d.month, a.id, d.channel, "
+        "d.category_id, d.seller_kind",
+        "INSERT INTO sales_months (month, area_id, channel, category_id, seller_kind, "
+        "sales_fen, refunds_fen) SELECT d.month, a.id, d.channel, d.category_id, "
+        "d.seller_kind, SUM(d.sales_fen), SUM(d.refunds_fen) FROM sales_days d JOIN sellers s "
+        "ON s.id = d.seller_id JOIN regions r ON r.id = s.region_id " + area.format("r")
+        + " GROUP BY d.month, a.id, d.channel, d.category_id, d.seller_kind",
+    ] + [
+        "INSERT INTO household_periods (village_id, period, household_id, amount_fen, entries) "
+        f"SELECT village_id, {key}, household_id, SUM(amount_fen), SUM(entries) "
+        f"FROM income_days GROUP BY village_id, {key}, household_id" for key in periods]
+
+
 class _Sample:
     """A connection for `rollup.derive` that reads only some households' entries and some
     sellers' orders and refunds (the same statements, narrowed)."""
@@ -382,10 +406,12 @@ def build(engine, *, entries: int, seed: int, shape: Shape, today: date) -> Buil
             conn.execute(text("SET LOCAL work_mem = '256MB'"))
         conn.execute(text(income_sql(pg)))
         conn.execute(text(sales_sql(pg)))
+        for statement in months_sql():
+            conn.execute(text(statement))
         conn.execute(text("UPDATE ledger_head SET last_seq = :n, last_hash = :h"),
                      {"n": built.entries, "h": f"{built.entries:064x}"})
     built.seconds["rollups"] = time.perf_counter() - t0
-    log(f"  income_days and sales_days in {built.seconds['rollups']:.1f} s")
+    log(f"  income_days, sales_days and the months in {built.seconds['rollups']:.1f} s")
     if pg:
         t0 = time.perf_counter()
         with engine.begin() as conn:
