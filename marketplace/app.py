@@ -111,6 +111,9 @@ def _import_models() -> None:
     from marketplace.accounts import models as _a  # noqa: F401
     from marketplace.audit import models as _au  # noqa: F401
     from marketplace.catalog import models as _c  # noqa: F401
+    from marketplace.help.events import models as _he  # noqa: F401
+    from marketplace.help.needs import models as _hn  # noqa: F401
+    from marketplace.help.pool import models as _hp  # noqa: F401
     from marketplace.households import models as _h  # noqa: F401
     from marketplace.ledger import models as _l  # noqa: F401
     from marketplace.notifications import models as _n  # noqa: F401

@@ -129,6 +129,8 @@ class Order(TimestampMixin, db.Model):
     # the unit it counts toward (channels unit_member, unit_purchase, group_purchase of a unit)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    # the fair or live-sale event it was placed from (or, offline, sold at): help.events
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
     # a union's purchase for the unit: "welfare" (福利) or "condolence" (慰问); "" otherwise
     unit_purpose: Mapped[str] = mapped_column(String(16), default="", server_default="")
     status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus),

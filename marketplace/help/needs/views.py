@@ -1,0 +1,1 @@
+"""(being written: the blueprint of this part of issue 18)"""
