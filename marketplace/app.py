@@ -131,6 +131,10 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.admin.views import bp as admin_bp
     from marketplace.api import bp as api_bp
     from marketplace.audit.views import bp as audit_bp
+    from marketplace.help.events.views import bp as events_bp
+    from marketplace.help.needs.views import bp as needs_bp
+    from marketplace.help.needs.wish_views import bp as wishes_bp
+    from marketplace.help.pool.views import bp as pool_bp
     from marketplace.households.views import bp as households_bp
     from marketplace.media.views import bp as media_bp
     from marketplace.notifications.views import bp as notifications_bp
@@ -147,7 +151,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (storefront_bp, accounts_bp, seller_bp, admin_bp, households_bp, media_bp,
                orders_bp, seller_orders_bp, offline_sales_bp, notifications_bp, audit_bp, units_bp,
-               campaigns_bp, filings_bp):
+               campaigns_bp, filings_bp, needs_bp, wishes_bp, pool_bp, events_bp):
         app.register_blueprint(bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)

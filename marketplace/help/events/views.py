@@ -1,1 +1,6 @@
-"""(being written: the blueprint of this part of issue 18)"""
+"""The blueprint of fairs and live-sale events: pages, the organiser's console, the report (issue 18: being written)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("events", __name__)

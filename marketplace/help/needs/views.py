@@ -1,1 +1,6 @@
-"""(being written: the blueprint of this part of issue 18)"""
+"""The blueprint of needs (帮扶需求): the wall, posting, review, claims, receipts, flags (issue 18: being written)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("needs", __name__)

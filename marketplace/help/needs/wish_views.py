@@ -1,1 +1,6 @@
-"""(being written: the blueprint of this part of issue 18)"""
+"""The blueprint of micro-wishes (微心愿): wish cards, the village wall sheet, the QR link (issue 18: being written)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("wishes", __name__)
