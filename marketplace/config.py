@@ -83,6 +83,12 @@ def default_config() -> dict:
         # region sets one (basis points, 1000 = 10%) and each year's deadline ("MM-DD")
         "UNIT_RESERVE_MIN_BP": 1000,
         "FILING_DEADLINE": "03-31",
+        # needs and micro-wishes (help.needs): a wish's cap (fen), how long a claim holds a
+        # need, a poster's needs a day, a household's needs pending, open or claimed at once
+        "HELP_WISH_CAP_FEN": 50_000,
+        "HELP_CLAIM_HOLD_DAYS": 7,
+        "HELP_POSTS_PER_DAY": 20,
+        "HELP_OPEN_NEEDS_PER_HOUSEHOLD": 3,
     }
 
 

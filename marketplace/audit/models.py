@@ -46,6 +46,11 @@ class AuditAction(StrEnum):
     assessment_weights_set = "assessment_weights_set"  # the ranking's indicator weights
     assessment_published = "assessment_published"  # a ranking kept as the notice (通报)
     liaisons_notified = "liaisons_notified"  # liaisons told of their households without income
+    # needs and micro-wishes (help.needs): an office's review, its decision on a flag
+    need_approved = "need_approved"
+    need_sent_back = "need_sent_back"  # with the reason
+    need_flag_upheld = "need_flag_upheld"  # the need is removed
+    need_flag_dismissed = "need_flag_dismissed"
 
 
 class AuditObject(StrEnum):
@@ -60,6 +65,7 @@ class AuditObject(StrEnum):
     unit = "unit"
     unit_filing = "unit_filing"  # a budget unit's annual filing
     region = "region"  # a region (its subtree's minimum reserved share)
+    need = "need"  # a need or micro-wish (help.needs), under its household
 
 
 ACTION_LABELS = {
@@ -87,6 +93,10 @@ ACTION_LABELS = {
     AuditAction.assessment_weights_set: "设置考核指标权重",
     AuditAction.assessment_published: "发布考核排名通报",
     AuditAction.liaisons_notified: "通知帮扶联络人（无收入户）",
+    AuditAction.need_approved: "帮扶需求审核通过",
+    AuditAction.need_sent_back: "退回帮扶需求",
+    AuditAction.need_flag_upheld: "举报成立，下架帮扶需求",
+    AuditAction.need_flag_dismissed: "驳回对帮扶需求的举报",
 }
 OBJECT_LABELS = {
     AuditObject.seller: "经营主体",
@@ -98,6 +108,7 @@ OBJECT_LABELS = {
     AuditObject.unit: "单位",
     AuditObject.unit_filing: "单位预留份额填报",
     AuditObject.region: "行政区划",
+    AuditObject.need: "帮扶需求",
 }
 
 # the fields `before` and `after` hold, as the pages name them

@@ -249,3 +249,35 @@ def check_report_region(user, region) -> None:
         return
     if region is None or not any(region.path.startswith(r.path) for r in roots):
         raise NotFound("该地区不存在，或不在您的管辖范围内")
+
+
+# ---- needs and micro-wishes (help.needs) --------------------------------------------------------
+# `household` is a households.models.Household, `need` a help.needs.models.Need (duck-typed: the
+# household's `liaison_id` and `village`, the need's `household`); `own` says the user is the
+# household's own account (the staff of its household shop), which the service finds out.
+
+def posts_need_for(user, household, own: bool = False) -> bool:
+    """The household's liaison, an office over its village, its own account, platform admins."""
+    if household is None or user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(is_admin(user) or household.liaison_id == user.id
+                or office_covers(user, household.village) or own)
+
+
+def check_post_need(user, household, own: bool = False) -> None:
+    require_user(user)
+    if not posts_need_for(user, household, own):
+        raise NotFound("未找到该帮扶对象")
+
+
+def reviews_need(user, need) -> bool:
+    """Platform admins and the offices whose subtree holds the need's household."""
+    return bool(need is not None and user is not None
+                and getattr(user, "is_authenticated", False)
+                and (is_admin(user) or office_covers(user, need.household.village)))
+
+
+def check_review_need(user, need) -> None:
+    require_user(user)
+    if not reviews_need(user, need):
+        raise NotFound("未找到该需求")

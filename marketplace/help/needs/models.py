@@ -118,6 +118,8 @@ class Need(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     matched_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     fulfilled_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    # the search tokens of title and description (search.analysis), " a b c " (migration 0032)
+    search_tokens: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     household = relationship("Household")
     village = relationship("Region")
