@@ -32,6 +32,7 @@ payments_cli = AppGroup("payments", help="付款 (payments): pay back captures o
 units_cli = AppGroup("units", help="单位 (units): remind budget units of their annual filing.")
 campaigns_cli = AppGroup("campaigns", help="团购 (group purchases): close those past their deadline.")
 reports_cli = AppGroup("reports", help="帮扶报表 (office reports): export a report to xlsx.")
+pool_cli = AppGroup("pool", help="捐赠资金池 (donation pool): verify its hash-chained ledger.")
 
 
 def register(app: Flask) -> None:
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(units_cli)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(pool_cli)
 
 
 def _fail(message: str, lines: list[str] | None = None, code: int = 1):
@@ -431,3 +433,22 @@ def reports_export(region_code: str | None, period: str | None, start: str | Non
                f"归属收入 {format_fen(f.attributed_fen)}，带动增收 {f.reached} 户 / 登记 "
                f"{f.registered} 户，覆盖率 {f.coverage_bp / 100:.2f}%；"
                f"无收入帮扶对象 {without.total} 户（其中监测户 {without.monitored} 户）")
+
+
+# ---- the donation pool (help.pool) ----------------------------------------------------------------
+
+@pool_cli.command("verify")
+def pool_verify() -> None:
+    """Walk the whole pool ledger: every entry's number, link, sign and hash, the head row, a
+    balance never below zero, and one entry per paid donation and per allocation for its
+    amount. Names the first entry that does not fit; exits 1 then."""
+    from marketplace.help.pool import chain
+    with _bar("核对资金池台账", chain.entry_count(db.session)) as step:
+        verdict = chain.verify(db.session, progress=step)
+    if not verdict.ok:
+        where = f"第 {verdict.seq} 条" if verdict.seq is not None else "台账末尾"
+        _fail(f"资金池台账核对失败：{where}：{verdict.problem}（此前 {verdict.entries} 条完好）")
+    totals = chain.totals(db.session)
+    click.echo(f"资金池台账完好：{verdict.entries} 条记录；收到 {format_fen(totals.received)}，"
+               f"拨付 {format_fen(totals.allocated)}，退回 {format_fen(totals.refunded)}，"
+               f"余额 {format_fen(totals.balance)}")

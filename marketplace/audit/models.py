@@ -46,6 +46,9 @@ class AuditAction(StrEnum):
     assessment_weights_set = "assessment_weights_set"  # the ranking's indicator weights
     assessment_published = "assessment_published"  # a ranking kept as the notice (通报)
     liaisons_notified = "liaisons_notified"  # liaisons told of their households without income
+    # the donation pool (help.pool)
+    pool_allocated = "pool_allocated"  # pool money an office gave to a need
+    donation_refunded = "donation_refunded"  # a paid pool donation given back by an admin
     # needs and micro-wishes (help.needs): an office's review, its decision on a flag
     need_approved = "need_approved"
     need_sent_back = "need_sent_back"  # with the reason
@@ -65,6 +68,8 @@ class AuditObject(StrEnum):
     unit = "unit"
     unit_filing = "unit_filing"  # a budget unit's annual filing
     region = "region"  # a region (its subtree's minimum reserved share)
+    pool_allocation = "pool_allocation"  # pool money given to a need (help.pool)
+    donation = "donation"  # a donation (help.pool)
     need = "need"  # a need or micro-wish (help.needs), under its household
 
 
@@ -93,6 +98,8 @@ ACTION_LABELS = {
     AuditAction.assessment_weights_set: "设置考核指标权重",
     AuditAction.assessment_published: "发布考核排名通报",
     AuditAction.liaisons_notified: "通知帮扶联络人（无收入户）",
+    AuditAction.pool_allocated: "资金池拨付",
+    AuditAction.donation_refunded: "退回捐赠",
     AuditAction.need_approved: "帮扶需求审核通过",
     AuditAction.need_sent_back: "退回帮扶需求",
     AuditAction.need_flag_upheld: "举报成立，下架帮扶需求",
@@ -108,6 +115,8 @@ OBJECT_LABELS = {
     AuditObject.unit: "单位",
     AuditObject.unit_filing: "单位预留份额填报",
     AuditObject.region: "行政区划",
+    AuditObject.pool_allocation: "资金池拨付",
+    AuditObject.donation: "捐赠",
     AuditObject.need: "帮扶需求",
 }
 
