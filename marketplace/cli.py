@@ -33,6 +33,7 @@ units_cli = AppGroup("units", help="单位 (units): remind budget units of their
 campaigns_cli = AppGroup("campaigns", help="团购 (group purchases): close those past their deadline.")
 reports_cli = AppGroup("reports", help="帮扶报表 (office reports): export a report to xlsx.")
 pool_cli = AppGroup("pool", help="捐赠资金池 (donation pool): verify its hash-chained ledger.")
+needs_cli = AppGroup("needs", help="帮扶需求 (needs): lapse claims past their hold, expire needs.")
 
 
 def register(app: Flask) -> None:
@@ -42,6 +43,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(units_cli)
     app.cli.add_command(reports_cli)
     app.cli.add_command(pool_cli)
+    app.cli.add_command(needs_cli)
 
 
 def _fail(message: str, lines: list[str] | None = None, code: int = 1):
@@ -452,3 +454,15 @@ def pool_verify() -> None:
     click.echo(f"资金池台账完好：{verdict.entries} 条记录；收到 {format_fen(totals.received)}，"
                f"拨付 {format_fen(totals.allocated)}，退回 {format_fen(totals.refunded)}，"
                f"余额 {format_fen(totals.balance)}")
+
+
+# ---- needs (帮扶需求) ------------------------------------------------------------------------------
+
+@needs_cli.command("lapse")
+def needs_lapse() -> None:
+    """Claims not delivered within their hold lapse (the need opens again); open needs past
+    their expiry expire. Pages do the same lazily; a cron may run it (idempotent)."""
+    from marketplace.help.needs import claims
+    lapsed, expired = claims.tidy(db.session)
+    db.session.commit()
+    click.echo(f"已释放超时认领 {lapsed} 项，已过期需求 {expired} 条")

@@ -142,3 +142,20 @@ def test_money_goes_through_the_providers(session, w):
     assert c.status == ClaimStatus.delivered and c.donation_id is not None
     claims.confirm(session, w.liaison, c, "已到账", now=NOW)
     assert need.status == NeedStatus.fulfilled
+
+
+def test_flask_needs_lapse(app, make):
+    from marketplace.extensions import db
+    with app.app_context():
+        s = db.session
+        w_ = type("W", (), dict(liaison=make_user(s, Role.liaison),
+                                office=make_user(s, Role.office,
+                                                 region_obj=region(s, "430525"))))
+        w_.household = make_household(s, liaison=w_.liaison)
+        need = _open(s, w_)
+        claims.claim(s, make_user(s, Role.buyer), need, now=NOW)
+        s.commit()
+    result = app.test_cli_runner().invoke(args=["needs", "lapse"])
+    assert result.exit_code == 0 and "已释放超时认领 1 项" in result.output
+    again = app.test_cli_runner().invoke(args=["needs", "lapse"])
+    assert "已释放超时认领 0 项" in again.output
