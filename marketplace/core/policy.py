@@ -281,3 +281,29 @@ def check_review_need(user, need) -> None:
     require_user(user)
     if not reviews_need(user, need):
         raise NotFound("未找到该需求")
+
+
+# ---- micro-wishes: who prints cards and wall sheets (help.needs.wish_views) ---------------------
+# `household` is a households.models.Household (duck-typed: its `liaison_id` and `village`);
+# `village` a regions.models.Region.
+
+def prints_wishes_of(user, household) -> bool:
+    """A household's wish cards: its liaison, the offices over its village, platform admins."""
+    return bool(household is not None and user is not None
+                and getattr(user, "is_authenticated", False)
+                and (is_admin(user) or household.liaison_id == user.id
+                     or office_covers(user, household.village)))
+
+
+def check_print_wish(user, household) -> None:
+    require_user(user)
+    if not prints_wishes_of(user, household):
+        raise NotFound("未找到该微心愿")
+
+
+def prints_village_wishes(user, village) -> bool:
+    """Every wish of a village, on cards or the wall sheet: the offices over the village and
+    platform admins (a liaison prints only their own households' wishes)."""
+    return bool(village is not None and user is not None
+                and getattr(user, "is_authenticated", False)
+                and (is_admin(user) or office_covers(user, village)))
