@@ -20,6 +20,7 @@ from marketplace.api.seller_products import _seller_for as seller_for
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.extensions import db
+from marketplace.help.events import services as events
 from marketplace.orders import offline
 from marketplace.orders.models import Order
 from marketplace.payments import offline as recording
@@ -66,10 +67,11 @@ def record_offline_sale():
     if event_id is not None and not _int(event_id):
         raise ValidationFailed("event_id 应为整数或 null", field="event_id")
     seller = seller_for(user, data.get("seller_id"))
+    event = events.offline_event(db.session, event_id)
     done = recording.record(db.session, user, seller, offline.OfflineSaleInput(
         sold_on=data.get("sold_on"), place=data.get("place", ""),
         lines=_lines(data.get("lines") or []), payment_method=data.get("payment_method", ""),
-        receipt_no=data.get("receipt_no", ""), event_id=event_id))
+        receipt_no=data.get("receipt_no", ""), event_id=event))
     body = offline_sale_json(done.order)
     db.session.commit()
     resp = jsonify(body)
@@ -94,8 +96,10 @@ def openapi_paths(json, errors, ref, secured) -> dict:
                        "differ from the catalogue price. receipt_no is unique per seller: the "
                        "same receipt again with every field identical answers the order recorded "
                        "the first time (200, nothing written); with any field different 409 "
-                       "receipt_no_taken. event_id must be null or absent for now (422 "
-                       "events_unavailable). Nothing is written on any error; corrections are "
+                       "receipt_no_taken. event_id (optional): a published fair or live-sale "
+                       "event (GET /api/v1/events) whose days (China) include sold_on; the order "
+                       "carries it (422 event_unavailable for an unknown, draft or cancelled "
+                       "event, 422 event_not_on_date otherwise). Nothing is written on any error; corrections are "
                        "refunds (POST /api/v1/orders/{order_id}/refunds), never edits.",
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": ref("OfflineSaleCreate")}}},
@@ -117,7 +121,8 @@ def openapi_schemas(ref) -> dict:
                             "description": "The China date of the sale, YYYY-MM-DD."},
                 "place": {"type": "string", "minLength": 2, "maxLength": offline.PLACE_MAX,
                           "description": "The fair, market or event where it was sold."},
-                "event_id": {"type": "null", "description": "Events come later: null only."},
+                "event_id": {"type": ["integer", "null"],
+                             "description": "The published event the sale was made at."},
                 "lines": {"type": "array", "minItems": 1, "maxItems": offline.MAX_LINES,
                           "items": {"type": "object", "additionalProperties": False,
                                     "required": ["product_id", "quantity", "unit_price"],

@@ -20,7 +20,9 @@ from marketplace.api.common import (
 from marketplace.core.errors import Forbidden, RuleBroken, ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.core.money import money_json
+from marketplace.core.time import now_utc
 from marketplace.extensions import db
+from marketplace.help.events import services as events
 from marketplace.ledger.impact import order_impact
 from marketplace.orders import reading, services
 from marketplace.orders.models import Channel, Order
@@ -56,6 +58,7 @@ def order_json(order: Order) -> dict:
                     "region": order.region_names, "detail": order.address_detail},
         "created_at": _iso(order.created_at), "paid_at": _iso(order.paid_at),
         "unit_id": order.unit_id, "purpose": order.unit_purpose or None,
+        "event_id": order.event_id,
     }
 
 
@@ -86,13 +89,18 @@ def _address(value: dict) -> AddressInput:
 def create_orders():
     user = api_user()
     data = json_body()
-    reject_unknown(data, set(ORDER_TYPES) | {"unit_id"})
+    reject_unknown(data, set(ORDER_TYPES) | {"unit_id", "event_id"})
     check_types(data, ORDER_TYPES)
+    event_id = data.get("event_id")
+    if event_id is not None and (not isinstance(event_id, int) or isinstance(event_id, bool)):
+        raise ValidationFailed("event_id 应为整数或 null", field="event_id")
     channel = data.get("channel", Channel.individual)
     unit_id = data.get("unit_id")
     key = data.get("idempotency_key") or request.headers.get("Idempotency-Key", "")
     window = timedelta(minutes=current_app.config["ORDER_PAYMENT_WINDOW_MINUTES"])
     lines = _lines(data.get("lines") or [])
+    if channel in units.UNIT_CHANNELS and event_id is not None:
+        raise RuleBroken("计入单位的订单不能同时计入帮扶活动", field="event_id")
     if channel in units.UNIT_CHANNELS:  # counted toward a unit: units.services checks who may
         address = _address(data["address"]) if data.get("address") is not None else None
         if address is None and channel != Channel.unit_purchase:
@@ -106,7 +114,8 @@ def create_orders():
                              "unit_id 和 purpose 只用于计入单位的订单", field="channel")
         orders = services.checkout(db.session, user, lines, _address(data.get("address") or {}),
                                    idempotency_key=key, channel=Channel.individual,
-                                   window=window)
+                                   window=window, event=None if event_id is None else
+                                   events.require_checkout_tag(db.session, event_id, now_utc()))
     body = {"orders": [order_json(o) for o in orders]}
     db.session.commit()
     return jsonify(body), 201

@@ -111,7 +111,10 @@ def schemas() -> dict:
             "paid_at": {"type": ["string", "null"], "format": "date-time"},
             "unit_id": {"type": ["integer", "null"],
                         "description": "The unit it counts toward, if any."},
-            "purpose": {"type": ["string", "null"], "enum": ["welfare", "condolence", None]}}}
+            "purpose": {"type": ["string", "null"], "enum": ["welfare", "condolence", None]},
+            "event_id": {"type": ["integer", "null"],
+                         "description": "The fair or live-sale event it was placed from (or, "
+                                        "offline, sold at), if any."}}}
     order_create = {
         "type": "object", "required": ["lines", "idempotency_key"],
         "additionalProperties": False,
@@ -147,6 +150,13 @@ def schemas() -> dict:
             "purpose": {"type": "string", "enum": ["", "welfare", "condolence"],
                         "description": "A union's unit_purchase: welfare (福利) or "
                                        "condolence (慰问)."},
+            "event_id": {"type": ["integer", "null"],
+                         "description": "Placed from a fair or live-sale event's page "
+                                        "(GET /api/v1/events): a published event under way; "
+                                        "the orders of its featured sellers, and those "
+                                        "holding one of its featured products, carry it. "
+                                        "422 event_unavailable for any other event; not "
+                                        "with the unit channels."},
             "idempotency_key": {"type": "string", "minLength": 8, "maxLength": 64,
                                 "description": "The same key and request again answers the "
                                                "same orders; with another request, 409."}}}

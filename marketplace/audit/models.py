@@ -54,6 +54,11 @@ class AuditAction(StrEnum):
     need_sent_back = "need_sent_back"  # with the reason
     need_flag_upheld = "need_flag_upheld"  # the need is removed
     need_flag_dismissed = "need_flag_dismissed"
+    # fairs and live-sale events (help.events), by their organisers
+    event_created = "event_created"
+    event_updated = "event_updated"
+    event_published = "event_published"
+    event_cancelled = "event_cancelled"  # with the reason
 
 
 class AuditObject(StrEnum):
@@ -71,6 +76,7 @@ class AuditObject(StrEnum):
     pool_allocation = "pool_allocation"  # pool money given to a need (help.pool)
     donation = "donation"  # a donation (help.pool)
     need = "need"  # a need or micro-wish (help.needs), under its household
+    event = "event"  # a fair or live-sale event (help.events)
 
 
 ACTION_LABELS = {
@@ -104,6 +110,10 @@ ACTION_LABELS = {
     AuditAction.need_sent_back: "退回帮扶需求",
     AuditAction.need_flag_upheld: "举报成立，下架帮扶需求",
     AuditAction.need_flag_dismissed: "驳回对帮扶需求的举报",
+    AuditAction.event_created: "创建帮扶活动",
+    AuditAction.event_updated: "修改帮扶活动",
+    AuditAction.event_published: "发布帮扶活动",
+    AuditAction.event_cancelled: "取消帮扶活动",
 }
 OBJECT_LABELS = {
     AuditObject.seller: "经营主体",
@@ -118,6 +128,7 @@ OBJECT_LABELS = {
     AuditObject.pool_allocation: "资金池拨付",
     AuditObject.donation: "捐赠",
     AuditObject.need: "帮扶需求",
+    AuditObject.event: "帮扶活动",
 }
 
 # the fields `before` and `after` hold, as the pages name them

@@ -307,3 +307,21 @@ def prints_village_wishes(user, village) -> bool:
     return bool(village is not None and user is not None
                 and getattr(user, "is_authenticated", False)
                 and (is_admin(user) or office_covers(user, village)))
+
+
+# ---- fairs and live-sale events (help.events) -----------------------------------------------
+# `unit_admin`: whether the user is an admin of the event's unit (the service reads it).
+
+def can_manage_event(user, event, unit_admin: bool = False) -> bool:
+    """An event's organisers: the offices over its region, the admins of its unit (a unit's
+    event), platform admins."""
+    if event is None or user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(is_admin(user) or office_covers(user, event.region)
+                or (event.unit_id is not None and unit_admin))
+
+
+def check_manage_event(user, event, unit_admin: bool = False) -> None:
+    require_user(user)
+    if not can_manage_event(user, event, unit_admin):
+        raise NotFound("未找到该活动")

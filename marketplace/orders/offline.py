@@ -86,7 +86,18 @@ class OfflineSaleInput:
     lines: Sequence[OfflineLine]
     payment_method: str  # cash | transfer
     receipt_no: str
-    event_id: object = None  # events come later: only None is accepted now
+    event_id: object = None  # None, or an EventRef (help.events.services.offline_event)
+
+
+@dataclass(frozen=True)
+class EventRef:
+    """A fair or live-sale event a sale may be recorded against, checked by the entry point
+    (`help.events.services.offline_event`: published), since `help` sits above `orders`; the
+    sale's date must fall on one of its days (China), `clean_sale` checks that."""
+    id: int
+    title: str
+    first_day: date
+    last_day: date
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,7 @@ class CleanSale:
     payment_method: PaymentMethod
     receipt_no: str
     lines: tuple[CleanLine, ...]
+    event_id: int | None = None
 
     @property
     def total_fen(self) -> int:
@@ -119,13 +131,15 @@ class CleanSale:
     def signature(self) -> tuple:
         """What makes two records of one receipt the same sale."""
         return (self.sold_on, self.place, self.provider, tuple(sorted(
-            (line.product.id, line.quantity, line.unit_price_fen) for line in self.lines)))
+            (line.product.id, line.quantity, line.unit_price_fen) for line in self.lines)),
+            self.event_id)
 
 
 def order_signature(order: Order) -> tuple:
     """`CleanSale.signature` of a recorded offline sale."""
     return (order.sold_on, order.place, order.payment_method, tuple(sorted(
-        (line.product_id, line.quantity, line.unit_price_fen) for line in order.lines)))
+        (line.product_id, line.quantity, line.unit_price_fen) for line in order.lines)),
+        order.event_id)
 
 
 # ---- who may, and the event --------------------------------------------------------------------
@@ -138,10 +152,22 @@ def check_may_record(actor: User, seller: Seller) -> None:
         raise RuleBroken("经营主体通过认证后才能录入线下销售", code="seller_not_verified")
 
 
-def check_event(event_id) -> None:
-    if event_id is not None:
-        raise RuleBroken("帮扶活动（展销会、直播）功能尚未开放：event_id 请留空，在“地点”中写明活动名称",
-                         field="event_id", code="events_unavailable")
+def check_event(event) -> None:
+    """A sale's event: None, or an EventRef the entry point checked (a bare id is refused)."""
+    if event is not None and not isinstance(event, EventRef):
+        raise RuleBroken("请从帮扶活动列表中选择活动", field="event_id", code="event_unavailable")
+
+
+def check_event_day(event: EventRef | None, sold_on: date) -> int | None:
+    """The event's id when the sale's date is one of its days; RuleBroken (422) otherwise."""
+    if event is None:
+        return None
+    if not event.first_day <= sold_on <= event.last_day:
+        raise RuleBroken(Msg("销售日期 %(day)s 不在活动“%(title)s”的日期内（%(first)s 至 %(last)s）",
+                             day=sold_on.isoformat(), title=event.title,
+                             first=event.first_day.isoformat(), last=event.last_day.isoformat()),
+                         field="event_id", code="event_not_on_date")
+    return event.id
 
 
 # ---- checking a sale ---------------------------------------------------------------------------
@@ -314,8 +340,10 @@ def clean_sale(session: Session, seller: Seller, data: OfflineSaleInput, today: 
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors, details={
             "lines": [{"line": n, "messages": list(m)} for n, m in problems.items()]})
+    check_event(data.event_id)
+    event_id = check_event_day(data.event_id, values["sold_on"])
     return CleanSale(values["sold_on"], values["place"], values["payment_method"],
-                     values["receipt_no"], tuple(lines))
+                     values["receipt_no"], tuple(lines), event_id)
 
 
 # ---- the receipt number, once per seller -------------------------------------------------------
@@ -383,7 +411,7 @@ def _order_row(actor: User, seller: Seller, sale: CleanSale, checkout_id: int,
         "recipient": "", "mobile": "", "region_id": seller.region_id,
         "region_names": address_name(seller.region.name_path), "address_detail": sale.place,
         "sold_on": sale.sold_on, "place": sale.place, "receipt_no": sale.receipt_no,
-        "created_at": now, "updated_at": now}
+        "event_id": sale.event_id, "created_at": now, "updated_at": now}
 
 
 def handed_over(session: Session, order: Order, actor: User, now: datetime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import RadioField, StringField
+from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import Length
 
 from marketplace.core.forms import Form
@@ -19,6 +19,9 @@ class OfflineSaleForm(Form):
         (offline.PaymentMethod.transfer.value, _l("转账"))], validate_choice=False,
         default=offline.PaymentMethod.cash.value)
     receipt_no = StringField(_l("收据号"), validators=[Length(max=offline.RECEIPT_MAX)])
+    # a published fair or live-sale event (the view fills the choices; "" for none)
+    event_id = SelectField(_l("帮扶活动"), choices=[("", _l("不属于帮扶活动"))],
+                           validate_choice=False)
 
 
 class OfflineImportForm(Form):

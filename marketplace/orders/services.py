@@ -102,6 +102,19 @@ class LineInput:
 
 
 @dataclass(frozen=True)
+class EventTag:
+    """The fair or live-sale event a checkout was placed from (`help.events.services.
+    checkout_tag` makes it: a published event under way): the orders of its featured sellers,
+    and those holding one of its featured products, carry its id (`orders.event_id`)."""
+    id: int
+    seller_ids: frozenset[int] = frozenset()
+    product_ids: frozenset[int] = frozenset()
+
+    def covers(self, seller_id: int, product_ids) -> bool:
+        return seller_id in self.seller_ids or not self.product_ids.isdisjoint(product_ids)
+
+
+@dataclass(frozen=True)
 class AddressInput:
     recipient: str
     mobile: str
@@ -156,12 +169,15 @@ def _clean_address(session: Session, address: AddressInput,
 
 
 def fingerprint(quantities: dict[int, int], address: AddressInput, channel: str,
-                unit_id: int | None = None, unit_purpose: str = "") -> str:
+                unit_id: int | None = None, unit_purpose: str = "",
+                event_id: int | None = None) -> str:
     """What a submission asked for, so that a reused idempotency key can be told apart."""
     data = {"lines": sorted(quantities.items()), "channel": str(channel),
             "address": [address.recipient, address.mobile, address.region_code, address.detail]}
     if unit_id is not None or unit_purpose:  # (absent for a plain order: fingerprints kept)
         data["unit"] = [unit_id, unit_purpose]
+    if event_id is not None:  # (absent without an event: fingerprints kept)
+        data["event"] = event_id
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -184,11 +200,13 @@ def order_number(created: datetime, checkout_id: int, index: int) -> str:
 def checkout(session: Session, buyer: User, lines: Sequence[LineInput], address: AddressInput, *,
              idempotency_key: str, channel: Channel = Channel.individual,
              now: datetime | None = None, window: timedelta = PAYMENT_WINDOW,
-             unit_id: int | None = None, unit_purpose: str = "") -> list[Order]:
+             unit_id: int | None = None, unit_purpose: str = "",
+             event: EventTag | None = None) -> list[Order]:
     """One order per seller for the lines, stock reserved for the payment window. The same
     idempotency key with the same request answers the orders made the first time. `unit_id`
     (and a union's `unit_purpose`) is stored on the orders as given: who may count toward a
-    unit is checked by units.services.checkout_for_unit, the way to call this for one."""
+    unit is checked by units.services.checkout_for_unit, the way to call this for one.
+    `event`: the event the buyer came from; the orders it covers carry its id."""
     key = (idempotency_key or "").strip()
     if not 8 <= len(key) <= 64:
         raise ValidationFailed("缺少提交编号（idempotency_key，8–64 个字符）",
@@ -198,7 +216,8 @@ def checkout(session: Session, buyer: User, lines: Sequence[LineInput], address:
         channel = Channel(channel)
     except ValueError:
         raise ValidationFailed("未知的购买渠道", field="channel") from None
-    print_ = fingerprint(quantities, address, channel, unit_id, unit_purpose)
+    print_ = fingerprint(quantities, address, channel, unit_id, unit_purpose,
+                         event.id if event is not None else None)
     now = now or now_utc()
     try:
         products, region = _products(session, quantities, (address.region_code or "").strip())
@@ -225,7 +244,7 @@ def checkout(session: Session, buyer: User, lines: Sequence[LineInput], address:
         raise _shortage(short)
     return _make_orders(session, buyer, checkout_id, quantities, products, address_fields,
                         region, channel, now, now + window,
-                        unit={"unit_id": unit_id, "unit_purpose": unit_purpose})
+                        unit={"unit_id": unit_id, "unit_purpose": unit_purpose}, event=event)
 
 
 def _existing(session: Session, buyer: User, key: str, print_: str) -> list[Order] | None:
@@ -327,7 +346,8 @@ def _shortage(short: list[dict]) -> InsufficientStock:
 
 
 def _make_orders(session, buyer, checkout_id, quantities, products, address_fields, region,
-                 channel, now, reserved_until, unit: dict | None = None) -> list[Order]:
+                 channel, now, reserved_until, unit: dict | None = None,
+                 event: EventTag | None = None) -> list[Order]:
     """The orders (one per seller), their lines and 'created' events, written as Core
     statements (a checkout is the hot path) and returned as loaded Order objects."""
     by_seller: dict[int, list[int]] = {}
@@ -354,7 +374,9 @@ def _make_orders(session, buyer, checkout_id, quantities, products, address_fiel
             "received_at": None, "region_id": region.id,
             "region_names": address_name(region.name_path), "created_at": now,
             "updated_at": now, **address_fields,
-            **(unit or {"unit_id": None, "unit_purpose": ""})})
+            **(unit or {"unit_id": None, "unit_purpose": ""}),
+            "event_id": (event.id if event is not None
+                         and event.covers(seller_id, by_seller[seller_id]) else None)})
     order_ids, line_ids = _write_orders(session.connection(), order_rows, line_rows)
     ids = iter(line_ids)
     orders = []

@@ -25,7 +25,9 @@ from marketplace.core.forms import commit_or_flash, form_status, posted_text, su
 from marketplace.core.inputs import BIGINT_MAX, bounded_int, id_value
 from marketplace.core.pager import requested_page
 from marketplace.core.policy import login_required
+from marketplace.core.time import now_utc
 from marketplace.extensions import db
+from marketplace.help.events import services as events
 from marketplace.ledger import shares as household_shares
 from marketplace.ledger.impact import buyer_impact, order_impact
 from marketplace.orders import addresses, cart, fulfilment, invoices, lists, reading, services
@@ -187,7 +189,8 @@ def checkout():
         else:
             orders = services.checkout(db.session, current_user, lines, address,
                                        idempotency_key=form.idempotency_key.data or "",
-                                       window=window)
+                                       window=window, event=events.remembered_tag(
+                                           db.session, session, now_utc()))
         if not one:
             cart.remove(db.session, current_user, session,
                         [ln.product_id for o in orders for ln in o.lines])

@@ -94,7 +94,7 @@ def test_bad_input_is_400_and_an_event_422_with_nothing_written(api, app, stall)
         error = assert_error(api.post(URL, payload, headers=stall["staff"]), status)
         assert field in error["details"]["fields"], (field, error)
     error = assert_error(api.post(URL, body(stall, event_id=7), headers=stall["staff"]), 422,
-                         "events_unavailable")
+                         "event_unavailable")
     assert "活动" in error["message"]
     short = body(stall, lines=[{"product_id": stall["tea"].id, "quantity": 11,
                                 "unit_price": {"amount": 100, "currency": "CNY"}}])

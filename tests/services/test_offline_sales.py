@@ -170,11 +170,13 @@ def test_every_problem_is_named_and_nothing_is_written(session, stall):
     assert "90" in err.value.errors["sold_on"][0]
 
 
-def test_an_event_is_not_accepted_yet(session, stall):
+def test_an_event_must_be_checked_by_the_entry_point(session, stall):
+    """A bare id is refused: help.events.services.offline_event checks the event (see
+    tests/services/test_events.py for the sales recorded against one)."""
     with pytest.raises(RuleBroken) as err:
         offline.record_offline_sale(session, stall["staff"], stall["seller"],
                                     sale(stall, event_id=3))
-    assert err.value.status == 422 and err.value.code == "events_unavailable"
+    assert err.value.status == 422 and err.value.code == "event_unavailable"
 
 
 def test_stock_shortage_names_every_short_line(session, stall):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -302,13 +302,16 @@ def _snapshot(event: Event) -> dict:
 
 
 def _featured(session: Session, event: Event, values: dict) -> None:
-    for row in list(event.sellers) + list(event.products):
-        session.delete(row)
+    """The featured sellers and products, in the organiser's order, replaced."""
     session.flush()
-    event.sellers = [EventSeller(event_id=event.id, seller_id=sid, position=n)
-                     for n, sid in enumerate(values["seller_ids"])]
-    event.products = [EventProduct(event_id=event.id, product_id=pid, position=n)
-                      for n, pid in enumerate(values["product_ids"])]
+    session.execute(delete(EventSeller).where(EventSeller.event_id == event.id))
+    session.execute(delete(EventProduct).where(EventProduct.event_id == event.id))
+    session.add_all([EventSeller(event_id=event.id, seller_id=sid, position=n)
+                     for n, sid in enumerate(values["seller_ids"])])
+    session.add_all([EventProduct(event_id=event.id, product_id=pid, position=n)
+                     for n, pid in enumerate(values["product_ids"])])
+    session.flush()
+    session.expire(event, ["sellers", "products"])
 
 
 def _apply(event: Event, values: dict, region: Region, unit: Unit | None) -> None:
