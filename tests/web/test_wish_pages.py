@@ -205,3 +205,89 @@ def test_the_pages_in_english(client, wall):
     client.login("county@example.test")
     html = text(client.get(f"/villages/{HONGXI}/wishes/cards"))
     assert "Micro-wish cards" in html and "Scan with your phone to claim this wish" in html
+
+
+# ---- claiming, delivering, confirming (through the needs core) -------------------------------
+
+def post_wish(session, liaison, office, household, *, title="一个新书包", value=12000) -> Need:
+    """A wish of goods as the needs core posts and approves it."""
+    from marketplace.help.needs import rules, services
+    need = services.post(session, liaison, household, rules.NeedInput(
+        kind="wish", category="education", title=title, what="items",
+        items=[{"name": "书包", "quantity": 1, "unit": "个"}], amount_fen=value,
+        beneficiary="孙女，8岁", description="上小学二年级"))
+    services.review(session, office, need, "approve")
+    return need
+
+
+@pytest.fixture
+def posted(make):
+    def build(session):
+        liaison = make_user(session, Role.liaison, login="liaison-a@example.test")
+        office = make_user(session, Role.office, login="county@example.test",
+                           region_obj=region(session, "430525"))
+        make_user(session, Role.buyer, login="donor@example.test")
+        make_user(session, Role.buyer, login="other@example.test")
+        household = make_household(session, name="张三明", liaison=liaison)
+        return post_wish(session, liaison, office, household).id
+    return make(build)
+
+
+def test_claim_deliver_confirm_on_the_phone_page(client, make_client, posted, app):
+    page = f"/wishes/{posted}"
+    resp = client.post_form(f"{page}/claim")  # signed out: sign in first
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+    client.login("donor@example.test")
+    html = text(client.get(page))
+    assert "书包 × 1个" in html and "待认领" in html
+    resp = client.post_form(f"{page}/claim")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(page)
+    html = text(client.get(page))
+    assert "心愿已认领" in html and "正在送达" in html and "我已送达" in html
+    with app.app_context():
+        from marketplace.extensions import db
+        need = db.session.get(Need, posted)
+        assert need.status == NeedStatus.claimed
+        [claim] = need.claims
+        claim_id = claim.id
+
+    other = make_client()
+    other.login("other@example.test")
+    assert other.post_form(f"{page}/claims/{claim_id}/delivered").status_code == 404
+    assert "认领这个心愿" not in text(other.get(page))  # claimed: no button for others
+
+    resp = client.post_form(f"{page}/claims/{claim_id}/delivered", {"note": "已送到村委会"})
+    assert resp.status_code == 302
+    assert "等待帮扶联络人确认收到" in text(client.get(page))
+    # the donor cannot confirm their own delivery
+    assert client.post_form(f"{page}/claims/{claim_id}/confirm").status_code == 404
+
+    liaison = make_client()
+    liaison.login("liaison-a@example.test")
+    html = text(liaison.get(page))
+    assert "已送到村委会" in html and "确认收到" in html
+    resp = liaison.post_form(f"{page}/claims/{claim_id}/confirm", {"note": "孩子很喜欢"})
+    assert resp.status_code == 302
+    html = text(liaison.get(page))
+    assert "已确认收到" in html and "心愿已实现" in html
+    assert "心愿已实现" in text(make_client().get(page))  # anyone sees it fulfilled
+    with app.app_context():
+        from marketplace.extensions import db
+        assert db.session.get(Need, posted).status == NeedStatus.fulfilled
+
+
+def test_the_liaison_cannot_claim_their_own_wish(client, posted):
+    client.login("liaison-a@example.test")
+    resp = client.post_form(f"/wishes/{posted}/claim", follow_redirects=True)
+    assert "不能认领自己发布或负责的需求" in text(resp) and "待认领" in text(resp)
+
+
+def test_a_bad_note_writes_nothing(client, posted):
+    client.login("donor@example.test")
+    client.post_form(f"/wishes/{posted}/claim")
+    html = text(client.get(f"/wishes/{posted}"))
+    claim_id = re.search(r"/claims/(\d+)/delivered", html).group(1)
+    resp = client.post_form(f"/wishes/{posted}/claims/{claim_id}/delivered",
+                            {"note": "送到\u202e了"}, follow_redirects=True)
+    assert "我已送达" in text(resp)  # still held

@@ -18,7 +18,7 @@ from marketplace.core.forms import commit_or_flash, posted_text
 from marketplace.core.policy import login_required
 from marketplace.core.time import today_china
 from marketplace.extensions import db
-from marketplace.help.needs import cards
+from marketplace.help.needs import cards, claims
 from marketplace.help.needs.models import DeliveryKind, Need, NeedKind, NeedStatus, NeedWhat
 from marketplace.households.models import Household
 from marketplace.regions.models import Region, RegionLevel
@@ -33,6 +33,13 @@ def _wish(need_id: int) -> Need:
     return need
 
 
+def _tidy() -> None:
+    """Lapse held claims and expire wishes past their time first (the needs core's tidy), so
+    that a page opened from an old card tells the truth without a scheduler."""
+    if claims.tidy(db.session) != (0, 0):
+        db.session.commit()
+
+
 def _printer(need: Need) -> bool:
     return policy.prints_wishes_of(current_user, need.household)
 
@@ -40,6 +47,7 @@ def _printer(need: Need) -> bool:
 @bp.get("/wishes/<int:need_id>")
 def wish(need_id: int):
     """A wish on a phone: what it is, for whom, what remains, its state and the claim button."""
+    _tidy()
     need = _wish(need_id)
     printer = _printer(need)
     if need.status not in cards.PUBLIC_STATES and not printer:
@@ -65,7 +73,6 @@ def _claim_context(need: Need) -> dict:
 @login_required
 def claim(need_id: int):
     """A signed-in donor claims the whole wish (the needs core's claim: held for some days)."""
-    from marketplace.help.needs import claims
     need = _wish(need_id)
     commit_or_flash(lambda: claims.claim(db.session, current_user, need),
                     _("谢谢您！心愿已认领，请在约定时间内送达。"))
@@ -84,7 +91,6 @@ def _claim_of(need: Need, claim_id: int):
 def deliver(need_id: int, claim_id: int):
     """The donor records the delivery: the goods of a wish of goods, or its amount paid online
     (the needs core's record_delivery; another donor's claim answers 404)."""
-    from marketplace.help.needs import claims
     need = _wish(need_id)
     found = _claim_of(need, claim_id)
     kind = DeliveryKind.money if need.what == NeedWhat.amount else DeliveryKind.goods
@@ -98,7 +104,6 @@ def deliver(need_id: int, claim_id: int):
 @login_required
 def confirm(need_id: int, claim_id: int):
     """The household's liaison confirms a claim's wish was received (with an optional note)."""
-    from marketplace.help.needs import claims
     need = _wish(need_id)
     found = _claim_of(need, claim_id)
     commit_or_flash(lambda: claims.confirm(db.session, current_user, found,
@@ -121,6 +126,7 @@ def wish_card(need_id: int):
 def _village_wishes(code: str) -> tuple[Region, list[Need]]:
     """A village and the open wishes the user may print of it (404 for anyone who may print
     none of its wishes)."""
+    _tidy()
     village = db.session.scalar(select(Region).where(Region.code == code,
                                                      Region.level == RegionLevel.village))
     if village is None:
