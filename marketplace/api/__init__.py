@@ -43,6 +43,7 @@ from marketplace.api import (  # noqa: F401
     auth,
     campaigns,
     categories,
+    events,
     filings,
     households,
     offline_sales,
