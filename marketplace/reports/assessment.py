@@ -7,15 +7,20 @@ Indicators of each sub-region one level under the office's region, for a period:
 - `growth`: attributed income against the period before (bp; none when it had nothing);
 - `units`: budget units' reserved-share progress for the period's year, counted / reserved of
   the verified budget units placed in the sub-region with a filing that is not sent back (bp,
-  capped at 100%; none without such units).
+  capped at 100%; none without such units);
+- `match`: the match rate (对接率) of the needs and micro-wishes approved in the period, matched /
+  approved (bp; none without approved needs: help.needs.matching).
 
 Each indicator is scaled over the sub-regions to 0..10000 (the best is 10000, the lowest 0;
 all equal: 10000; none: 0), the score is the office's weighted sum (percent weights summing to
 100), in hundredths of a point (0..10000 is 0.00..100.00). Equal scores share a rank (1, 1, 3).
+Where no sub-region has any approved need (the help side not used there yet), the match rate
+is left out and the score is the other weights' sum scaled to 100 (with the default weights,
+whose first four keep the old 40/30/15/15 in proportion, the scores are then those of before).
 `previous_rank` is the rank in the period before with the same weights.
 
 `publish` keeps a ranking as published: rows written once, version 1, 2, ... per region and
-period; never updated. Every weight change and publication is in the audit trail.
+period; never updated (versions published before the match rate have none: shown as such). Every weight change and publication is in the audit trail.
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ from sqlalchemy.orm import Session
 from marketplace.audit import services as audit
 from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.i18n import Msg
+from marketplace.help.needs import matching
 from marketplace.regions.models import Region
 from marketplace.reports import figures, periods
 from marketplace.reports.models import Assessment, AssessmentRow, AssessmentWeights
@@ -37,21 +43,24 @@ from marketplace.reports.periods import Period
 from marketplace.units import counting
 from marketplace.units.models import FilingStatus, Unit, UnitFiling, UnitKind, UnitStatus
 
-INDICATORS = ("income", "coverage", "growth", "units")
+INDICATORS = ("income", "coverage", "growth", "units", "match")
 INDICATOR_LABELS = {"income": "户均归属收入", "coverage": "覆盖率", "growth": "环比增长",
-                    "units": "单位预留份额完成率"}
+                    "units": "单位预留份额完成率", "match": "需求对接率"}
 FULL = 10000
 
 
 @dataclass(frozen=True)
 class Weights:
+    """Percent weights of the indicators. `Weights()` (and four values) is the weighting of
+    before the match rate (match 0); an office without its own weights has DEFAULT_WEIGHTS."""
     income: int = 40
     coverage: int = 30
     growth: int = 15
     units: int = 15
+    match: int = 0
 
     def check(self) -> Weights:
-        values = [self.income, self.coverage, self.growth, self.units]
+        values = [self.income, self.coverage, self.growth, self.units, self.match]
         if any(not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 100
                for v in values):
             raise ValidationFailed("每项权重应为 0 到 100 的整数", field="weights")
@@ -61,6 +70,10 @@ class Weights:
         return self
 
 
+# the old four (40/30/15/15) in proportion (x 0.8) and the match rate 20
+DEFAULT_WEIGHTS = Weights(32, 24, 12, 12, 20)
+
+
 @dataclass
 class RankRow:
     code: str
@@ -68,7 +81,7 @@ class RankRow:
     rank: int
     previous_rank: int | None
     score: int  # hundredths of a point
-    indicators: dict[str, int | None]  # income (fen), coverage, growth, units (bp)
+    indicators: dict[str, int | None]  # income (fen), coverage, growth, units, match (bp)
     attributed_fen: int = 0
     reached: int = 0
     registered: int = 0
@@ -92,8 +105,9 @@ class Ranking:
 def weights_for(session: Session, region: Region | None) -> Weights:
     row = session.get(AssessmentWeights, region.id) if region is not None else None
     if row is None:
-        return Weights()
-    return Weights(row.income_weight, row.coverage_weight, row.growth_weight, row.units_weight)
+        return DEFAULT_WEIGHTS
+    return Weights(row.income_weight, row.coverage_weight, row.growth_weight, row.units_weight,
+                   row.match_weight)
 
 
 def set_weights(session: Session, actor, region: Region, weights: Weights, *,
@@ -103,7 +117,7 @@ def set_weights(session: Session, actor, region: Region, weights: Weights, *,
     before = weights_for(session, region)
     values = {"income_weight": weights.income, "coverage_weight": weights.coverage,
               "growth_weight": weights.growth, "units_weight": weights.units,
-              "updated_by": actor.id, "updated_at": now}
+              "match_weight": weights.match, "updated_by": actor.id, "updated_at": now}
     row = session.get(AssessmentWeights, region.id)
     if row is None:
         session.add(AssessmentWeights(region_id=region.id, **values))
@@ -162,6 +176,7 @@ def _score(session: Session, region: Region | None, period: Period,
     before = figures.report(session, region, periods.previous(period), trend_months=0)
     depth = len(region.path_codes) if region is not None else 0
     units = _units_progress(session, region, period.end.year, depth)
+    matches = matching.match_rates(session, region, period.start, period.end)
     earlier = {c.key: c.figures.attributed_fen for c in before.children}
     kids = [c for c in now.children if not c.own]
     values = {
@@ -170,12 +185,17 @@ def _score(session: Session, region: Region | None, period: Period,
         "growth": {c.key: periods.change_bp(c.figures.attributed_fen, earlier.get(c.key, 0))
                    for c in kids},
         "units": {c.key: units.get(c.key) for c in kids},
+        "match": {c.key: matches.get(c.key) for c in kids},
     }
     scaled = {name: _scaled(values[name]) for name in INDICATORS}
+    # the match rate counts where some sub-region has approved needs (see the module's doc)
+    used = [n for n in INDICATORS if n != "match" or any(v is not None
+                                                         for v in values["match"].values())]
+    total = sum(getattr(weights, name) for name in used)
     rows = []
     for c in kids:
-        score = periods.round_half_up(sum(getattr(weights, name) * scaled[name][c.key]
-                                          for name in INDICATORS), 100)
+        score = (periods.round_half_up(sum(getattr(weights, name) * scaled[name][c.key]
+                                           for name in used), total) if total else 0)
         rows.append(RankRow(c.key, c.name, 0, None, score,
                             {name: values[name][c.key] for name in INDICATORS},
                             c.figures.attributed_fen, c.figures.reached, c.figures.registered))
@@ -218,7 +238,8 @@ def publish(session: Session, actor, region: Region | None, period: Period, *, n
             rank=row.rank, previous_rank=row.previous_rank, score=row.score,
             income_per_household_fen=row.indicators["income"] or 0,
             coverage_bp=row.indicators["coverage"] or 0, growth_bp=row.indicators["growth"],
-            units_progress_bp=row.indicators["units"], attributed_fen=row.attributed_fen,
+            units_progress_bp=row.indicators["units"],
+            match_rate_bp=row.indicators["match"], attributed_fen=row.attributed_fen,
             households_reached=row.reached, households_registered=row.registered))
     session.flush()
     audit.record(session, actor, "assessment_published", "region", region_id or 0,
@@ -250,6 +271,7 @@ def rows_of(assessment: Assessment) -> list[RankRow]:
     """A published assessment's rows as RankRows (for pages and exports)."""
     return [RankRow(r.code, r.name, r.rank, r.previous_rank, r.score,
                     {"income": r.income_per_household_fen, "coverage": r.coverage_bp,
-                     "growth": r.growth_bp, "units": r.units_progress_bp},
+                     "growth": r.growth_bp, "units": r.units_progress_bp,
+                     "match": r.match_rate_bp},
                     r.attributed_fen, r.households_reached, r.households_registered)
             for r in assessment.rows]

@@ -8,8 +8,9 @@ with two decimals), `workbook(report, ...)` every table, one sheet each (the CLI
 
 Tables (TABLES): summary (the figures, the period before, a year before and the changes),
 regions (the sub-regions one level down, or a village's households, and the total), channels,
-categories, seller_kinds, trend (by month), ranking (an assessment's rows) and targeting (the
-households without attributed income). Headers and titles are Chinese, shown in the user's
+categories, seller_kinds, trend (by month), ranking (an assessment's rows), targeting (the
+households without attributed income) and needs (the match rate of needs by sub-region and
+category, help.needs.matching). Headers and titles are Chinese, shown in the user's
 language when the catalogue has it (`translate_message`).
 """
 from __future__ import annotations
@@ -35,14 +36,14 @@ __all__ = ["TABLES", "XLSX_MIMETYPE", "CSV_MIMETYPE", "table", "title", "sheet_n
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 TABLES = ("summary", "regions", "channels", "categories", "seller_kinds", "trend", "ranking",
-          "targeting")
+          "targeting", "needs")
 REPORT_TABLES = TABLES[:6]  # those read from a figures.Report
 
 # the sheet's tab and the title's last words
 TABLE_NAMES = {
     "summary": "汇总", "regions": "分地区", "channels": "分渠道", "categories": "分品类",
     "seller_kinds": "分经营主体", "trend": "月度趋势", "ranking": "考核排名",
-    "targeting": "无收入帮扶对象",
+    "targeting": "无收入帮扶对象", "needs": "需求对接率",
 }
 
 Rows = list[list]
@@ -195,15 +196,18 @@ _FROM_REPORT = {"summary": summary, "regions": regions, "channels": channels,
 
 
 def table(name: str, report: Report | None = None, *, ranking=None,
-          targeting=None) -> tuple[list[str], Rows]:
+          targeting=None, match=None) -> tuple[list[str], Rows]:
     """The (headers, rows) of table `name` (one of TABLES): those of REPORT_TABLES from
-    `report`, ranking from an assessment's `ranking`, targeting from `targeting`."""
+    `report`, ranking from an assessment's `ranking`, targeting from `targeting`, needs from
+    a `match` report (help.needs.matching.MatchReport)."""
     if name in _FROM_REPORT:
         return _FROM_REPORT[name](report)
     if name == "ranking":
         return ranking_table(ranking)
     if name == "targeting":
         return targeting_table(targeting)
+    if name == "needs":
+        return match_table(match)
     raise KeyError(name)
 
 
@@ -242,9 +246,9 @@ def csv_text(headers: Sequence[str], rows: Iterable[Sequence]) -> str:
 
 
 def sheet(name: str, region: Region | None, period: Period, *, report: Report | None = None,
-          ranking=None, targeting=None, heading: str | None = None) -> Sheet:
+          ranking=None, targeting=None, match=None, heading: str | None = None) -> Sheet:
     """Table `name` as a sheet titled with the region and period (or `heading`)."""
-    headers, rows = table(name, report, ranking=ranking, targeting=targeting)
+    headers, rows = table(name, report, ranking=ranking, targeting=targeting, match=match)
     return Sheet(sheet_name(name), heading or title(name, region, period), headers, rows)
 
 
@@ -258,7 +262,8 @@ def sheets(report: Report, *, ranking=None, targeting=None,
     """The report's sheets in TABLES order (ranking and targeting when given), built one at a
     time; `progress(name)` is called as each is built."""
     for name in TABLES:
-        if (name == "ranking" and ranking is None) or (name == "targeting" and targeting is None):
+        if (name == "ranking" and ranking is None) or (name == "targeting" and targeting is None) \
+                or name == "needs":
             continue
         built = sheet(name, report.region, report.period, report=report, ranking=ranking,
                       targeting=targeting)
@@ -281,7 +286,7 @@ def ranking_table(ranking) -> tuple[list[str], Rows]:
     with two decimals like yuan."""
     headers = _headers(["排名", "上期排名", "名次变化", "地区代码", "地区", "得分",
                         "户均归属收入（元）", "覆盖率", "环比增长", "单位预留份额完成率",
-                        "归属收入（元）", "带动增收户数", "登记户数"])
+                        "需求对接率", "归属收入（元）", "带动增收户数", "登记户数"])
     rows = []
     for r in getattr(ranking, "rows", ranking) or []:
         change = None if r.previous_rank is None else r.previous_rank - r.rank
@@ -289,7 +294,7 @@ def ranking_table(ranking) -> tuple[list[str], Rows]:
         rows.append([r.rank, r.previous_rank, change, r.code, r.name, Money(r.score),
                      Money(ind.get("income") or 0), Percent(ind.get("coverage")),
                      Percent(ind.get("growth")), Percent(ind.get("units")),
-                     Money(r.attributed_fen), r.reached, r.registered])
+                     Percent(ind.get("match")), Money(r.attributed_fen), r.reached, r.registered])
     return headers, rows
 
 
@@ -299,3 +304,22 @@ def targeting_table(targeting) -> tuple[list[str], Rows]:
     headers = _headers(["户编号", "户主", "类别", "乡镇", "村", "帮扶联络人"])
     return headers, [[r.code, r.display_name, _status(r.status), r.township, r.village,
                       r.liaison] for r in getattr(targeting, "items", targeting) or []]
+
+
+def match_table(match) -> tuple[list[str], Rows]:
+    """The match rate of needs (`help.needs.matching.MatchReport`): the sub-regions, then the
+    categories, then the total; the medians in hours with one decimal (empty without any)."""
+    headers = _headers(["分组", "代码", "名称", "审核通过", "已对接", "对接率",
+                        "审核用时中位数（小时）", "对接用时中位数（小时）"])
+
+    def hours(value: float | None) -> str | None:
+        return None if value is None else f"{value:.1f}"
+
+    def row(group: str, key: str, name: str, f) -> list:
+        return [group, key, name, f.approved, f.matched, Percent(f.match_rate_bp),
+                hours(f.median_hours_to_review), hours(f.median_hours_to_match)]
+    rows = [row(_t("地区"), r.key, r.name, r.figures) for r in match.by_region]
+    rows += [row(_t("需求类别"), r.key, _t(r.name), r.figures) for r in match.by_category]
+    rows.append(row(_t("合计"), match.region.code if match.region else "", region_name(
+        match.region), match.total))
+    return headers, rows

@@ -17,7 +17,7 @@ class AssessmentWeights(db.Model):
 
     __tablename__ = "assessment_weights"
     __table_args__ = (CheckConstraint(
-        "income_weight + coverage_weight + growth_weight + units_weight = 100",
+        "income_weight + coverage_weight + growth_weight + units_weight + match_weight = 100",
         name="weights_sum"),)
 
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), primary_key=True)
@@ -25,6 +25,7 @@ class AssessmentWeights(db.Model):
     coverage_weight: Mapped[int] = mapped_column(Integer)
     growth_weight: Mapped[int] = mapped_column(Integer)
     units_weight: Mapped[int] = mapped_column(Integer)
+    match_weight: Mapped[int] = mapped_column(Integer, server_default="0")  # 0035: 对接率
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(AwareDateTime())
 
@@ -69,6 +70,7 @@ class AssessmentRow(db.Model):
     coverage_bp: Mapped[int] = mapped_column(Integer)
     growth_bp: Mapped[int | None] = mapped_column(Integer)
     units_progress_bp: Mapped[int | None] = mapped_column(Integer)
+    match_rate_bp: Mapped[int | None] = mapped_column(Integer)  # 0035; None before it
     attributed_fen: Mapped[int] = mapped_column(BigInteger)
     households_reached: Mapped[int] = mapped_column(Integer)
     households_registered: Mapped[int] = mapped_column(Integer)

@@ -31,6 +31,7 @@ from marketplace.core.pager import Page, page_number, requested_page
 from marketplace.core.policy import roles_required
 from marketplace.core.time import CHINA, as_aware, now_utc, today_china
 from marketplace.extensions import db
+from marketplace.help.needs import matching
 from marketplace.households.models import HOUSEHOLD_STATUS_LABELS, Household
 from marketplace.regions.models import Region, RegionLevel
 from marketplace.reports import assessment, exports, figures, periods, targeting
@@ -164,12 +165,13 @@ def dashboard():
             "reports/dashboard.html", report=report, error=None, names=names,
             charts=_charts(report, names), categories=_category_names(session, report),
             household_ids=_household_ids(session, report),
+            match=matching.match_report(session, region, period.start, period.end),
             as_of=dbsetup.data_as_of(session), **_page_context(roots, region, period))
 
 
 # ---- downloads --------------------------------------------------------------------------------
 
-EXPORT_TABLES = "summary,regions,channels,categories,seller_kinds,trend,ranking,targeting"
+EXPORT_TABLES = "summary,regions,channels,categories,seller_kinds,trend,ranking,targeting,needs"
 
 
 @bp.get(f"/office/reports/<any({EXPORT_TABLES}):table>.<any(xlsx,csv):fmt>")
@@ -215,6 +217,8 @@ def _sources(session, table: str, region: Region | None, period: Period) -> tupl
             time=as_aware(shown.published_at).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")))
     if table == "targeting":
         return {"targeting": targeting.without_income(session, region, period)}, None
+    if table == "needs":
+        return {"match": matching.match_report(session, region, period.start, period.end)}, None
     return {"report": figures.report(session, region, period, children=table == "regions",
                                      trend_months=TREND_MONTHS if table == "trend" else 0)}, None
 
@@ -287,6 +291,7 @@ class WeightsForm(Form):
     coverage = StringField(_l("覆盖率"), validators=[Length(max=4)])
     growth = StringField(_l("环比增长"), validators=[Length(max=4)])
     units = StringField(_l("单位预留份额完成率"), validators=[Length(max=4)])
+    match = StringField(_l("需求对接率"), validators=[Length(max=4)])
 
 
 class PublishForm(Form):
@@ -296,7 +301,10 @@ class PublishForm(Form):
 def _weights(form: WeightsForm) -> assessment.Weights:
     values = {}
     for name in assessment.INDICATORS:
-        value = bounded_int(getattr(form, name).data, 0, 100)
+        raw = getattr(form, name).data
+        if name == "match" and not (raw or "").strip():
+            raw = "0"  # the fifth weight left blank (as forms of before the match rate): 0
+        value = bounded_int(raw, 0, 100)
         if value is None:
             raise ValidationFailed("每项权重应为 0 到 100 的整数", field=name)
         values[name] = value
