@@ -43,6 +43,15 @@ LIVE_CLAIMS = (ClaimStatus.held, ClaimStatus.delivered, ClaimStatus.confirmed)
 PUBLIC_STEPS = ("approved", "claimed", "lapsed", "withdrawn", "delivered", "confirmed",
                 "fulfilled", "expired", "allocated", "removed")
 
+STEP_LABELS = {
+    "posted": "发布", "edited": "修改", "resubmitted": "重新提交", "approved": "审核通过，上墙",
+    "sent_back": "退回修改", "claimed": "有人认领", "lapsed": "认领超时，重新开放",
+    "withdrawn": "撤回", "delivered": "已交付", "confirmed": "联络人确认收到",
+    "fulfilled": "帮扶完成", "expired": "已过期", "flagged": "被举报",
+    "flag_upheld": "举报成立", "flag_dismissed": "举报被驳回", "removed": "已下架",
+    "allocated": "资金池拨付",
+}
+
 
 def config(name: str, default):
     try:
@@ -372,3 +381,20 @@ def posted_by(session: Session, actor, *, limit: int = 100) -> list[Need]:
             .where(or_(Need.posted_by_id == actor.id, Household.liaison_id == actor.id))
             .order_by(Need.posted_at.desc(), Need.id.desc()).limit(limit))
     return list(session.scalars(stmt))
+
+
+def wall_regions(session: Session) -> list[Region]:
+    """The counties and townships of the villages with needs on the wall (the filter's
+    choices), in code order."""
+    village = aliased(Region)
+    paths = session.scalars(select(village.path).distinct()
+                            .join(Need, Need.village_id == village.id)
+                            .where(Need.status.in_(PUBLIC)))
+    codes = set()
+    for path in paths:
+        parts = [c for c in path.split("/") if c]
+        codes.update(parts[2:4])
+    if not codes:
+        return []
+    return list(session.scalars(select(Region).where(Region.code.in_(codes))
+                                .order_by(Region.code)))
