@@ -49,6 +49,7 @@ from marketplace.api import (  # noqa: F401
     offline_sales,
     openapi,
     orders,
+    pool,
     products,
     regions,
     reports,
