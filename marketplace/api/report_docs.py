@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marketplace.api.reports import FORMATS, PER_PAGE
 from marketplace.core.pager import MAX_PAGE
+from marketplace.help.needs.models import NeedCategory, NeedKind
 from marketplace.reports.exports import XLSX_MIMETYPE
 
 WHO = ("Offices read the regions of their subtree (a region outside it answers 404, as an "
@@ -84,6 +85,24 @@ def paths(json, errors, query, ref, secured) -> dict:
             "ReportTargeting",
             query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
                   "Page number.")),
+        "/api/v1/reports/needs": report(
+            "getReportNeeds", "The match rate of needs and micro-wishes: matched / approved, "
+                              "with the median hours to review and to a match",
+            "approved: the needs approved in the period (China dates), but those withdrawn or "
+            "removed on a flag; matched: of those, the ones claims or the donation pool cover "
+            "whole (whenever that happened); match_rate_bp: matched / approved in basis points "
+            "rounded half up (null with nothing approved). median_hours_to_review: the median "
+            "hours from posting to review of the needs reviewed (approved or sent back) in the "
+            "period; median_hours_to_match: from posting to a match of the needs matched in "
+            "the period (one decimal, rounded half up; the mean of the two middle ones for an "
+            "even count; null without any). reviewed and matched_in_period count those. "
+            "by_region: the sub-regions one level down with any figure; by_category: every "
+            "category (or the one asked for). Both kinds unless kind is given. ",
+            "ReportNeeds",
+            query("kind", {"type": "string", "enum": [k.value for k in NeedKind]},
+                  "need, or wish (a micro-wish); both when left out."),
+            query("category", {"type": "string", "enum": [c.value for c in NeedCategory]},
+                  "One category of needs.")),
         "/api/v1/households": {"get": {
             "tags": ["households"], "operationId": "listHouseholds", "security": secured,
             "summary": "Households: a liaison's own, an office's subtree, all for platform admins",
@@ -154,10 +173,34 @@ def schemas(ref) -> dict:
                          "income_per_household": money,
                          "coverage_bp": {"type": ["integer", "null"]},
                          "growth_bp": change,
-                         "units_progress_bp": {"type": ["integer", "null"]}}},
+                         "units_progress_bp": {"type": ["integer", "null"]},
+                         "match_rate_bp": {"type": ["integer", "null"],
+                                           "description": "Needs matched / approved; null "
+                                                          "without approved needs (and in "
+                                                          "versions published before it)."}}},
                      "attributed": money, "households_reached": count,
                      "households_registered": count}}
+    hours = {"type": ["number", "null"], "minimum": 0,
+             "description": "Median hours, one decimal; null without any."}
+    matched = {"type": "object", "required": [
+        "approved", "matched", "match_rate_bp", "median_hours_to_review",
+        "median_hours_to_match"], "properties": {
+        "approved": count, "matched": count,
+        "match_rate_bp": {"type": ["integer", "null"], "minimum": 0, "maximum": 10000},
+        "median_hours_to_review": hours, "median_hours_to_match": hours,
+        "reviewed": count, "matched_in_period": count}}
     return {
+        "ReportNeedFigures": matched,
+        "ReportNeeds": {"allOf": [ref("ReportHead"), ref("ReportNeedFigures"), {
+            "type": "object", "required": ["by_region", "by_category"], "properties": {
+                "kind": {"type": ["string", "null"]},
+                "category": {"type": ["string", "null"]},
+                "by_region": {"type": "array", "items": {"allOf": [
+                    ref("ReportNeedFigures"), {"type": "object", "properties": {
+                        "code": {"type": "string"}, "name": {"type": "string"}}}]}},
+                "by_category": {"type": "array", "items": {"allOf": [
+                    ref("ReportNeedFigures"), {"type": "object", "properties": {
+                        "category": {"type": "string"}, "label": {"type": "string"}}}]}}}}]},
         "ReportFigures": figures,
         "ReportHead": head,
         "ReportSummary": {"allOf": [ref("ReportHead"), ref("ReportFigures"), {

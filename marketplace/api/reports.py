@@ -1,10 +1,11 @@
-"""GET /api/v1/reports/summary, /regions, /ranking, /targeting: an office's reports for a region
-and a period, as JSON, or as xlsx (`format=xlsx`) or CSV (`format=csv`) through
+"""GET /api/v1/reports/summary, /regions, /ranking, /targeting, /needs: an office's reports for a
+region and a period, as JSON, or as xlsx (`format=xlsx`) or CSV (`format=csv`) through
 reports.exports. Offices read the regions of their subtree (another region answers 404, as an
 unknown one does; no `region` is their own region), platform admins any region (no `region` is
 everywhere); anyone else 403. The period is `period` (2026-11, 2026-Q3, 2026) or `from`/`to`
 (dates; this month when none is given). Figures come from reports.figures, read from the
-replica when one is configured (core.db.reports_session). Its part of the OpenAPI document is
+replica when one is configured (core.db.reports_session); the match rate of needs (/needs)
+from help.needs.matching. Its part of the OpenAPI document is
 api.report_docs."""
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.money import money_json
 from marketplace.core.pager import page_number
 from marketplace.core.time import today_china
+from marketplace.help.needs import matching
+from marketplace.help.needs.models import NeedCategory, NeedKind
 from marketplace.regions.models import Region
 from marketplace.reports import assessment, exports, figures, periods, targeting
 from marketplace.reports.figures import Figures, Report
@@ -248,7 +251,8 @@ def rank_item(r) -> dict:
             "indicators": {"income_per_household": money_json(r.indicators.get("income") or 0),
                            "coverage_bp": r.indicators.get("coverage"),
                            "growth_bp": r.indicators.get("growth"),
-                           "units_progress_bp": r.indicators.get("units")},
+                           "units_progress_bp": r.indicators.get("units"),
+                           "match_rate_bp": r.indicators.get("match")},
             "attributed": money_json(r.attributed_fen), "households_reached": r.reached,
             "households_registered": r.registered}
 
@@ -272,3 +276,49 @@ def report_targeting():
                                    "liaison": r.liaison or None} for r in found.items],
                         "total": found.total, "monitored": found.monitored, "page": page,
                         "per_page": PER_PAGE})
+
+
+# ---- the match rate of needs (对接率) ------------------------------------------------------
+
+CATEGORY_MESSAGE = ("需求类别应为 education、medical、housing、production、employment、training "
+                    "或 daily")
+
+def requested_choice(name: str, choices: type, message: str) -> str | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    if raw not in {c.value for c in choices}:
+        raise ValidationFailed(message, field=name)
+    return raw
+
+
+def match_figures_json(f: matching.MatchFigures) -> dict:
+    return {"approved": f.approved, "matched": f.matched, "match_rate_bp": f.match_rate_bp,
+            "median_hours_to_review": f.median_hours_to_review,
+            "median_hours_to_match": f.median_hours_to_match,
+            "reviewed": f.reviewed, "matched_in_period": f.matched_in_period}
+
+
+def needs_json(found: matching.MatchReport, period: Period, as_of, kind: str | None,
+               category: str | None) -> dict:
+    return {**_head(found.region, period, as_of), "kind": kind, "category": category,
+            **match_figures_json(found.total),
+            "by_region": [{"code": r.key, "name": r.name, **match_figures_json(r.figures)}
+                          for r in found.by_region],
+            "by_category": [{"category": r.key, "label": r.name,
+                             **match_figures_json(r.figures)} for r in found.by_category]}
+
+
+@bp.get("/reports/needs")
+@token_required(Role.office)
+def report_needs():
+    with _reading() as (session, as_of, region, period, fmt):
+        kind = requested_choice("kind", NeedKind, "kind 应为 need（帮扶需求）或 wish（微心愿）")
+        category = requested_choice("category", NeedCategory, CATEGORY_MESSAGE)
+        found = matching.match_report(session, region, period.start, period.end, kind=kind,
+                                      category=category)
+        if fmt == "json":
+            return jsonify(needs_json(found, period, as_of, kind, category))
+        return _file("needs", region, period, fmt, lambda form: (
+            exports.table("needs", match=found) if form == "csv"
+            else exports.workbook_of([exports.sheet("needs", region, period, match=found)])))
