@@ -129,7 +129,7 @@ def openapi_schemas(ref) -> dict:
             "received": money, "allocated": money, "refunded": money, "balance": money,
             "allocations": {"type": "array", "items": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "at": {"type": "string"}, "amount": money,
-                "household": {"type": "string", "description": "Masked (张*明)."},
+                "household": {"type": "string", "description": "Masked, as on the public pages."},
                 "village": {"type": "string"},
                 "need": {"type": "object", "properties": {"title": {"type": "string"},
                                                           "category": {"type": "string"}}}}}},
