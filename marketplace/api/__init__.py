@@ -46,6 +46,7 @@ from marketplace.api import (  # noqa: F401
     events,
     filings,
     households,
+    needs,
     offline_sales,
     openapi,
     orders,

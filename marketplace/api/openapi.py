@@ -12,6 +12,8 @@ from marketplace.api.campaign_docs import paths as _campaign_paths
 from marketplace.api.campaign_docs import schemas as _campaign_schemas
 from marketplace.api.events import openapi_paths as _event_paths
 from marketplace.api.events import openapi_schemas as _event_schemas
+from marketplace.api.needs import openapi_paths as _need_paths
+from marketplace.api.needs import openapi_schemas as _need_schemas
 from marketplace.api.offline_sales import openapi_paths as _offline_paths
 from marketplace.api.offline_sales import openapi_schemas as _offline_schemas
 from marketplace.api.pool import openapi_paths as _pool_paths
@@ -291,15 +293,18 @@ def document() -> dict:
         },
         "tags": [{"name": "auth"}, {"name": "catalogue"}, {"name": "regions"}, {"name": "units"},
                  {"name": "seller"}, {"name": "orders"}, {"name": "households"}, {"name": "filings"},
+                 {"name": "needs"},
                  {"name": "campaigns"}, {"name": "reports"}, {"name": "events"}, {"name": "pool"}, {"name": "meta"}],
         "paths": {**paths, **_campaign_paths(),
                   **_unit_paths(_json, _errors, _query, _ref, SECURED),
                   **_offline_paths(_json, _errors, _ref, SECURED),
+                  **_need_paths(_json, _errors, _query, _ref, SECURED),
                   **_pool_paths(_json, _errors, _query, _ref, SECURED),
                   **_event_paths(_json, _errors, _query),
                   **_report_paths(_json, _errors, _query, _ref, SECURED)},
         "components": {
             "schemas": {**_schemas(), **_campaign_schemas(), **_unit_schemas(_ref),
+                        **_need_schemas(_ref),
                         **_offline_schemas(_ref), **_event_schemas(), **_report_schemas(_ref),
                         **_pool_schemas(_ref)},
             "responses": {f"E{s}": _json(_ref("Error"), text) for s, text in ERROR_TEXT.items()},
