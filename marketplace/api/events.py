@@ -74,7 +74,7 @@ def list_events():
 def openapi_paths(json, errors, query) -> dict:
     return {"/api/v1/events": {"get": {
         "tags": ["events"], "operationId": "listEvents",
-        "summary": "Published fairs (消费帮扶集市) and live-sale events (直播带货), paged",
+        "summary": "Published fairs and live-sale events, paged",
         "description": "Without phase: every published event, the latest start first; "
                        "upcoming: not begun, the soonest first; now: under way; past: ended, "
                        "the latest first. An order placed with POST /api/v1/orders and "

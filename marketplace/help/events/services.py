@@ -57,6 +57,7 @@ ORGANISER_MAX = 80
 URL_MAX = 300
 MAX_FEATURED = 20  # sellers, and products, of one event
 MAX_DAYS = 31  # an event lasts at most this long
+OFFICE_SUFFIX = "帮扶办"  # an office's event is organised by "<region>帮扶办" unless named
 TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
 
 
@@ -320,7 +321,7 @@ def _apply(event: Event, values: dict, region: Region, unit: Unit | None) -> Non
     event.region_id, event.region = region.id, region
     event.unit_id = unit.id if unit is not None else None
     if not event.organiser:
-        event.organiser = unit.name if unit is not None else f"{region.name}帮扶办"
+        event.organiser = unit.name if unit is not None else region.name + OFFICE_SUFFIX
 
 
 def create(session: Session, actor: User, data: EventInput) -> Event:
