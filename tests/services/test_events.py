@@ -262,3 +262,4 @@ def test_an_organiser_files_earlier_offline_sales(session, fair):
                                        sale(fair, None, receipt="F-9"))
     with pytest.raises(RuleBroken):
         services.file_offline_sales(session, fair["office"], event, [late])
+
