@@ -38,7 +38,7 @@ from marketplace.ledger import lots as supply
 from marketplace.ledger.models import SupplyLot
 from marketplace.regions.models import Region
 from marketplace.regions.services import get_by_code, import_rows, read_region_csv
-from marketplace.seed import artwork, help_events, help_pool, help_wishes
+from marketplace.seed import artwork, help_events, help_needs, help_pool, help_wishes
 from marketplace.seed import orders as demo_orders
 from marketplace.seed import reports as demo_reports
 from marketplace.seed import units as demo_units
@@ -165,6 +165,7 @@ class _Loader:
         self.units()
         self.reports()
         help_wishes.seed(self.session, self.report.tally("微心愿"))
+        help_needs.seed(self.session, self.report.tally("帮扶需求"))
         help_pool.seed(self.session, self.report.tally("爱心资金池"))
         help_events.seed(self.session, self.report.tally("帮扶集市与直播"))
         self.session.flush()

@@ -213,3 +213,22 @@ def test_flags(session, world):
     actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions[-2:] == ["need_flag_dismissed", "need_flag_upheld"]
     assert session.scalar(select(NeedFlag).where(NeedFlag.id == second.id)).status == "upheld"
+
+
+def test_the_demo_has_needs_in_every_state(demo):
+    from sqlalchemy import func
+
+    from marketplace.extensions import db
+    from marketplace.help.needs.models import Claim, ClaimStatus, Need
+    assert "帮扶需求" in demo.output
+    with demo.app.app_context():
+        statuses = dict(db.session.execute(
+            select(Need.status, func.count()).group_by(Need.status)).all())
+        assert set(statuses) == set(NeedStatus)
+        claim_states = set(db.session.scalars(select(Claim.status).distinct()))
+        assert claim_states >= {ClaimStatus.held, ClaimStatus.delivered, ClaimStatus.confirmed,
+                                ClaimStatus.lapsed}
+        rows, total = services.wall(db.session, services.WallQuery(q="白内障"))
+        assert total == 1 and rows[0].claimed_fen >= 80_000  # the pool may allocate too
+    again = demo.app.test_cli_runner().invoke(args=["seed", "demo", "--image-size", "48"])
+    assert again.exit_code == 0 and "帮扶需求：新建 0" in again.output, again.output
