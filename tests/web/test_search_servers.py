@@ -19,7 +19,7 @@ from marketplace.extensions import db
 from marketplace.search import catch_up, catchup, engine, search_root, service
 from tests.fixtures.factories import PASSWORD, make_product, make_seller, make_user
 
-DEADLINE = 2.0  # seconds from the change to the other server's results
+INTERVAL = 1.0  # the default catch-up interval: a change shows within it and one read (2 s)
 OLD, NEW = 12800, 25800  # fen
 
 
@@ -95,19 +95,23 @@ def change_price(server: Server, headers: dict, product_id: int, fen: int) -> No
 
 
 def visible_within(server: Server, q: str, product_id: int, since: float) -> float:
-    """Ask `server` again and again until its index finds the product at the new price; the
-    seconds from `since` (time.monotonic) when it did. Fails at the deadline."""
-    while True:
-        if product_id in server.dear(q):
-            return time.monotonic() - since
-        elapsed = time.monotonic() - since
-        assert elapsed < DEADLINE, f"still the old price on the other server after {elapsed:.2f} s"
-        time.sleep(0.05)
+    """The first read of `server` once its catch-up interval (one second) has passed since the
+    change finds the product at the new price: the change reaches it within the interval and
+    that read, two seconds on a machine that is not starved. Asserted by reads, not by the
+    clock (a busy CI machine makes the read itself slow); the seconds from `since` are
+    returned for the message."""
+    wait = INTERVAL + 0.05 - (time.monotonic() - since)
+    if wait > 0:
+        time.sleep(wait)
+    found = product_id in server.dear(q)
+    elapsed = time.monotonic() - since
+    assert found, f"still the old price on the other server after {elapsed:.2f} s"
+    return elapsed
 
 
 def test_a_price_changed_through_one_server_reaches_the_other_within_two_seconds(shop, servers):
     a, b, ids, staff = shop
-    assert b.app.config["SEARCH_CATCHUP_SECONDS"] == 1.0  # the default path
+    assert b.app.config["SEARCH_CATCHUP_SECONDS"] == INTERVAL  # the default path
     unfollowing = servers("c", SEARCH_CATCHUP_SECONDS=-1)  # today's behaviour, for contrast
     unfollowing.reindex()
     for server in (a, b, unfollowing):  # every server serves the old price before the change
@@ -116,8 +120,7 @@ def test_a_price_changed_through_one_server_reaches_the_other_within_two_seconds
     changed = time.monotonic()
     change_price(a, staff, ids["tea"], NEW)
     assert ids["tea"] in a.dear("云雾茶")  # a applied its own change after the request
-    elapsed = visible_within(b, "云雾茶", ids["tea"], changed)
-    assert elapsed < DEADLINE
+    visible_within(b, "云雾茶", ids["tea"], changed)
     assert ids["tea"] not in b.cheap("云雾茶")
     html = b.client.get("/products", query_string={"q": "云雾茶", "min_price": "250"})
     assert f'href="/products/{ids["tea"]}"' in html.get_data(as_text=True)  # the page too
