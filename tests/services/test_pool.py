@@ -22,6 +22,7 @@ from marketplace.core.errors import (
     ValidationFailed,
 )
 from marketplace.core.time import now_utc
+from marketplace.help.needs import claims
 from marketplace.help.needs.models import (
     Claim,
     ClaimStatus,
@@ -241,6 +242,22 @@ def test_an_office_allocates_to_a_need_in_its_subtree(session, world):
     assert chain.verify(session).ok
     items, total = allocations.published(session)
     assert total == 2 and items[0].household == "张*明" and items[0].village == "洪溪村"
+
+
+def test_a_need_covered_by_the_pool_is_fulfilled_when_its_liaison_confirms(session, world):
+    liaison = make_user(session, Role.liaison)
+    world["household"].liaison_id = liaison.id
+    donations.donate(session, world["donor"], 50_000)
+    need = world["need"]
+    allocations.allocate(session, world["office"], need, 50_000, "学费")
+    session.commit()
+    assert need.status == NeedStatus.claimed
+    waiting = claims.awaiting_confirmation(session, liaison)
+    assert [(c.need_id, c.amount_fen, c.status) for c in waiting] == [
+        (need.id, 50_000, ClaimStatus.delivered)]
+    claims.confirm(session, liaison, waiting[0], "已收到学费")
+    session.commit()
+    assert need.status == NeedStatus.fulfilled and need.fulfilled_at is not None
 
 
 def test_allocations_are_refused_clearly(session, world):

@@ -3,7 +3,8 @@
 At most what the pool holds (read with the pool's head locked, so two offices never spend the
 same fen) and what the need still lacks (`history.remaining_fen`, its row locked); the need's
 history records it and `history.cover` counts it like a claim (matched when nothing remains);
-audited. The public page lists every allocation with the household's name masked.
+the money is a delivered claim of the office's that the household's liaison confirms (the need
+is fulfilled once every part is confirmed); audited. The public page lists every allocation with the household's name masked.
 """
 from __future__ import annotations
 
@@ -21,7 +22,14 @@ from marketplace.core.i18n import Msg
 from marketplace.core.money import format_fen
 from marketplace.core.time import now_utc
 from marketplace.help.needs import history
-from marketplace.help.needs.models import Need, NeedStatus, NeedWhat
+from marketplace.help.needs.models import (
+    Claim,
+    ClaimStatus,
+    DeliveryKind,
+    Need,
+    NeedStatus,
+    NeedWhat,
+)
 from marketplace.help.pool import chain
 from marketplace.help.pool.models import Allocation, PoolEntryKind
 from marketplace.regions.models import Region
@@ -85,6 +93,14 @@ def allocate(session: Session, actor: User, need: Need, amount_fen: int, reason:
                    str(Msg("资金池拨付 %(amount)s", amount=format_fen(amount_fen)))
                    + (f"：{reason}" if reason else ""), now=now)
     history.cover(need, amount_fen, now)
+    # the money reaches the household like a donor's delivered claim: its liaison confirms
+    # receipt, and the need is fulfilled when every part of it is confirmed
+    session.add(Claim(need_id=need.id, donor_id=actor.id, amount_fen=amount_fen,
+                      status=ClaimStatus.delivered, held_until=now,
+                      delivery_kind=DeliveryKind.money.value,
+                      delivery_note=str(Msg("爱心资金池拨付 %(amount)s",
+                                            amount=format_fen(amount_fen))),
+                      delivered_at=now, created_at=now))
     audit.record(session, actor, "pool_allocated", "pool_allocation", allocation.id,
                  after={"need": need.id, "amount_fen": amount_fen, "household": need.household_id},
                  note=reason)
