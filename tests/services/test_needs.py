@@ -11,6 +11,7 @@ from marketplace.accounts.models import Role
 from marketplace.audit.models import AuditEntry
 from marketplace.core.errors import (
     Conflict,
+    Forbidden,
     IllegalTransition,
     NotFound,
     RuleBroken,
@@ -232,3 +233,30 @@ def test_the_demo_has_needs_in_every_state(demo):
         assert total == 1 and rows[0].claimed_fen >= 80_000  # the pool may allocate too
     again = demo.app.test_cli_runner().invoke(args=["seed", "demo", "--image-size", "48"])
     assert again.exit_code == 0 and "帮扶需求：新建 0" in again.output, again.output
+
+
+def test_the_office_nearest_the_household_reviews(session, world):
+    """A village's information point reviews its households' needs; the county's office sees
+    them but leaves the decision to it, and reviews where no nearer office is."""
+    point = make_user(session, Role.office, region_obj=region(session, "430525101202"))
+    near = make_household(session, village_code="430525101202", liaison=world.liaison,
+                          name="王小红")
+    need = services.post(session, world.liaison, near, data(), now=NOW)
+    session.flush()
+    assert services.reviewer_region(session, need.village).code == "430525101202"
+    assert services.may_review(session, point, need)
+    assert not services.may_review(session, world.office, need)
+    with pytest.raises(Forbidden, match="古楼村"):
+        services.review(session, world.office, need, "approve", now=NOW)
+    assert services.review_queue(session, world.office) == ([], 0)
+    assert services.review_queue(session, point) == ([need], 1)
+    services.review(session, point, need, "approve", now=NOW)
+    assert need.status == NeedStatus.open
+    # 洪溪村 has no nearer office: the county's reviews it
+    second = services.post(session, world.liaison, world.household, data(), now=NOW)
+    session.flush()
+    assert services.reviewer_region(session, second.village).code == "430525"
+    assert services.review_queue(session, world.office) == ([second], 1)
+    assert services.review_queue(session, point) == ([], 0)
+    services.review(session, world.office, second, "send_back", "请补充照片", now=NOW)
+    assert second.status == NeedStatus.sent_back

@@ -12,11 +12,18 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from marketplace.accounts.models import Role, RoleGrant
 from marketplace.audit import services as audit
 from marketplace.audit.models import AuditAction, AuditObject
 from marketplace.catalog import images as image_store
 from marketplace.core import policy
-from marketplace.core.errors import IllegalTransition, NotFound, RuleBroken, ValidationFailed
+from marketplace.core.errors import (
+    Forbidden,
+    IllegalTransition,
+    NotFound,
+    RuleBroken,
+    ValidationFailed,
+)
 from marketplace.core.i18n import Msg
 from marketplace.core.time import CHINA, now_utc
 from marketplace.help.needs import history, rules
@@ -212,7 +219,7 @@ def review(session: Session, actor, need: Need | None, decision: str, reason: st
     """An office over the household approves a pending need (open on the wall) or sends it back
     with a reason; 404 for other offices' needs."""
     now = now or now_utc()
-    policy.check_review_need(actor, need)
+    check_reviewer(session, actor, need)
     if decision not in ("approve", "send_back"):
         raise ValidationFailed("请选择审核结果：通过（approve）或退回（send_back）",
                                field="decision")
@@ -239,6 +246,62 @@ def review(session: Session, actor, need: Need | None, decision: str, reason: st
     return need
 
 
+# ---- who reviews: the office nearest the household --------------------------------------------
+# A need is reviewed by the office nearest its household: the village's information point where
+# there is one, else the township's office, else the county's (and so on up); offices above it
+# see the need but leave the decision to it. Platform admins may review any need.
+
+def _office_paths_over(session: Session, village: Region) -> list[str]:
+    """The paths of the regions over (or at) the village that have an office."""
+    codes = village.path_codes
+    prefixes = ["/" + "/".join(codes[:i]) + "/" for i in range(1, len(codes) + 1)]
+    return sorted(set(session.scalars(
+        select(Region.path).join(RoleGrant, RoleGrant.region_id == Region.id)
+        .where(RoleGrant.role == Role.office, Region.path.in_(prefixes)))), key=len)
+
+
+def reviewer_region(session: Session, village: Region) -> Region | None:
+    """The region of the office that reviews the village's needs (the nearest); None when no
+    office covers the village."""
+    paths = _office_paths_over(session, village)
+    return session.scalar(select(Region).where(Region.path == paths[-1])) if paths else None
+
+
+def may_review(session: Session, user, need: Need | None) -> bool:
+    if not policy.reviews_need(user, need):
+        return False
+    if policy.is_admin(user):
+        return True
+    paths = _office_paths_over(session, need.village)
+    return not paths or paths[-1] in policy.office_paths(user)
+
+
+def check_reviewer(session: Session, user, need: Need | None) -> None:
+    """404 outside the user's subtree; 403, naming the office that reviews, for an office above
+    the nearest one."""
+    policy.check_review_need(user, need)
+    if not may_review(session, user, need):
+        nearest = reviewer_region(session, need.village)
+        raise Forbidden(Msg("该需求由离帮扶对象最近的帮扶办审核：%(office)s",
+                            office="".join(nearest.path_names[2:]) or nearest.name))
+
+
+def _review_scope(session: Session, actor, village):
+    """Needs the actor's offices review: under their regions, not under a nearer office's."""
+    scope = _office_scope(actor, village)
+    if scope is None:
+        return None
+    mine = policy.office_paths(actor)
+    nearer = [path for path in session.scalars(
+        select(Region.path).join(RoleGrant, RoleGrant.region_id == Region.id)
+        .where(RoleGrant.role == Role.office,
+               or_(*[and_(Region.path.like(p + "%"), Region.path != p) for p in mine])))
+        if path not in mine] if mine else []
+    if nearer:
+        scope = and_(scope, ~or_(*[village.path.like(p + "%") for p in set(nearer)]))
+    return scope
+
+
 def _office_scope(actor, village):
     """Needs of villages under the actor's offices (None: platform admins, everywhere)."""
     if policy.is_admin(actor):
@@ -251,12 +314,13 @@ def _office_scope(actor, village):
 
 def review_queue(session: Session, actor, *, page: int = 1, per_page: int = 30
                  ) -> tuple[list[Need], int]:
-    """Pending needs of the actor's subtrees, oldest first."""
+    """Pending needs the actor reviews (of its subtrees, not under a nearer office), oldest
+    first."""
     policy.require_user(actor)
     village = aliased(Region)
     stmt = (select(Need).join(village, Need.village_id == village.id)
             .where(Need.status == NeedStatus.pending))
-    scope = _office_scope(actor, village)
+    scope = _review_scope(session, actor, village)
     if scope is not None:
         stmt = stmt.where(scope)
     total = session.scalar(select(func.count()).select_from(

@@ -96,7 +96,7 @@ def detail(need_id: int):
     user = current_user if current_user.is_authenticated else None
     need = services.visible_need(db.session, user, need_id)
     manages = user is not None and services.may_post_for(db.session, user, need.household)
-    reviews = policy.reviews_need(user, need)
+    reviews = user is not None and services.may_review(db.session, user, need)
     confirms = user is not None and (policy.is_admin(user)
                                      or need.household.liaison_id == user.id)
     mine = [c for c in need.claims if user is not None and c.donor_id == user.id]
@@ -192,7 +192,7 @@ def review_queue():
 @login_required
 def review(need_id: int):
     need = services.visible_need(db.session, current_user, need_id)
-    policy.check_review_need(current_user, need)
+    services.check_reviewer(db.session, current_user, need)
     form = ReviewForm()
     decision = request.form.get("decision", "")
     if not form.validate_on_submit():
