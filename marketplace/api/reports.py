@@ -32,8 +32,8 @@ from marketplace.help.needs import matching
 from marketplace.help.needs.models import NeedCategory, NeedKind
 from marketplace.regions.models import Region
 from marketplace.reports import assessment, exports, figures, periods, targeting
-from marketplace.reports.figures import Figures, Report
 from marketplace.reports.periods import Period
+from marketplace.reports.shapes import Figures, Report
 
 FORMATS = ("json", "xlsx", "csv")
 PER_PAGE = 50

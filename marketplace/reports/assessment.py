@@ -37,7 +37,7 @@ from marketplace.core.errors import NotFound, ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.help.needs import matching
 from marketplace.regions.models import Region
-from marketplace.reports import figures, periods
+from marketplace.reports import figures, periods, shapes
 from marketplace.reports.models import Assessment, AssessmentRow, AssessmentWeights
 from marketplace.reports.periods import Period
 from marketplace.units import counting
@@ -143,12 +143,12 @@ def _units_progress(session: Session, region: Region | None, year: int,
         .where(Unit.kind == UnitKind.budget, Unit.status == UnitStatus.verified,
                UnitFiling.no_canteen.is_(False), UnitFiling.reserved_fen > 0,
                UnitFiling.status != FilingStatus.sent_back,
-               figures._within(place.path, region))).all()
+               shapes.within(place.path, region))).all()
     counted = counting.counted_in_year(session, [r[0] for r in rows], year)
     reserved: dict[str, int] = {}
     got: dict[str, int] = {}
     for unit_id, path, fen in rows:
-        code = figures._child_key(path, depth)
+        code = shapes.child_key(path, depth)
         reserved[code] = reserved.get(code, 0) + int(fen)
         got[code] = got.get(code, 0) + min(counted.get(unit_id, 0), int(fen))
     return {code: min(FULL, periods.share_bp(got[code], reserved[code])) for code in reserved}

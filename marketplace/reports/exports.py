@@ -26,8 +26,8 @@ from marketplace.core.money import fen_to_yuan_text
 from marketplace.households.models import HOUSEHOLD_STATUS_LABELS, HouseholdStatus
 from marketplace.regions.models import Region
 from marketplace.reports import periods
-from marketplace.reports.figures import Figures, Report, Split
 from marketplace.reports.periods import Period
+from marketplace.reports.shapes import Figures, Report, Split
 from marketplace.units.exports import XLSX_MIMETYPE, Money, Percent, Sheet, sheets_bytes
 
 __all__ = ["TABLES", "XLSX_MIMETYPE", "CSV_MIMETYPE", "table", "title", "sheet_name", "xlsx",

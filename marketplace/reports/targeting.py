@@ -16,8 +16,8 @@ from marketplace.households.models import Household, HouseholdStatus
 from marketplace.ledger.models import IncomeDay
 from marketplace.notifications.services import notify
 from marketplace.regions.models import Region
-from marketplace.reports.figures import _within
 from marketplace.reports.periods import Period
+from marketplace.reports.shapes import within
 
 NOTICE_LIST = 20  # households named in one liaison's notice; the rest are counted
 
@@ -51,7 +51,7 @@ def _query(region: Region | None, period: Period):
             .join(village, village.id == Household.village_id)
             .join(township, township.id == village.parent_id, isouter=True)
             .join(User, User.id == Household.liaison_id, isouter=True)
-            .where(_within(village.path, region), Household.id.not_in(earning)))
+            .where(within(village.path, region), Household.id.not_in(earning)))
     return base, village
 
 
