@@ -20,7 +20,7 @@ from marketplace.api.seller_products import _seller_for as seller_for
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.i18n import Msg
 from marketplace.extensions import db
-from marketplace.help.events import services as events
+from marketplace.help.events import tags as event_tags
 from marketplace.orders import offline
 from marketplace.orders.models import Order
 from marketplace.payments import offline as recording
@@ -67,7 +67,7 @@ def record_offline_sale():
     if event_id is not None and not _int(event_id):
         raise ValidationFailed("event_id 应为整数或 null", field="event_id")
     seller = seller_for(user, data.get("seller_id"))
-    event = events.offline_event(db.session, event_id)
+    event = event_tags.offline_event(db.session, event_id)
     done = recording.record(db.session, user, seller, offline.OfflineSaleInput(
         sold_on=data.get("sold_on"), place=data.get("place", ""),
         lines=_lines(data.get("lines") or []), payment_method=data.get("payment_method", ""),

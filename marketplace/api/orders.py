@@ -22,7 +22,7 @@ from marketplace.core.i18n import Msg
 from marketplace.core.money import money_json
 from marketplace.core.time import now_utc
 from marketplace.extensions import db
-from marketplace.help.events import services as events
+from marketplace.help.events import tags as event_tags
 from marketplace.ledger.impact import order_impact
 from marketplace.orders import reading, services
 from marketplace.orders.models import Channel, Order
@@ -115,7 +115,7 @@ def create_orders():
         orders = services.checkout(db.session, user, lines, _address(data.get("address") or {}),
                                    idempotency_key=key, channel=Channel.individual,
                                    window=window, event=None if event_id is None else
-                                   events.require_checkout_tag(db.session, event_id, now_utc()))
+                                   event_tags.require_checkout_tag(db.session, event_id, now_utc()))
     body = {"orders": [order_json(o) for o in orders]}
     db.session.commit()
     return jsonify(body), 201

@@ -86,13 +86,13 @@ class OfflineSaleInput:
     lines: Sequence[OfflineLine]
     payment_method: str  # cash | transfer
     receipt_no: str
-    event_id: object = None  # None, or an EventRef (help.events.services.offline_event)
+    event_id: object = None  # None, or an EventRef (help.events.tags.offline_event)
 
 
 @dataclass(frozen=True)
 class EventRef:
     """A fair or live-sale event a sale may be recorded against, checked by the entry point
-    (`help.events.services.offline_event`: published), since `help` sits above `orders`; the
+    (`help.events.tags.offline_event`: published), since `help` sits above `orders`; the
     sale's date must fall on one of its days (China), `clean_sale` checks that."""
     id: int
     title: str

@@ -19,7 +19,7 @@ from marketplace.core.pager import requested_page
 from marketplace.core.policy import roles_required
 from marketplace.core.time import CHINA, as_aware, today_china
 from marketplace.extensions import db
-from marketplace.help.events import services as events
+from marketplace.help.events import tags as event_tags
 from marketplace.orders import offline, offline_import
 from marketplace.orders.offline_forms import OfflineImportForm, OfflineSaleForm
 from marketplace.payments import offline as recording
@@ -61,7 +61,7 @@ def record():
                            else {"sold_on": today_china().isoformat()})
     form.event_id.choices = [("", _("不属于帮扶活动"))] + [
         (str(e.id), f"{e.title}（{as_aware(e.starts_at).astimezone(CHINA):%Y-%m-%d}）")
-        for e in events.recordable_events(db.session, today_china())]
+        for e in event_tags.recordable_events(db.session, today_china())]
     if request.method == "GET" and request.args.get("event"):
         form.event_id.data = request.args["event"][:20]
     rows = _posted_rows() if request.method == "POST" else []
@@ -75,7 +75,7 @@ def record():
                 sold_on=form.sold_on.data, place=form.place.data or "",
                 payment_method=form.payment_method.data or "",
                 receipt_no=form.receipt_no.data or "",
-                event_id=events.offline_event(db.session, form.event_id.data or None),
+                event_id=event_tags.offline_event(db.session, form.event_id.data or None),
                 lines=[offline.OfflineLine(row["product_id"], row["quantity"],
                                            row["unit_price"]) for _, row in filled])))
         if done.ok:

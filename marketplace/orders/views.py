@@ -27,7 +27,7 @@ from marketplace.core.pager import requested_page
 from marketplace.core.policy import login_required
 from marketplace.core.time import now_utc
 from marketplace.extensions import db
-from marketplace.help.events import services as events
+from marketplace.help.events import tags as event_tags
 from marketplace.ledger import shares as household_shares
 from marketplace.ledger.impact import buyer_impact, order_impact
 from marketplace.orders import addresses, cart, fulfilment, invoices, lists, reading, services
@@ -189,7 +189,7 @@ def checkout():
         else:
             orders = services.checkout(db.session, current_user, lines, address,
                                        idempotency_key=form.idempotency_key.data or "",
-                                       window=window, event=events.remembered_tag(
+                                       window=window, event=event_tags.remembered_tag(
                                            db.session, session, now_utc()))
         if not one:
             cart.remove(db.session, current_user, session,

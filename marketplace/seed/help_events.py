@@ -16,6 +16,7 @@ from marketplace.accounts.services import find_by_login
 from marketplace.catalog.models import Product, ProductStatus
 from marketplace.core.time import CHINA, now_utc
 from marketplace.help.events import services as events
+from marketplace.help.events import tags as event_tags
 from marketplace.help.events.models import Event
 from marketplace.orders.models import Channel, Order
 from marketplace.sellers.models import Seller
@@ -49,7 +50,7 @@ def seed(session: Session, tally) -> None:
             description="全县合作社、帮扶车间和脱贫户现场展销茶叶、土鸡蛋、红枣等农产品。",
             seller_ids=sorted({o.seller_id for o in sales})))
         events.publish(session, office, fair)
-        events.file_offline_sales(session, office, fair,
+        event_tags.file_offline_sales(session, office, fair,
                                   [o for o in sales if o.sold_on == day])
         tally.created += 1
     seller = session.scalar(select(Seller).where(Seller.name == LIVE_SELLER))

@@ -22,7 +22,7 @@ from marketplace.core.errors import (
     ValidationFailed,
 )
 from marketplace.core.time import CHINA, now_utc, today_china
-from marketplace.help.events import report, services
+from marketplace.help.events import report, services, tags
 from marketplace.help.events.models import EventStatus
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
@@ -170,27 +170,27 @@ def buy(session, fair, tag, key, lines):
 
 def test_a_checkout_from_the_event_carries_it_to_featured_orders(session, fair):
     event = published(session, fair)
-    tag = services.checkout_tag(session, event.id, now_utc())
+    tag = tags.checkout_tag(session, event.id, now_utc())
     made = buy(session, fair, tag, "event-key-1", [(fair["tea"], 2), (fair["rice"], 1)])
     by_seller = {o.seller_id: o.event_id for o in made}
     assert by_seller == {fair["seller"].id: event.id, fair["other"].id: None}
     # a featured product brings its seller's order in too
     services.update(session, fair["office"], event, event_input(product_ids=[fair["rice"].id]))
-    tag = services.checkout_tag(session, event.id, now_utc())
+    tag = tags.checkout_tag(session, event.id, now_utc())
     made = buy(session, fair, tag, "event-key-2", [(fair["tea"], 1), (fair["rice"], 1)])
     assert {o.seller_id: o.event_id for o in made} == {fair["seller"].id: None,
                                                        fair["other"].id: event.id}
     soon = published(session, fair, starts_at=at(2), ends_at=at(3))
-    assert services.checkout_tag(session, soon.id, now_utc()) is None
+    assert tags.checkout_tag(session, soon.id, now_utc()) is None
     with pytest.raises(RuleBroken) as err:
-        services.require_checkout_tag(session, soon.id, now_utc())
+        tags.require_checkout_tag(session, soon.id, now_utc())
     assert err.value.code == "event_unavailable"
     store = {}
-    services.remember(store, soon, now_utc())
+    tags.remember(store, soon, now_utc())
     assert store == {}
-    services.remember(store, event, now_utc())
-    assert services.remembered_tag(session, store, now_utc()).id == event.id
-    assert services.remembered_tag(session, store, now_utc() + timedelta(days=2)) is None
+    tags.remember(store, event, now_utc())
+    assert tags.remembered_tag(session, store, now_utc()).id == event.id
+    assert tags.remembered_tag(session, store, now_utc() + timedelta(days=2)) is None
     assert store == {}
 
 
@@ -203,7 +203,7 @@ def sale(fair, event, receipt="F-1", days=0, **kw):
 
 def test_offline_sales_against_an_event(session, fair):
     event = published(session, fair)
-    ref = services.offline_event(session, event.id)
+    ref = tags.offline_event(session, event.id)
     order = offline.record_offline_sale(session, fair["staff"], fair["seller"], sale(fair, ref))
     session.commit()
     assert order.event_id == event.id
@@ -218,19 +218,19 @@ def test_offline_sales_against_an_event(session, fair):
     session.commit()
     for bad in (draft.id, 999999, "x"):
         with pytest.raises(RuleBroken) as err:
-            services.offline_event(session, bad)
+            tags.offline_event(session, bad)
         assert err.value.code == "event_unavailable"
-    assert services.offline_event(session, None) is None
-    assert [e.id for e in services.recordable_events(session, today_china())] == [event.id]
+    assert tags.offline_event(session, None) is None
+    assert [e.id for e in tags.recordable_events(session, today_china())] == [event.id]
 
 
 def test_the_report_and_its_workbook(session, fair):
     event = published(session, fair, product_ids=[fair["rice"].id])
-    tag = services.checkout_tag(session, event.id, now_utc())
+    tag = tags.checkout_tag(session, event.id, now_utc())
     made = buy(session, fair, tag, "event-report-1", [(fair["tea"], 3)])
     buy(session, fair, None, "event-report-2", [(fair["tea"], 1)])  # not from the event
     offline.record_offline_sale(session, fair["staff"], fair["seller"],
-                                sale(fair, services.offline_event(session, event.id)))
+                                sale(fair, tags.offline_event(session, event.id)))
     session.commit()
     refunds.refund(session, fair["staff"], made[0], amount_fen=10000)
     session.commit()
@@ -254,12 +254,12 @@ def test_an_organiser_files_earlier_offline_sales(session, fair):
                                         sale(fair, None, days=3))
     event = published(session, fair, starts_at=day.replace(hour=8).strftime("%Y-%m-%dT%H:%M"),
                       ends_at=day.replace(hour=18).strftime("%Y-%m-%dT%H:%M"))
-    assert services.file_offline_sales(session, fair["office"], event, [order]) == 1
-    assert services.file_offline_sales(session, fair["office"], event, [order]) == 0
+    assert tags.file_offline_sales(session, fair["office"], event, [order]) == 1
+    assert tags.file_offline_sales(session, fair["office"], event, [order]) == 0
     session.commit()
     assert session.get(Order, order.id).event_id == event.id
     late = offline.record_offline_sale(session, fair["staff"], fair["seller"],
                                        sale(fair, None, receipt="F-9"))
     with pytest.raises(RuleBroken):
-        services.file_offline_sales(session, fair["office"], event, [late])
+        tags.file_offline_sales(session, fair["office"], event, [late])
 

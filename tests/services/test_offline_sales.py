@@ -171,7 +171,7 @@ def test_every_problem_is_named_and_nothing_is_written(session, stall):
 
 
 def test_an_event_must_be_checked_by_the_entry_point(session, stall):
-    """A bare id is refused: help.events.services.offline_event checks the event (see
+    """A bare id is refused: help.events.tags.offline_event checks the event (see
     tests/services/test_events.py for the sales recorded against one)."""
     with pytest.raises(RuleBroken) as err:
         offline.record_offline_sale(session, stall["staff"], stall["seller"],

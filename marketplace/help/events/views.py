@@ -19,7 +19,7 @@ from marketplace.core.policy import roles_required
 from marketplace.core.time import CHINA, as_aware, now_utc
 from marketplace.extensions import db
 from marketplace.help.events import report as event_report
-from marketplace.help.events import services
+from marketplace.help.events import services, tags
 from marketplace.help.events.forms import CancelForm, EventForm
 from marketplace.help.events.models import (
     EVENT_KIND_LABELS,
@@ -64,7 +64,7 @@ def index():
 def event_page(event_id: int):
     event = services.public_event(db.session, event_id)
     now = now_utc()
-    services.remember(session, event, now)
+    tags.remember(session, event, now)
     return render_template("help/events/event.html", event=event,
                            phase=services.phase_of(event, now),
                            products=services.featured_products(db.session, event),

@@ -33,6 +33,7 @@ from marketplace.help.pool.models import (
     PoolEntryKind,
     PoolHead,
 )
+from marketplace.ledger.chain import Verdict  # the income ledger's: the same answer
 
 
 def lock(session: Session) -> PoolHead:
@@ -98,17 +99,6 @@ def balance(session: Session) -> int:
 
 
 # ---- verifying ----------------------------------------------------------------------------------
-
-@dataclass
-class Verdict:
-    entries: int
-    problem: str = ""  # empty when everything holds
-    seq: int | None = None  # the first entry that does not fit
-
-    @property
-    def ok(self) -> bool:
-        return not self.problem
-
 
 def entry_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(PoolEntry)) or 0
